@@ -1,0 +1,109 @@
+//! The vocabulary of the audit log: every state change names one of these actions.
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    UserCreated,
+    UserPasswordChanged,
+    UserDisabled,
+    UserEnabled,
+    RoleGranted,
+    RoleRevoked,
+    LoginSucceeded,
+    LoginFailed,
+    ProjectCreated,
+    ProjectUpdated,
+    ProjectArchived,
+    ProjectRestored,
+    EnvironmentAdded,
+    EnvironmentUpdated,
+    EnvironmentRemoved,
+    EnvironmentsReordered,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 16] = [
+        AuditAction::UserCreated,
+        AuditAction::UserPasswordChanged,
+        AuditAction::UserDisabled,
+        AuditAction::UserEnabled,
+        AuditAction::RoleGranted,
+        AuditAction::RoleRevoked,
+        AuditAction::LoginSucceeded,
+        AuditAction::LoginFailed,
+        AuditAction::ProjectCreated,
+        AuditAction::ProjectUpdated,
+        AuditAction::ProjectArchived,
+        AuditAction::ProjectRestored,
+        AuditAction::EnvironmentAdded,
+        AuditAction::EnvironmentUpdated,
+        AuditAction::EnvironmentRemoved,
+        AuditAction::EnvironmentsReordered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserPasswordChanged => "user.password_changed",
+            AuditAction::UserDisabled => "user.disabled",
+            AuditAction::UserEnabled => "user.enabled",
+            AuditAction::RoleGranted => "role.granted",
+            AuditAction::RoleRevoked => "role.revoked",
+            AuditAction::LoginSucceeded => "login.succeeded",
+            AuditAction::LoginFailed => "login.failed",
+            AuditAction::ProjectCreated => "project.created",
+            AuditAction::ProjectUpdated => "project.updated",
+            AuditAction::ProjectArchived => "project.archived",
+            AuditAction::ProjectRestored => "project.restored",
+            AuditAction::EnvironmentAdded => "environment.added",
+            AuditAction::EnvironmentUpdated => "environment.updated",
+            AuditAction::EnvironmentRemoved => "environment.removed",
+            AuditAction::EnvironmentsReordered => "environment.reordered",
+        }
+    }
+
+    /// The kind of thing the action changes, used as the event's subject type.
+    pub fn subject_type(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or("unknown")
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuditAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown audit action \"{s}\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip_and_are_unique() {
+        for a in AuditAction::ALL {
+            assert_eq!(a.as_str().parse(), Ok(a));
+        }
+        let mut names: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), AuditAction::ALL.len());
+    }
+
+    #[test]
+    fn subject_type_is_the_prefix() {
+        assert_eq!(AuditAction::ProjectArchived.subject_type(), "project");
+        assert_eq!(AuditAction::RoleGranted.subject_type(), "role");
+    }
+}

@@ -1,0 +1,24 @@
+//! Slipway's domain: the types and rules of release management, with no I/O.
+//!
+//! Everything here is pure and deterministic so it can run in the browser
+//! (wasm), in the server and in tests alike. Inputs from the outside world are
+//! *parsed* into these types (`ProjectSlug::parse`, `Role::from_str`, ...);
+//! once a value exists it is valid.
+
+pub mod access;
+pub mod audit;
+pub mod environment;
+pub mod ids;
+pub mod project;
+pub mod role;
+pub mod user;
+pub mod validation;
+
+pub use access::{Grant, Principal};
+pub use audit::AuditAction;
+pub use environment::{EnvironmentDraft, EnvironmentName, EnvironmentTier};
+pub use ids::{AuditEventId, EnvironmentId, ProjectId, UserId};
+pub use project::{ProjectDraft, ProjectName, ProjectSlug};
+pub use role::{Permission, Role};
+pub use user::{Password, Username};
+pub use validation::{FieldError, FieldErrors};
