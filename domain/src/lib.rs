@@ -10,6 +10,7 @@ pub mod audit;
 pub mod environment;
 pub mod ids;
 pub mod project;
+pub mod read;
 pub mod role;
 pub mod user;
 pub mod validation;

@@ -1,0 +1,67 @@
+//! Time as a parameter, so tests can pin it.
+
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    pub fn fixed(at: OffsetDateTime) -> Self {
+        Self(Arc::new(move || at))
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        (self.0)()
+    }
+
+    /// Milliseconds since the Unix epoch, the unit stored in the database.
+    pub fn now_ms(&self) -> i64 {
+        to_ms(self.now())
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+pub fn to_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// "2026-11-23 14:05 UTC": how times are shown in the portal.
+pub fn format_ms(ms: i64) -> String {
+    let t = from_ms(ms);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milliseconds_round_trip_and_format() {
+        let t = time::macros::datetime!(2026-11-23 14:05:09.123 UTC);
+        assert_eq!(from_ms(to_ms(t)), t);
+        assert_eq!(format_ms(to_ms(t)), "2026-11-23 14:05 UTC");
+        assert_eq!(Clock::fixed(t).now_ms(), to_ms(t));
+    }
+}

@@ -1,0 +1,72 @@
+//! The services' error type.
+//!
+//! Policy: a `ServiceError` says what went wrong in terms a caller can act on.
+//! Storage failures become `Internal`, are logged with their cause where they
+//! happen, and are shown to people only as a generic message. Login failures
+//! never say whether the user exists.
+
+use slipway_domain::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("you need to sign in")]
+    Unauthenticated,
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("{0} was not found")]
+    NotFound(&'static str),
+    #[error("some fields need attention: {0}")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("unknown username or wrong password")]
+    InvalidCredentials,
+    #[error("too many failed sign-in attempts; wait a minute and try again")]
+    RateLimited,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ServiceError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.push(field, message);
+        ServiceError::Validation(errors)
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::error!(error = %e, "database unavailable");
+                ServiceError::Unavailable(e)
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                ServiceError::Internal(Box::new(other))
+            }
+        }
+    }
+}
+
+impl From<FieldErrors> for ServiceError {
+    fn from(e: FieldErrors) -> Self {
+        ServiceError::Validation(e)
+    }
+}
+
+/// True when a database error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().as_deref() == Some("23505")
+                || db.code().as_deref() == Some("2067")
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}

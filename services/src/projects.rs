@@ -1,0 +1,455 @@
+//! Projects and their environments: list, create, edit, archive.
+
+use crate::accounts::require;
+use crate::clock::format_ms;
+use crate::error::is_unique_violation;
+use crate::storage::{audit as audit_store, environments, projects, Tx};
+use crate::{ServiceError, Services};
+use serde_json::json;
+use slipway_domain::environment::{move_in_order, validate_environment, Move, ENVIRONMENTS_MAX};
+use slipway_domain::read::{EnvironmentView, ProjectDetail, ProjectSummary};
+use slipway_domain::{
+    AuditAction, EnvironmentDraft, EnvironmentId, EnvironmentTier, Permission, Principal,
+    ProjectDraft, ProjectId,
+};
+use std::collections::HashMap;
+
+pub struct Projects<'a> {
+    pub(crate) services: &'a Services,
+}
+
+fn env_view(row: &environments::EnvironmentRow) -> EnvironmentView {
+    EnvironmentView {
+        id: row.id,
+        name: row.name.clone(),
+        tier: row.tier.parse().unwrap_or(EnvironmentTier::Development),
+        position: row.position,
+    }
+}
+
+fn slug_taken(slug: &str) -> ServiceError {
+    ServiceError::field(
+        "slug",
+        format!("The slug \"{slug}\" is already used by another project (archived projects keep theirs)."),
+    )
+}
+
+impl Projects<'_> {
+    /// The projects the actor may see, with their environments.
+    pub async fn list(
+        &self,
+        actor: Option<&Principal>,
+        include_archived: bool,
+    ) -> Result<Vec<ProjectSummary>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let visible: Option<Vec<ProjectId>> = if actor.sees_all_projects() {
+            None
+        } else {
+            Some(actor.grants.iter().filter_map(|g| g.project).collect())
+        };
+        let mut conn = self.services.store.pool().acquire().await?;
+        let rows = projects::list(&mut conn, include_archived, visible.as_deref()).await?;
+        let ids: Vec<ProjectId> = rows.iter().map(|p| ProjectId(p.id)).collect();
+        let mut envs: HashMap<i64, Vec<EnvironmentView>> = HashMap::new();
+        for e in environments::for_projects(&mut conn, &ids).await? {
+            envs.entry(e.project_id).or_default().push(env_view(&e));
+        }
+        Ok(rows
+            .into_iter()
+            .map(|p| ProjectSummary {
+                environments: envs.remove(&p.id).unwrap_or_default(),
+                slug: p.slug,
+                name: p.name,
+                description: p.description,
+                archived: p.archived_at.is_some(),
+            })
+            .collect())
+    }
+
+    /// Finds a project the actor may see; unknown and invisible look the same.
+    async fn visible(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Principal,
+        slug: &str,
+    ) -> Result<projects::ProjectRow, ServiceError> {
+        let row = projects::find_by_slug(conn, slug)
+            .await?
+            .ok_or(ServiceError::NotFound("project"))?;
+        if !actor.can(Permission::ViewProject, Some(ProjectId(row.id))) {
+            return Err(ServiceError::NotFound("project"));
+        }
+        Ok(row)
+    }
+
+    pub async fn get(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+    ) -> Result<ProjectDetail, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut conn = self.services.store.pool().acquire().await?;
+        let p = self.visible(&mut conn, actor, slug).await?;
+        let id = ProjectId(p.id);
+        let envs = environments::for_project(&mut conn, id).await?;
+        Ok(ProjectDetail {
+            environments: envs.iter().map(env_view).collect(),
+            my_roles: actor.roles_for(id),
+            can_edit: actor.can(Permission::EditProject, Some(id)),
+            can_archive: actor.can(Permission::ArchiveProject, Some(id)),
+            slug: p.slug,
+            name: p.name,
+            description: p.description,
+            repository_url: p.repository_url,
+            repository_web_url: p.repository_web_url,
+            archived_at: p.archived_at.map(format_ms),
+            created_at: format_ms(p.created_at),
+            updated_at: format_ms(p.updated_at),
+        })
+    }
+
+    /// Creates a project with its initial environments. Returns the slug.
+    pub async fn create(
+        &self,
+        actor: Option<&Principal>,
+        draft: &ProjectDraft,
+        envs: &[EnvironmentDraft],
+    ) -> Result<String, ServiceError> {
+        let actor = require(actor, Permission::CreateProject, None)?;
+        let (project, envs) = draft.validate_with_environments(envs)?;
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        if projects::find_by_slug(&mut tx, project.slug.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(slug_taken(project.slug.as_str()));
+        }
+        let id = projects::insert(&mut tx, &project, now)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    slug_taken(project.slug.as_str())
+                } else {
+                    e.into()
+                }
+            })?;
+        for (i, env) in envs.iter().enumerate() {
+            environments::insert(&mut tx, id, env, i as i64, now).await?;
+        }
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::ProjectCreated,
+                subject_id: id.to_string(),
+                subject_label: project.slug.to_string(),
+                project: Some(id),
+                before: None,
+                after: Some(json!({
+                    "project": project_json(&project),
+                    "environments": envs.iter().map(|e| json!({"name": e.name.as_str(), "tier": e.tier.as_str()})).collect::<Vec<_>>(),
+                })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(project.slug.to_string())
+    }
+
+    /// Changes a project's details (the slug too). Returns the (new) slug.
+    pub async fn update(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        draft: &ProjectDraft,
+    ) -> Result<String, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let before = self.visible(&mut tx, actor, slug).await?;
+        let id = ProjectId(before.id);
+        require(Some(actor), Permission::EditProject, Some(id))?;
+        let project = draft.validate()?;
+        if project.slug.as_str() != before.slug
+            && projects::find_by_slug(&mut tx, project.slug.as_str())
+                .await?
+                .is_some()
+        {
+            return Err(slug_taken(project.slug.as_str()));
+        }
+        let now = self.services.clock.now_ms();
+        projects::update(&mut tx, id, &project, now)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    slug_taken(project.slug.as_str())
+                } else {
+                    e.into()
+                }
+            })?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::ProjectUpdated,
+                subject_id: id.to_string(),
+                subject_label: project.slug.to_string(),
+                project: Some(id),
+                before: Some(json!({
+                    "name": before.name, "slug": before.slug, "description": before.description,
+                    "repository_url": before.repository_url, "repository_web_url": before.repository_web_url,
+                })),
+                after: Some(project_json(&project)),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(project.slug.to_string())
+    }
+
+    /// Archives (hides, keeps everything) or restores a project.
+    pub async fn set_archived(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        archived: bool,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let p = self.visible(&mut tx, actor, slug).await?;
+        let id = ProjectId(p.id);
+        require(Some(actor), Permission::ArchiveProject, Some(id))?;
+        if p.archived_at.is_some() == archived {
+            return Err(ServiceError::Conflict(if archived {
+                "This project is already archived.".into()
+            } else {
+                "This project is not archived.".into()
+            }));
+        }
+        let now = self.services.clock.now_ms();
+        projects::set_archived(&mut tx, id, archived.then_some(now), now).await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: if archived {
+                    AuditAction::ProjectArchived
+                } else {
+                    AuditAction::ProjectRestored
+                },
+                subject_id: id.to_string(),
+                subject_label: p.slug.clone(),
+                project: Some(id),
+                before: Some(json!({ "archived": p.archived_at.is_some() })),
+                after: Some(json!({ "archived": archived })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Loads a project for an environment change, checking edit permission.
+    async fn editable(
+        &self,
+        tx: &mut Tx,
+        actor: &Principal,
+        slug: &str,
+    ) -> Result<(ProjectId, projects::ProjectRow), ServiceError> {
+        let p = self.visible(tx, actor, slug).await?;
+        let id = ProjectId(p.id);
+        require(Some(actor), Permission::EditProject, Some(id))?;
+        if p.archived_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "This project is archived; restore it to change its environments.".into(),
+            ));
+        }
+        Ok((id, p))
+    }
+
+    pub async fn add_environment(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        draft: &EnvironmentDraft,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let (id, p) = self.editable(&mut tx, actor, slug).await?;
+        let env = validate_environment(draft)?;
+        let existing = environments::for_project(&mut tx, id).await?;
+        if existing.len() >= ENVIRONMENTS_MAX {
+            return Err(ServiceError::field(
+                "name",
+                format!("A project can have at most {ENVIRONMENTS_MAX} environments."),
+            ));
+        }
+        if existing.iter().any(|e| e.name == env.name.as_str()) {
+            return Err(ServiceError::field(
+                "name",
+                format!("\"{}\" is already an environment of this project.", env.name),
+            ));
+        }
+        let position = existing.iter().map(|e| e.position + 1).max().unwrap_or(0);
+        let now = self.services.clock.now_ms();
+        let env_id = environments::insert(&mut tx, id, &env, position, now).await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::EnvironmentAdded,
+                subject_id: env_id.to_string(),
+                subject_label: format!("{}/{}", p.slug, env.name),
+                project: Some(id),
+                before: None,
+                after: Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str(), "position": position })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn environment_of(
+        tx: &mut Tx,
+        project: ProjectId,
+        env: EnvironmentId,
+    ) -> Result<environments::EnvironmentRow, ServiceError> {
+        environments::find(tx, env)
+            .await?
+            .filter(|e| e.project_id == project.0)
+            .ok_or(ServiceError::NotFound("environment"))
+    }
+
+    pub async fn update_environment(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        env_id: EnvironmentId,
+        draft: &EnvironmentDraft,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let (id, p) = self.editable(&mut tx, actor, slug).await?;
+        let before = Self::environment_of(&mut tx, id, env_id).await?;
+        let env = validate_environment(draft)?;
+        let clash = environments::for_project(&mut tx, id)
+            .await?
+            .into_iter()
+            .any(|e| e.id != before.id && e.name == env.name.as_str());
+        if clash {
+            return Err(ServiceError::field(
+                "name",
+                format!("\"{}\" is already an environment of this project.", env.name),
+            ));
+        }
+        let now = self.services.clock.now_ms();
+        environments::update(&mut tx, env_id, &env, now).await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::EnvironmentUpdated,
+                subject_id: env_id.to_string(),
+                subject_label: format!("{}/{}", p.slug, env.name),
+                project: Some(id),
+                before: Some(json!({ "name": before.name, "tier": before.tier })),
+                after: Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str() })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_environment(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        env_id: EnvironmentId,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let (id, p) = self.editable(&mut tx, actor, slug).await?;
+        let before = Self::environment_of(&mut tx, id, env_id).await?;
+        let now = self.services.clock.now_ms();
+        environments::delete(&mut tx, env_id).await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::EnvironmentRemoved,
+                subject_id: env_id.to_string(),
+                subject_label: format!("{}/{}", p.slug, before.name),
+                project: Some(id),
+                before: Some(json!({ "name": before.name, "tier": before.tier, "position": before.position })),
+                after: None,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves an environment one place earlier or later in the pipeline.
+    pub async fn move_environment(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        env_id: EnvironmentId,
+        direction: Move,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let (id, p) = self.editable(&mut tx, actor, slug).await?;
+        Self::environment_of(&mut tx, id, env_id).await?;
+        let envs = environments::for_project(&mut tx, id).await?;
+        let before: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
+        let mut order: Vec<i64> = envs.iter().map(|e| e.id).collect();
+        if !move_in_order(&mut order, &env_id.0, direction) {
+            return Err(ServiceError::Conflict(
+                "That environment is already at that end of the pipeline.".into(),
+            ));
+        }
+        let now = self.services.clock.now_ms();
+        for (position, eid) in order.iter().enumerate() {
+            environments::set_position(&mut tx, EnvironmentId(*eid), position as i64, now).await?;
+        }
+        let after: Vec<String> = order
+            .iter()
+            .filter_map(|eid| envs.iter().find(|e| e.id == *eid).map(|e| e.name.clone()))
+            .collect();
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::EnvironmentsReordered,
+                subject_id: id.to_string(),
+                subject_label: p.slug.clone(),
+                project: Some(id),
+                before: Some(json!({ "order": before })),
+                after: Some(json!({ "order": after })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn project_json(p: &slipway_domain::project::ValidProject) -> serde_json::Value {
+    json!({
+        "name": p.name.as_str(),
+        "slug": p.slug.as_str(),
+        "description": p.description,
+        "repository_url": p.repository_url,
+        "repository_web_url": p.repository_web_url,
+    })
+}

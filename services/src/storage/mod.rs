@@ -1,0 +1,170 @@
+//! The one storage layer: SQLite (embedded, default) or PostgreSQL, same SQL.
+//!
+//! Queries are written once in the dialect both engines share (`$1`
+//! placeholders, `RETURNING`, explicit column lists) and run through sqlx's
+//! `Any` driver. Each engine has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`) because DDL is where the two differ. Every feature
+//! is tested on both.
+//!
+//! Repository functions take a `&mut AnyConnection` so callers decide the
+//! transaction: a change and its audit event always commit together.
+
+pub mod audit;
+pub mod environments;
+pub mod grants;
+pub mod projects;
+pub mod sessions;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Tx = Transaction<'static, sqlx::Any>;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Which engine a URL names, or why it names none we support.
+    pub fn of_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err("must start with sqlite: or postgres://".into())
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL: {0}")]
+    Url(String),
+    #[error("cannot connect to the {backend} database: {source}")]
+    Connect {
+        backend: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A connection pool to Slipway's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file if needed). Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).map_err(StoreError::Url)?;
+        let options =
+            AnyConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
+                backend: backend.name(),
+                source: e,
+            })?;
+        let pool_options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(3))
+            .min_connections(1);
+        let pool_options = match backend {
+            Backend::Sqlite => pool_options.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => pool_options.max_connections(16),
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Connect {
+                backend: backend.name(),
+                source: e,
+            })?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The URL of the embedded SQLite database in a data directory.
+    pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("slipway.db").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies every pending migration of this engine.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// Ready means: the database answers, and every migration this binary
+    /// knows is applied successfully.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let expected: Vec<i64> = self
+            .backend
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        let applied: Vec<(i64, bool)> =
+            sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| format!("database unreachable: {e}"))?;
+        for version in expected {
+            match applied.iter().find(|(v, _)| *v == version) {
+                Some((_, true)) => {}
+                Some((_, false)) => return Err(format!("migration {version} is marked failed")),
+                None => return Err(format!("migration {version} is not applied")),
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
