@@ -24,6 +24,15 @@ pub struct SessionUser {
     pub epoch: i64,
 }
 
+/// Who is making the current HTTP request, resolved once per request by the
+/// server's middleware from the session and read by every handler.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub principal: Option<Principal>,
+    /// The peer address, for rate limiting and the audit log.
+    pub client_ip: Option<String>,
+}
+
 /// A new account as typed into the admin form or the CLI.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NewUserInput {
@@ -32,6 +41,24 @@ pub struct NewUserInput {
     pub password: String,
     /// Installation-wide role to grant right away, if any.
     pub role: Option<String>,
+}
+
+/// Who is acting on accounts. The command line runs with the operator's
+/// authority over the installation; everyone else is a signed-in principal,
+/// and an anonymous caller can never be mistaken for the operator.
+#[derive(Debug, Clone, Copy)]
+pub enum Authority<'a> {
+    Operator,
+    User(Option<&'a Principal>),
+}
+
+impl<'a> Authority<'a> {
+    fn check(self, permission: Permission) -> Result<Option<&'a Principal>, ServiceError> {
+        match self {
+            Authority::Operator => Ok(None),
+            Authority::User(actor) => require(actor, permission, None).map(Some),
+        }
+    }
 }
 
 /// Requires a permission, or explains the refusal.
@@ -212,16 +239,13 @@ impl Accounts<'_> {
         Ok(generated.then(|| password.expose().to_owned()))
     }
 
-    /// Creates an account. `actor` is `None` for the command line, which runs
-    /// with the operator's authority over the installation.
+    /// Creates an account.
     pub async fn create_user(
         &self,
-        actor: Option<&Principal>,
+        authority: Authority<'_>,
         input: &NewUserInput,
     ) -> Result<UserId, ServiceError> {
-        if let Some(a) = actor {
-            require(Some(a), Permission::ManageUsers, None)?;
-        }
+        let actor = authority.check(Permission::ManageUsers)?;
         let mut errors = FieldErrors::new();
         let username = errors.check("username", Username::parse(&input.username));
         let display_name = if input.display_name.trim().is_empty() {
@@ -423,17 +447,14 @@ impl Accounts<'_> {
     }
 
     /// Grants `role` to a user for one project (by slug) or for all projects.
-    /// `actor` is `None` for the command line.
     pub async fn grant(
         &self,
-        actor: Option<&Principal>,
+        authority: Authority<'_>,
         username: &str,
         role: &str,
         project_slug: Option<&str>,
     ) -> Result<(), ServiceError> {
-        if let Some(a) = actor {
-            require(Some(a), Permission::ManageUsers, None)?;
-        }
+        let actor = authority.check(Permission::ManageUsers)?;
         let role: Role = role.parse().map_err(|m: String| ServiceError::field("role", m))?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;

@@ -1,0 +1,96 @@
+use super::api::{get_project, SetProjectArchived};
+use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading, Pipeline};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use slipway_domain::read::ProjectDetail;
+
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let archive = ServerAction::<SetProjectArchived>::new();
+    let project = Resource::new(move || (slug(), archive.version().get()), |(s, _)| get_project(s));
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match project.await {
+                    Ok(p) => view! { <ProjectView p archive/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> impl IntoView {
+    let errors = FormErrors::from_action(archive.value());
+    let archived = p.archived_at.is_some();
+    let roles = if p.my_roles.is_empty() {
+        "You can see this project through an installation-wide role.".to_owned()
+    } else {
+        format!(
+            "Your roles here: {}.",
+            p.my_roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let audit_href = format!("/audit?project={}", p.slug);
+    let edit_href = format!("/projects/{}/edit", p.slug);
+    let slug = p.slug.clone();
+    view! {
+        <Title text=p.name.clone()/>
+        <section class="page-head">
+            <p class="breadcrumb"><a href="/projects">"Projects"</a></p>
+            <h1 data-test="project-title">{p.name.clone()}
+                {archived.then(|| view! { " " <span class="badge">"Archived"</span> })}
+            </h1>
+            {(!p.description.is_empty()).then(|| view! { <p class="lead">{p.description.clone()}</p> })}
+            <p class="muted">{roles}</p>
+            <p class="actions">
+                {p.can_edit.then(|| view! { <a class="button" href=edit_href data-test="edit-project">"Edit project and environments"</a> })}
+                <a class="button" href=audit_href>"History"</a>
+            </p>
+        </section>
+        <section class="panel">
+            <h2>"Pipeline"</h2>
+            <p class="hint">"Releases are promoted through these environments in this order."</p>
+            <Pipeline environments=p.environments.clone()/>
+        </section>
+        <section class="panel">
+            <h2>"Details"</h2>
+            <dl class="details">
+                <dt>"Short name"</dt><dd><code>{p.slug.clone()}</code></dd>
+                <dt>"Repository"</dt>
+                <dd>{p.repository_url.clone().unwrap_or_else(|| "Not connected yet".into())}</dd>
+                <dt>"Repository web page"</dt>
+                <dd>{match p.repository_web_url.clone() {
+                    Some(u) => { let text = u.clone(); view! { <a href=u rel="noopener noreferrer">{text}</a> }.into_any() }
+                    None => view! { "—" }.into_any(),
+                }}</dd>
+                <dt>"Created"</dt><dd>{p.created_at.clone()}</dd>
+                <dt>"Last changed"</dt><dd>{p.updated_at.clone()}</dd>
+                {p.archived_at.clone().map(|a| view! { <dt>"Archived"</dt><dd>{a}</dd> })}
+            </dl>
+        </section>
+        {p.can_archive.then(|| view! {
+            <section class="panel danger-zone">
+                <h2>{if archived { "Restore this project" } else { "Archive this project" }}</h2>
+                <p class="hint">{if archived {
+                    "Restoring makes the project active again."
+                } else {
+                    "Archiving hides the project from lists and stops new releases. Its history is kept and you can restore it later."
+                }}</p>
+                <ActionForm action=archive attr:class="inline">
+                    <FormAlert errors/>
+                    <input type="hidden" name="slug" value=slug/>
+                    <input type="hidden" name="archived" value=(!archived).to_string()/>
+                    <button type="submit" class="button" data-test="archive-project">
+                        {if archived { "Restore project" } else { "Archive project" }}
+                    </button>
+                </ActionForm>
+            </section>
+        })}
+    }
+}

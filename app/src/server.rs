@@ -1,0 +1,99 @@
+//! Server-only helpers shared by the server functions: the request's viewer,
+//! the services, and turning errors into the right HTTP status.
+
+use crate::error::AppError;
+use http::header::ACCEPT;
+use http::request::Parts;
+use http::StatusCode;
+use leptos::prelude::use_context;
+use slipway_domain::Principal;
+use slipway_services::accounts::Viewer;
+use slipway_services::{ServiceError, Services};
+
+/// The services, provided to every render and server function by the router.
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("services missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Who is asking, as resolved by the session middleware.
+pub fn viewer() -> Viewer {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+        .unwrap_or_default()
+}
+
+/// The signed-in principal, or `Unauthenticated`.
+pub fn principal() -> Result<Principal, AppError> {
+    viewer().principal.ok_or_else(|| fail(AppError::Unauthenticated))
+}
+
+/// Sets the response status for an error and returns it.
+///
+/// A plain HTML form post (no JavaScript yet) is redirected back to the form by
+/// Leptos with the error in the URL, so its status is left alone there.
+pub fn fail(e: impl Into<AppError>) -> AppError {
+    let e = e.into();
+    set_status(e.status());
+    e
+}
+
+/// Shorthand for mapping a service result.
+pub fn check<T>(r: Result<T, ServiceError>) -> Result<T, AppError> {
+    r.map_err(fail)
+}
+
+pub fn set_status(code: u16) {
+    let Some(parts) = use_context::<Parts>() else {
+        return;
+    };
+    let is_server_fn = parts.uri.path().starts_with("/api/");
+    let accepts_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if is_server_fn && accepts_html {
+        return;
+    }
+    if let (Some(res), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        StatusCode::from_u16(code),
+    ) {
+        res.set_status(code);
+    }
+}
+
+/// Redirects after a successful plain form post or client call. Only paths on
+/// this site are accepted, so `next` parameters cannot send people elsewhere.
+pub fn redirect_to(path: &str) {
+    leptos_axum::redirect(&safe_local_path(path));
+}
+
+pub fn safe_local_path(path: &str) -> String {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control());
+    if ok {
+        path.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_local_path;
+
+    #[test]
+    fn only_local_paths_survive() {
+        assert_eq!(safe_local_path("/projects/x"), "/projects/x");
+        assert_eq!(safe_local_path("//evil.example"), "/");
+        assert_eq!(safe_local_path("https://evil.example"), "/");
+        assert_eq!(safe_local_path("/\\evil.example"), "/");
+        assert_eq!(safe_local_path("/a\nb"), "/");
+    }
+}
