@@ -20,11 +20,7 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let user = match session.user.await {
                     Ok(Some(u)) => u,
-                    Ok(None) => {
-                        #[cfg(feature = "ssr")]
-                        crate::server::redirect_to("/login");
-                        return view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any();
-                    }
+                    Ok(None) => return view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
                     Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
                 };
                 let list = projects.await;

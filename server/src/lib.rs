@@ -1,1 +1,175 @@
-pub fn placeholder() {}
+//! The `slipway` binary's library: configuration, start-up, HTTP server and
+//! command line. Integration tests start the real server through [`start`].
+
+pub mod cli;
+pub mod config;
+pub mod web;
+
+use config::Settings;
+use secrecy::ExposeSecret;
+use slipway_services::storage::sessions::DbSessionStore;
+use slipway_services::storage::StoreError;
+use slipway_services::{Clock, ServiceError, Services, Store};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Service(#[from] ServiceError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Connects to the database and applies migrations; a failure stops here.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        source,
+    })?;
+    let store = Store::connect(&settings.database_url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Everything `serve` does before it accepts connections: database,
+/// migrations, the first admin account, and optionally the demo project.
+pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, StartError> {
+    let store = open_store(settings).await?;
+    let services = Services::new(store, Clock::system());
+    let configured = settings
+        .admin_password
+        .as_ref()
+        .map(|p| p.expose_secret().to_owned());
+    match services.accounts().bootstrap_admin(configured.as_deref()).await? {
+        Some(one_time) => tracing::warn!(
+            "created the first account \"admin\" with the one-time password {one_time} \
+             (shown only now; sign in and choose your own password)"
+        ),
+        None if configured.is_some() => {}
+        None => {}
+    }
+    if seed_demo && slipway_services::demo::seed(&services).await? {
+        tracing::info!("created the demo project \"demo\" (dev -> staging -> prod)");
+    }
+    Ok(services)
+}
+
+/// A server that is accepting connections.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub services: Services,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, finishes open requests, and waits.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    /// Waits until the server stops (on Ctrl-C or SIGTERM when started by `serve`).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Binds `settings.addr` (port 0 picks a free port) and serves the portal.
+pub async fn start(settings: &Settings, services: Services) -> Result<Running, StartError> {
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: settings.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: settings.addr,
+        source,
+    })?;
+    let router = web::router(settings, services.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+
+    // Expired sessions are removed in the background.
+    let sessions = DbSessionStore::new(services.store.clone(), services.clock.clone());
+    let cleanup = tokio::spawn(async move {
+        use tower_sessions::session_store::ExpiredDeletion;
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(e) = sessions.delete_expired().await {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+        }
+    });
+
+    let task = tokio::spawn(async move {
+        let result = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await;
+        cleanup.abort();
+        result
+    });
+    Ok(Running {
+        addr,
+        services,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,5 +1,5 @@
 use super::api::list_audit;
-use crate::components::{ErrorPanel, Loading};
+use crate::components::{encode_query_value, ErrorPanel, Loading};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -63,7 +63,7 @@ fn AuditView(page: AuditPage, f: Filters) -> impl IntoView {
                 ("project", &f.project),
             ] {
                 if !v.is_empty() {
-                    q.push(format!("{k}={}", encode(v)));
+                    q.push(format!("{k}={}", encode_query_value(v)));
                 }
             }
             format!("/audit?{}", q.join("&"))
@@ -139,16 +139,4 @@ fn AuditView(page: AuditPage, f: Filters) -> impl IntoView {
             {next.map(|h| view! { <a class="button" href=h rel="next">"Older →"</a> })}
         </nav>
     }
-}
-
-/// Percent-encodes a query value (filters are short, mostly ASCII).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

@@ -6,3 +6,25 @@ pub mod status;
 pub use form::{FieldError, FormAlert, FormErrors, TextField};
 pub use pipeline::{Pipeline, TierSelect};
 pub use status::{ErrorPanel, Loading, NotFound};
+
+/// Percent-encodes a query-string value.
+pub fn encode_query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(super::encode_query_value("a b&c=/d"), "a%20b%26c%3D/d");
+    }
+}

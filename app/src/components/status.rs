@@ -9,7 +9,20 @@ use leptos_meta::Title;
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::set_status(error.status());
+    {
+        if error == AppError::Unauthenticated {
+            // A page needs a signed-in person: send them to sign in and back.
+            let here = leptos::prelude::use_context::<http::request::Parts>()
+                .and_then(|p| p.uri.path_and_query().map(|pq| pq.as_str().to_owned()))
+                .unwrap_or_else(|| "/".into());
+            crate::server::redirect_to(&format!(
+                "/login?next={}",
+                super::encode_query_value(&here)
+            ));
+        } else {
+            crate::server::set_status(error.status());
+        }
+    }
     let (title, body): (&str, String) = match &error {
         AppError::Unauthenticated => (
             "Please sign in",

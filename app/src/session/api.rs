@@ -88,8 +88,8 @@ pub async fn logout() -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 pub async fn session_user(
     session: &tower_sessions::Session,
-) -> Option<slipway_services::accounts::SessionUser> {
-    session.get(SESSION_USER_KEY).await.ok().flatten()
+) -> Result<Option<slipway_services::accounts::SessionUser>, tower_sessions::session::Error> {
+    session.get(SESSION_USER_KEY).await
 }
 
 /// Changes one's own password. Other sessions of the account end; this one

@@ -149,15 +149,16 @@ impl Store {
             .iter()
             .map(|m| m.version)
             .collect();
-        let applied: Vec<(i64, bool)> =
-            sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+        let applied: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT version, CASE WHEN success THEN 1 ELSE 0 END FROM _sqlx_migrations ORDER BY version",
+        )
                 .fetch_all(&self.pool)
                 .await
                 .map_err(|e| format!("database unreachable: {e}"))?;
         for version in expected {
             match applied.iter().find(|(v, _)| *v == version) {
-                Some((_, true)) => {}
-                Some((_, false)) => return Err(format!("migration {version} is marked failed")),
+                Some((_, 1)) => {}
+                Some(_) => return Err(format!("migration {version} is marked failed")),
                 None => return Err(format!("migration {version} is not applied")),
             }
         }

@@ -3,7 +3,7 @@
 use slipway_domain::UserId;
 use sqlx::AnyConnection;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     pub id: i64,
     pub username: String,
@@ -15,7 +15,27 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, username, display_name, password_hash, must_change_password, disabled, session_epoch, created_at";
+// Booleans are read as 0/1 integers: sqlx's `Any` driver cannot map SQLite's
+// BOOLEAN columns, and `CASE` reads the same on SQLite and PostgreSQL.
+const COLUMNS: &str = "id, username, display_name, password_hash, \
+    CASE WHEN must_change_password THEN 1 ELSE 0 END AS must_change_password, \
+    CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, session_epoch, created_at";
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for UserRow {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(Self {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            display_name: row.try_get("display_name")?,
+            password_hash: row.try_get("password_hash")?,
+            must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+            disabled: row.try_get::<i64, _>("disabled")? != 0,
+            session_epoch: row.try_get("session_epoch")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
 
 pub async fn find_by_username(
     conn: &mut AnyConnection,

@@ -1,0 +1,194 @@
+//! The command line: `slipway serve | migrate | admin ...`.
+
+use crate::config::Settings;
+use crate::{open_store, prepare, shutdown_signal, start};
+use clap::{Args, Parser, Subcommand};
+use slipway_services::accounts::{password, Authority, NewUserInput};
+use slipway_services::{Clock, Services};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Slipway: release management from commit to production.
+#[derive(Debug, Parser)]
+#[command(name = "slipway", version, about, long_about = None)]
+pub struct Cli {
+    /// A TOML configuration file (also SLIPWAY_CONFIG). Environment variables
+    /// SLIPWAY_* override it.
+    #[arg(long, global = true, env = "SLIPWAY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations, then exit.
+    Migrate,
+    /// Manage accounts from the command line (runs with operator authority).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen address; overrides SLIPWAY_ADDR (default 127.0.0.1:3000).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<SocketAddr>,
+    /// Create the demo project when the installation has no projects yet.
+    #[arg(long)]
+    pub seed_demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a local account.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// Shown in the portal; defaults to the username.
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// Grant this role for all projects (admin, release_manager, tech_lead,
+        /// product_owner, sre, engineer, support, stakeholder).
+        #[arg(long)]
+        role: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Grant a role to a user, for one project or for all.
+    Grant {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        /// Project slug; omit for all projects.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Set a new password (ends the user's sessions; they must change it).
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs a parsed command.
+pub async fn run(cli: Cli, settings: Settings) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => {
+            let mut settings = settings;
+            if let Some(addr) = args.addr {
+                settings.addr = addr;
+            }
+            let services = prepare(&settings, args.seed_demo)
+                .await
+                .map_err(|e| e.to_string())?;
+            let running = start(&settings, services)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                "Slipway is listening on http://{} ({})",
+                running.addr,
+                running.services.store.backend().name()
+            );
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            running.stop().await.map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            let store = open_store(&settings).await.map_err(|e| e.to_string())?;
+            println!("migrations applied ({})", store.backend().name());
+            store.close().await;
+            Ok(())
+        }
+        Command::Admin(cmd) => admin(cmd, &settings).await,
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<(String, bool), String> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        Ok((s.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((password::generate(), true))
+    }
+}
+
+async fn admin(cmd: AdminCommand, settings: &Settings) -> Result<(), String> {
+    let store = open_store(settings).await.map_err(|e| e.to_string())?;
+    let services = Services::new(store, Clock::system());
+    let accounts = services.accounts();
+    let result = match cmd {
+        AdminCommand::CreateUser {
+            username,
+            display_name,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = read_password(password_stdin)?;
+            let input = NewUserInput {
+                username: username.clone(),
+                display_name,
+                password: password.clone(),
+                role,
+            };
+            accounts
+                .create_user(Authority::Operator, &input)
+                .await
+                .map(|_| {
+                    println!("created user {}", username.trim().to_ascii_lowercase());
+                    if generated {
+                        println!("one-time password: {password}");
+                    }
+                })
+        }
+        AdminCommand::Grant {
+            username,
+            role,
+            project,
+        } => accounts
+            .grant(Authority::Operator, &username, &role, project.as_deref())
+            .await
+            .map(|()| println!("granted {role} to {username}")),
+        AdminCommand::ResetPassword {
+            username,
+            password_stdin,
+        } => {
+            let (password, generated) = read_password(password_stdin)?;
+            accounts
+                .reset_password(&username, &password)
+                .await
+                .map(|()| {
+                    println!("password reset for {username}");
+                    if generated {
+                        println!("one-time password: {password}");
+                    }
+                })
+        }
+    };
+    services.store.close().await;
+    result.map_err(describe)
+}
+
+/// One line for the terminal, including field messages.
+fn describe(e: slipway_services::ServiceError) -> String {
+    match e {
+        slipway_services::ServiceError::Validation(fields) => fields
+            .0
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}

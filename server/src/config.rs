@@ -1,0 +1,319 @@
+//! Configuration: one typed settings struct, validated at start.
+//!
+//! Sources, later wins: built-in defaults, an optional TOML file
+//! (`--config FILE` or `SLIPWAY_CONFIG`), then `SLIPWAY_*` environment
+//! variables. An invalid value stops the start with a message that names the
+//! key and says why. Secrets are wrapped so `Debug` and logs never show them.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The settings as read, before validation (all plain strings and numbers).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    addr: String,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    admin_password: Option<String>,
+    public_url: String,
+    session_idle_hours: u32,
+    log: String,
+    site_root: PathBuf,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:3000".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            admin_password: None,
+            public_url: String::new(),
+            session_idle_hours: 12,
+            log: "info".into(),
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+/// Slipway's validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the portal listens (`SLIPWAY_ADDR`).
+    pub addr: SocketAddr,
+    /// Everything Slipway stores on disk lives here (`SLIPWAY_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; unset means the embedded SQLite
+    /// file `$SLIPWAY_DATA_DIR/slipway.db` (`SLIPWAY_DATABASE_URL`).
+    pub database_url: Option<SecretString>,
+    /// Initial password of the `admin` account, used only on first start
+    /// (`SLIPWAY_ADMIN_PASSWORD`); without it a one-time password is printed.
+    pub admin_password: Option<SecretString>,
+    /// The address people use to reach Slipway (`SLIPWAY_PUBLIC_URL`); when
+    /// it is https, cookies are marked Secure.
+    pub public_url: Option<String>,
+    /// Sessions end after this many hours without activity.
+    pub session_idle_hours: u32,
+    /// Log filter, e.g. `info` or `slipway=debug,info` (`SLIPWAY_LOG`).
+    pub log: String,
+    /// Where the compiled stylesheet, wasm and JS live (`SLIPWAY_SITE_ROOT`).
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("cannot read configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: env_name(key),
+        reason: reason.into(),
+    }
+}
+
+/// `database_url` -> `SLIPWAY_DATABASE_URL (database_url)`.
+fn env_name(key: &str) -> String {
+    if key.is_empty() {
+        "configuration".into()
+    } else {
+        format!("SLIPWAY_{} ({key})", key.to_ascii_uppercase())
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment and the optional file.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_from(config_file, Env::prefixed("SLIPWAY_"))
+    }
+
+    fn load_from(config_file: Option<&Path>, env: Env) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: "no such file".into(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        // SLIPWAY_CONFIG names the file; it is not a setting itself.
+        figment = figment.merge(env.ignore(&["CONFIG"]));
+        let raw: RawSettings = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let reason = e.kind.to_string();
+            match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(p)) if key.is_empty() => ConfigError::File {
+                    path: p.display().to_string(),
+                    reason,
+                },
+                _ => invalid(&key, reason),
+            }
+        })?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
+        let addr: SocketAddr = raw.addr.trim().parse().map_err(|_| {
+            invalid(
+                "addr",
+                format!("\"{}\" is not a socket address like 127.0.0.1:3000", raw.addr),
+            )
+        })?;
+        if raw.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty"));
+        }
+        let database_url = match raw.database_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => {
+                slipway_services::Backend::of_url(url).map_err(|m| invalid("database_url", m))?;
+                Some(SecretString::from(url.to_owned()))
+            }
+        };
+        let admin_password = match raw.admin_password {
+            None => None,
+            Some(p) if p.is_empty() => None,
+            Some(p) => {
+                slipway_domain::Password::parse(&p).map_err(|m| invalid("admin_password", m))?;
+                Some(SecretString::from(p))
+            }
+        };
+        let public_url = match raw.public_url.trim() {
+            "" => None,
+            u if u.starts_with("http://") || u.starts_with("https://") => {
+                Some(u.trim_end_matches('/').to_owned())
+            }
+            u => {
+                return Err(invalid(
+                    "public_url",
+                    format!("\"{u}\" must start with http:// or https://"),
+                ))
+            }
+        };
+        if raw.session_idle_hours == 0 || raw.session_idle_hours > 24 * 90 {
+            return Err(invalid(
+                "session_idle_hours",
+                "must be between 1 and 2160 (90 days)",
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&raw.log)
+            .map_err(|e| invalid("log", format!("not a log filter: {e}")))?;
+        Ok(Settings {
+            addr,
+            data_dir: raw.data_dir,
+            database_url,
+            admin_password,
+            public_url,
+            session_idle_hours: raw.session_idle_hours,
+            log: raw.log,
+            site_root: raw.site_root,
+        })
+    }
+
+    /// The database to use: the configured URL or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => slipway_services::Store::sqlite_url_in(&self.data_dir),
+        }
+    }
+
+    /// Cookies carry `Secure` when people reach Slipway over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn error_of(jail_body: impl FnOnce(&mut Jail) -> Result<(), figment::Error>) -> String {
+        let mut message = String::new();
+        Jail::expect_with(|jail| {
+            jail_body(jail)?;
+            message = match Settings::load(Some(Path::new("slipway.toml"))) {
+                Ok(_) => "loaded".into(),
+                Err(e) => e.to_string(),
+            };
+            Ok(())
+        });
+        message
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_embedded_sqlite() {
+        Jail::expect_with(|_| {
+            let s = Settings::load(None).expect("defaults load");
+            assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+            assert!(s.database_url().starts_with("sqlite://"));
+            assert!(s.database_url().contains("slipway.db"));
+            assert!(!s.secure_cookies());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file("slipway.toml", "addr = \"127.0.0.1:5000\"\nsession_idle_hours = 3\n")?;
+            jail.set_env("SLIPWAY_ADDR", "127.0.0.1:4000");
+            let s = Settings::load(Some(Path::new("slipway.toml"))).expect("loads");
+            assert_eq!(s.addr.port(), 4000);
+            assert_eq!(s.session_idle_hours, 3);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_key_and_reason() {
+        let e = error_of(|j| {
+            j.create_file("slipway.toml", "")?;
+            j.set_env("SLIPWAY_ADDR", "not-an-address");
+            Ok(())
+        });
+        assert!(e.contains("SLIPWAY_ADDR") && e.contains("not-an-address"), "{e}");
+
+        let e = error_of(|j| {
+            j.create_file("slipway.toml", "")?;
+            j.set_env("SLIPWAY_SESSION_IDLE_HOURS", "soon");
+            Ok(())
+        });
+        assert!(e.contains("SLIPWAY_SESSION_IDLE_HOURS"), "{e}");
+
+        let e = error_of(|j| {
+            j.create_file("slipway.toml", "")?;
+            j.set_env("SLIPWAY_DATABASE_URL", "mysql://db/x");
+            Ok(())
+        });
+        assert!(e.contains("SLIPWAY_DATABASE_URL"), "{e}");
+
+        let e = error_of(|j| {
+            j.create_file("slipway.toml", "")?;
+            j.set_env("SLIPWAY_ADMIN_PASSWORD", "short");
+            Ok(())
+        });
+        assert!(e.contains("SLIPWAY_ADMIN_PASSWORD") && !e.contains("short\""), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_and_unknown_keys_are_refused() {
+        let e = error_of(|j| {
+            j.create_file("slipway.toml", "addr = \n")?;
+            Ok(())
+        });
+        assert_ne!(e, "loaded");
+        assert!(e.contains("slipway.toml") || e.contains("configuration"), "{e}");
+
+        let e = error_of(|j| {
+            j.create_file("slipway.toml", "adress = \"127.0.0.1:1\"\n")?;
+            Ok(())
+        });
+        assert!(e.contains("adress"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        Jail::expect_with(|_| {
+            let e = Settings::load(Some(Path::new("nope.toml"))).err().map(|e| e.to_string());
+            assert!(e.is_some_and(|e| e.contains("nope.toml")));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SLIPWAY_ADMIN_PASSWORD", "correct horse battery staple");
+            jail.set_env("SLIPWAY_DATABASE_URL", "postgres://u:hunter2hunter2@db/slipway");
+            let s = Settings::load(None).expect("loads");
+            let debug = format!("{s:?}");
+            assert!(!debug.contains("correct horse"), "{debug}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SLIPWAY_PUBLIC_URL", "https://releases.example.com/");
+            let s = Settings::load(None).expect("loads");
+            assert!(s.secure_cookies());
+            assert_eq!(s.public_url.as_deref(), Some("https://releases.example.com"));
+            Ok(())
+        });
+    }
+}

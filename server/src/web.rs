@@ -1,0 +1,266 @@
+//! The HTTP server: router, middleware and health endpoints.
+//!
+//! Cookie and header policy live here, in one place (as kanidm does): the
+//! session cookie is HttpOnly, SameSite=Lax and Secure under https; every
+//! response carries the security headers; state-changing requests from other
+//! origins are refused before they reach a handler.
+
+use crate::config::Settings;
+use app::error::AppError;
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use slipway_services::accounts::Viewer;
+use slipway_services::storage::sessions::DbSessionStore;
+use slipway_services::Services;
+use std::net::SocketAddr;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub const SESSION_COOKIE: &str = "slipway_session";
+
+pub fn router(settings: &Settings, services: Services) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("slipway")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.addr)
+        .build();
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        services: services.clone(),
+    };
+    let routes = generate_route_list(app::App);
+    let context = {
+        let services = services.clone();
+        move || provide_context(services.clone())
+    };
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_viewer))
+        .layer(
+            SessionManagerLayer::new(DbSessionStore::new(
+                services.store.clone(),
+                services.clock.clone(),
+            ))
+            .with_name(SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(settings.secure_cookies())
+            .with_expiry(Expiry::OnInactivity(time::Duration::hours(i64::from(
+                settings.session_idle_hours,
+            ))))
+            .with_always_save(false),
+        )
+        .layer(middleware::from_fn(same_origin_writes));
+
+    let pkg = settings.site_root.join("pkg");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest_service("/pkg", ServeDir::new(pkg))
+        .route_service(
+            "/favicon.svg",
+            tower_http::services::ServeFile::new(settings.site_root.join("favicon.svg")),
+        )
+        .merge(pages)
+        .layer(middleware::from_fn(security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request) -> Response {
+    let services = state.services.clone();
+    let response = leptos_axum::handle_server_fns_with_context(
+        move || provide_context(services.clone()),
+        req,
+    )
+    .await
+    .into_response();
+    status_from_server_fn_error(response).await
+}
+
+/// Errors raised by the server-function framework itself (a malformed body,
+/// a missing argument) arrive as 500; give them the status their `AppError`
+/// says (400 for bad input), so clients can tell their mistake from ours.
+async fn status_from_server_fn_error(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+        return Response::from_parts(parts, Body::empty());
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Resolves who is asking, once per request, from the session.
+async fn resolve_viewer(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let client_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string());
+    let mut viewer = Viewer {
+        principal: None,
+        client_ip,
+    };
+    let user = match app::session::api::session_user(&session).await {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::error!(error = %e, "could not load the session");
+            return unavailable_page();
+        }
+    };
+    if let Some(user) = user {
+        match state.services.accounts().principal(user).await {
+            Ok(Some(p)) => viewer.principal = Some(p),
+            Ok(None) => {
+                // Password changed or account disabled since sign-in.
+                if let Err(e) = session.flush().await {
+                    tracing::warn!(error = %e, "could not end a stale session");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not load the signed-in user");
+                return unavailable_page();
+            }
+        }
+    }
+    req.extensions_mut().insert(viewer);
+    next.run(req).await
+}
+
+/// Refuses state-changing requests that come from another site, as a second
+/// line behind SameSite=Lax cookies.
+async fn same_origin_writes(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let headers = req.headers();
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+        let fetch_site = headers
+            .get("sec-fetch-site")
+            .and_then(|h| h.to_str().ok());
+        let cross_origin = match (origin, host) {
+            (Some("null"), _) => true,
+            (Some(origin), Some(host)) => {
+                let origin_host = origin
+                    .split_once("://")
+                    .map_or(origin, |(_, rest)| rest)
+                    .trim_end_matches('/');
+                !origin_host.eq_ignore_ascii_case(host)
+            }
+            (Some(_), None) => true,
+            (None, _) => fetch_site == Some("cross-site"),
+        };
+        if cross_origin {
+            tracing::warn!(?origin, ?host, "refused a cross-origin write");
+            return (
+                StatusCode::FORBIDDEN,
+                "Cross-site requests cannot change anything in Slipway.",
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "referrer-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'",
+        ),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    res
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers and every migration is applied.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.services.store.readiness().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")).into_response()
+        }
+    }
+}
+
+/// A self-contained page for when the database is down: it cannot depend on
+/// anything that needs the database.
+fn unavailable_page() -> Response {
+    let body = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Slipway is unavailable</title><link rel="stylesheet" href="/pkg/slipway.css"></head>
+<body><main id="main" class="panel status-panel" data-test="status-503">
+<p class="status-code">503</p><h1>Slipway is having trouble</h1>
+<p>Slipway cannot reach its database right now. Nothing you did caused this. Try again in a moment; if it persists, tell your administrator.</p>
+<p><a class="button" href="/">Try again</a></p></main></body></html>"#;
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
