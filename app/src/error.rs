@@ -92,3 +92,16 @@ impl From<slipway_services::ServiceError> for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_errors_round_trip_and_map_to_400() {
+        let e: AppError = serde_json::from_str(r#"{"ServerFn":{"Args":"missing field `project`"}}"#)
+            .expect("parses");
+        assert_eq!(e.status(), 400);
+        assert_eq!(AppError::Forbidden.status(), 403);
+    }
+}

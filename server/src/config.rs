@@ -12,6 +12,18 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// Every setting's key; `SLIPWAY_<KEY>` in the environment.
+const KEYS: [&str; 8] = [
+    "addr",
+    "data_dir",
+    "database_url",
+    "admin_password",
+    "public_url",
+    "session_idle_hours",
+    "log",
+    "site_root",
+];
+
 /// The settings as read, before validation (all plain strings and numbers).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,8 +118,9 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        // SLIPWAY_CONFIG names the file; it is not a setting itself.
-        figment = figment.merge(env.ignore(&["CONFIG"]));
+        // Only Slipway's own keys: other SLIPWAY_* variables (SLIPWAY_CONFIG,
+        // the test suite's SLIPWAY_TEST_POSTGRES_URL) are not settings.
+        figment = figment.merge(env.only(&KEYS));
         let raw: RawSettings = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let reason = e.kind.to_string();

@@ -60,10 +60,6 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .route(
-            "/api/{*fn_name}",
-            get(server_fn_handler).post(server_fn_handler),
-        )
         .fallback(leptos_axum::render_app_to_stream_with_context(context, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -83,6 +79,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             ))))
             .with_always_save(false),
         )
+        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(same_origin_writes));
 
     let pkg = settings.site_root.join("pkg");
@@ -100,21 +97,11 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, req: Request) -> Response {
-    let services = state.services.clone();
-    let response = leptos_axum::handle_server_fns_with_context(
-        move || provide_context(services.clone()),
-        req,
-    )
-    .await
-    .into_response();
-    status_from_server_fn_error(response).await
-}
-
 /// Errors raised by the server-function framework itself (a malformed body,
 /// a missing argument) arrive as 500; give them the status their `AppError`
 /// says (400 for bad input), so clients can tell their mistake from ours.
-async fn status_from_server_fn_error(response: Response) -> Response {
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key("serverfnerror")
     {

@@ -40,7 +40,16 @@ impl ServiceError {
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => {
+                tracing::error!(error = %e, "database unavailable");
+                ServiceError::Unavailable(e)
+            }
+            sqlx::Error::Database(ref db) if is_connection_loss(db.code().as_deref()) => {
                 tracing::error!(error = %e, "database unavailable");
                 ServiceError::Unavailable(e)
             }
@@ -56,6 +65,13 @@ impl From<FieldErrors> for ServiceError {
     fn from(e: FieldErrors) -> Self {
         ServiceError::Validation(e)
     }
+}
+
+/// PostgreSQL codes that mean "the database is not there right now":
+/// connection exceptions (08), operator intervention (57P: shutdown,
+/// terminated), and a database that does not exist (3D000).
+fn is_connection_loss(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "3D000")
 }
 
 /// True when a database error is a unique-constraint violation.

@@ -1,0 +1,13 @@
+//! Slipway's integration tests: one binary (as crates.io does), each test
+//! starting the real server on port 0 against a fresh database, on SQLite and
+//! on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod health;
+mod permissions;
+mod projects;
