@@ -99,8 +99,9 @@ mod tests {
 
     #[test]
     fn framework_errors_round_trip_and_map_to_400() {
-        let e: AppError = serde_json::from_str(r#"{"ServerFn":{"Args":"missing field `project`"}}"#)
-            .expect("parses");
+        let e: AppError =
+            serde_json::from_str(r#"{"ServerFn":{"Args":"missing field `project`"}}"#)
+                .expect("parses");
         assert_eq!(e.status(), 400);
         assert_eq!(AppError::Forbidden.status(), 403);
     }

@@ -27,7 +27,9 @@ pub fn viewer() -> Viewer {
 
 /// The signed-in principal, or `Unauthenticated`.
 pub fn principal() -> Result<Principal, AppError> {
-    viewer().principal.ok_or_else(|| fail(AppError::Unauthenticated))
+    viewer()
+        .principal
+        .ok_or_else(|| fail(AppError::Unauthenticated))
 }
 
 /// Sets the response status for an error and returns it.

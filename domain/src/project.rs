@@ -179,17 +179,19 @@ impl ProjectDraft {
             ),
         );
         match (name, slug, description, repository_url, repository_web_url) {
-            (Some(name), Some(slug), Some(description), Some(repository_url), Some(repository_web_url))
-                if errors.is_empty() =>
-            {
-                Ok(ValidProject {
-                    name,
-                    slug,
-                    description,
-                    repository_url,
-                    repository_web_url,
-                })
-            }
+            (
+                Some(name),
+                Some(slug),
+                Some(description),
+                Some(repository_url),
+                Some(repository_web_url),
+            ) if errors.is_empty() => Ok(ValidProject {
+                name,
+                slug,
+                description,
+                repository_url,
+                repository_web_url,
+            }),
             _ => Err(errors),
         }
     }
@@ -243,7 +245,9 @@ mod tests {
     #[test]
     fn slugs_follow_the_rules() {
         assert!(ProjectSlug::parse("web-2").is_ok());
-        for bad in ["", "Web", "2web", "web_app", "web-", "we--b", "new", "wéb", "a b"] {
+        for bad in [
+            "", "Web", "2web", "web_app", "web-", "we--b", "new", "wéb", "a b",
+        ] {
             assert!(ProjectSlug::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(ProjectSlug::parse(&"a".repeat(SLUG_MAX)).is_ok());

@@ -157,7 +157,12 @@ mod tests {
 
     #[test]
     fn stakeholders_support_and_product_owners_only_read() {
-        for role in [Role::Stakeholder, Role::Support, Role::ProductOwner, Role::Engineer] {
+        for role in [
+            Role::Stakeholder,
+            Role::Support,
+            Role::ProductOwner,
+            Role::Engineer,
+        ] {
             assert!(role.allows(Permission::ViewProject));
             for p in [
                 Permission::CreateProject,

@@ -20,7 +20,9 @@ impl Username {
             return Err("Username is required.".into());
         }
         if s.chars().count() > USERNAME_MAX {
-            return Err(format!("Username must be at most {USERNAME_MAX} characters."));
+            return Err(format!(
+                "Username must be at most {USERNAME_MAX} characters."
+            ));
         }
         if !s.starts_with(|c: char| c.is_ascii_alphanumeric())
             || !s
@@ -63,7 +65,9 @@ impl Password {
             ));
         }
         if len > PASSWORD_MAX {
-            return Err(format!("Password must be at most {PASSWORD_MAX} characters."));
+            return Err(format!(
+                "Password must be at most {PASSWORD_MAX} characters."
+            ));
         }
         if input.trim().is_empty() {
             return Err("Password must not be only spaces.".into());

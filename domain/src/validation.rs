@@ -99,7 +99,10 @@ pub(crate) fn bounded_text(
             "{what} must be at most {max} characters (this one has {len})."
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(format!("{what} contains control characters."));
     }
     Ok(trimmed.to_owned())

@@ -139,7 +139,10 @@ impl Settings {
         let addr: SocketAddr = raw.addr.trim().parse().map_err(|_| {
             invalid(
                 "addr",
-                format!("\"{}\" is not a socket address like 127.0.0.1:3000", raw.addr),
+                format!(
+                    "\"{}\" is not a socket address like 127.0.0.1:3000",
+                    raw.addr
+                ),
             )
         })?;
         if raw.data_dir.as_os_str().is_empty() {
@@ -241,7 +244,10 @@ mod tests {
     #[test]
     fn environment_overrides_file_which_overrides_defaults() {
         Jail::expect_with(|jail| {
-            jail.create_file("slipway.toml", "addr = \"127.0.0.1:5000\"\nsession_idle_hours = 3\n")?;
+            jail.create_file(
+                "slipway.toml",
+                "addr = \"127.0.0.1:5000\"\nsession_idle_hours = 3\n",
+            )?;
             jail.set_env("SLIPWAY_ADDR", "127.0.0.1:4000");
             let s = Settings::load(Some(Path::new("slipway.toml"))).expect("loads");
             assert_eq!(s.addr.port(), 4000);
@@ -257,7 +263,10 @@ mod tests {
             j.set_env("SLIPWAY_ADDR", "not-an-address");
             Ok(())
         });
-        assert!(e.contains("SLIPWAY_ADDR") && e.contains("not-an-address"), "{e}");
+        assert!(
+            e.contains("SLIPWAY_ADDR") && e.contains("not-an-address"),
+            "{e}"
+        );
 
         let e = error_of(|j| {
             j.create_file("slipway.toml", "")?;
@@ -278,7 +287,10 @@ mod tests {
             j.set_env("SLIPWAY_ADMIN_PASSWORD", "short");
             Ok(())
         });
-        assert!(e.contains("SLIPWAY_ADMIN_PASSWORD") && !e.contains("short\""), "{e}");
+        assert!(
+            e.contains("SLIPWAY_ADMIN_PASSWORD") && !e.contains("short\""),
+            "{e}"
+        );
     }
 
     #[test]
@@ -288,7 +300,10 @@ mod tests {
             Ok(())
         });
         assert_ne!(e, "loaded");
-        assert!(e.contains("slipway.toml") || e.contains("configuration"), "{e}");
+        assert!(
+            e.contains("slipway.toml") || e.contains("configuration"),
+            "{e}"
+        );
 
         let e = error_of(|j| {
             j.create_file("slipway.toml", "adress = \"127.0.0.1:1\"\n")?;
@@ -300,7 +315,9 @@ mod tests {
     #[test]
     fn a_missing_config_file_is_an_error() {
         Jail::expect_with(|_| {
-            let e = Settings::load(Some(Path::new("nope.toml"))).err().map(|e| e.to_string());
+            let e = Settings::load(Some(Path::new("nope.toml")))
+                .err()
+                .map(|e| e.to_string());
             assert!(e.is_some_and(|e| e.contains("nope.toml")));
             Ok(())
         });
@@ -310,7 +327,10 @@ mod tests {
     fn secrets_never_appear_in_debug_output() {
         Jail::expect_with(|jail| {
             jail.set_env("SLIPWAY_ADMIN_PASSWORD", "correct horse battery staple");
-            jail.set_env("SLIPWAY_DATABASE_URL", "postgres://u:hunter2hunter2@db/slipway");
+            jail.set_env(
+                "SLIPWAY_DATABASE_URL",
+                "postgres://u:hunter2hunter2@db/slipway",
+            );
             let s = Settings::load(None).expect("loads");
             let debug = format!("{s:?}");
             assert!(!debug.contains("correct horse"), "{debug}");
@@ -325,7 +345,10 @@ mod tests {
             jail.set_env("SLIPWAY_PUBLIC_URL", "https://releases.example.com/");
             let s = Settings::load(None).expect("loads");
             assert!(s.secure_cookies());
-            assert_eq!(s.public_url.as_deref(), Some("https://releases.example.com"));
+            assert_eq!(
+                s.public_url.as_deref(),
+                Some("https://releases.example.com")
+            );
             Ok(())
         });
     }

@@ -55,7 +55,11 @@ pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, S
         .admin_password
         .as_ref()
         .map(|p| p.expose_secret().to_owned());
-    match services.accounts().bootstrap_admin(configured.as_deref()).await? {
+    match services
+        .accounts()
+        .bootstrap_admin(configured.as_deref())
+        .await?
+    {
         Some(one_time) => tracing::warn!(
             "created the first account \"admin\" with the one-time password {one_time} \
              (shown only now; sign in and choose your own password)"

@@ -64,7 +64,10 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_viewer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_viewer,
+        ))
         .layer(
             SessionManagerLayer::new(DbSessionStore::new(
                 services.store.clone(),
@@ -169,9 +172,7 @@ async fn same_origin_writes(req: Request, next: Next) -> Response {
         let headers = req.headers();
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-        let fetch_site = headers
-            .get("sec-fetch-site")
-            .and_then(|h| h.to_str().ok());
+        let fetch_site = headers.get("sec-fetch-site").and_then(|h| h.to_str().ok());
         let cross_origin = match (origin, host) {
             (Some("null"), _) => true,
             (Some(origin), Some(host)) => {
@@ -199,12 +200,12 @@ async fn same_origin_writes(req: Request, next: Next) -> Response {
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(
-        "referrer-policy",
-        HeaderValue::from_static("same-origin"),
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
     );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
@@ -229,7 +230,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}"),
+            )
+                .into_response()
         }
     }
 }

@@ -61,7 +61,12 @@ impl AuditLog<'_> {
             None => None,
             Some(slug) => match all_projects.iter().find(|p| p.slug == slug) {
                 Some(p) => Some(ProjectId(p.id)),
-                None => return Err(ServiceError::field("project", format!("There is no project \"{slug}\"."))),
+                None => {
+                    return Err(ServiceError::field(
+                        "project",
+                        format!("There is no project \"{slug}\"."),
+                    ))
+                }
             },
         };
         let filter = audit_store::Filter {

@@ -32,7 +32,11 @@ pub async fn seed(services: &Services) -> Result<bool, ServiceError> {
     };
     services
         .projects()
-        .create(Some(&system), &draft, &EnvironmentDraft::standard_pipeline())
+        .create(
+            Some(&system),
+            &draft,
+            &EnvironmentDraft::standard_pipeline(),
+        )
         .await?;
     Ok(true)
 }

@@ -290,7 +290,10 @@ impl Projects<'_> {
         if existing.iter().any(|e| e.name == env.name.as_str()) {
             return Err(ServiceError::field(
                 "name",
-                format!("\"{}\" is already an environment of this project.", env.name),
+                format!(
+                    "\"{}\" is already an environment of this project.",
+                    env.name
+                ),
             ));
         }
         let position = existing.iter().map(|e| e.position + 1).max().unwrap_or(0);
@@ -344,7 +347,10 @@ impl Projects<'_> {
         if clash {
             return Err(ServiceError::field(
                 "name",
-                format!("\"{}\" is already an environment of this project.", env.name),
+                format!(
+                    "\"{}\" is already an environment of this project.",
+                    env.name
+                ),
             ));
         }
         let now = self.services.clock.now_ms();

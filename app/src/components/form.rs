@@ -14,9 +14,7 @@ impl FormErrors {
         T: Clone + Send + Sync + 'static,
         S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
     {
-        FormErrors(Signal::derive(move || {
-            value.get().and_then(|r| r.err())
-        }))
+        FormErrors(Signal::derive(move || value.get().and_then(|r| r.err())))
     }
 
     pub fn none() -> Self {

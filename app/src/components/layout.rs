@@ -2,8 +2,8 @@
 //! adapts to the person's roles, and the footer.
 
 use crate::use_session;
-use leptos::prelude::*;
 use leptos::form::ActionForm;
+use leptos::prelude::*;
 use leptos_router::components::A;
 
 #[component]

@@ -8,10 +8,17 @@ use slipway_domain::read::{ProjectDetail, ProjectSummary};
 use slipway_domain::{EnvironmentDraft, ProjectDraft};
 
 #[server(endpoint = "projects/list")]
-pub async fn list_projects(#[server(default)] include_archived: bool) -> Result<Vec<ProjectSummary>, AppError> {
+pub async fn list_projects(
+    #[server(default)] include_archived: bool,
+) -> Result<Vec<ProjectSummary>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.projects().list(Some(&actor), include_archived).await)
+    check(
+        services()?
+            .projects()
+            .list(Some(&actor), include_archived)
+            .await,
+    )
 }
 
 #[server(endpoint = "projects/get")]

@@ -11,7 +11,10 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let archive = ServerAction::<SetProjectArchived>::new();
-    let project = Resource::new(move || (slug(), archive.version().get()), |(s, _)| get_project(s));
+    let project = Resource::new(
+        move || (slug(), archive.version().get()),
+        |(s, _)| get_project(s),
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -33,7 +36,11 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
     } else {
         format!(
             "Your roles here: {}.",
-            p.my_roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+            p.my_roles
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
     let audit_href = format!("/audit?project={}", p.slug);

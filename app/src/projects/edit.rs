@@ -126,7 +126,13 @@ fn Target(slug: String, id: i64) -> impl IntoView {
 }
 
 #[component]
-fn EnvRow(env: EnvironmentView, index: usize, count: usize, slug: String, actions: EditActions) -> impl IntoView {
+fn EnvRow(
+    env: EnvironmentView,
+    index: usize,
+    count: usize,
+    slug: String,
+    actions: EditActions,
+) -> impl IntoView {
     let id = env.id;
     let name_id = format!("env-{id}-name");
     let tier_id = format!("env-{id}-tier");

@@ -1,5 +1,7 @@
 use super::api::CreateProject;
-use crate::components::{ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField, TierSelect};
+use crate::components::{
+    ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField, TierSelect,
+};
 use crate::error::AppError;
 use crate::use_session;
 use leptos::form::ActionForm;

@@ -16,7 +16,9 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         is_admin: p.is_admin(),
         can_create_projects: p.can(Permission::CreateProject, None),
         can_view_audit: p.can(Permission::ViewAudit, None)
-            || p.grants.iter().any(|g| g.role.allows(Permission::ViewAudit)),
+            || p.grants
+                .iter()
+                .any(|g| g.role.allows(Permission::ViewAudit)),
         must_change_password: p.must_change_password,
         username: p.username,
         display_name: p.display_name,

@@ -15,7 +15,12 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 pub async fn get_user(username: String) -> Result<UserSummary, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.accounts().find_user(Some(&actor), &username).await)
+    check(
+        services()?
+            .accounts()
+            .find_user(Some(&actor), &username)
+            .await,
+    )
 }
 
 #[server(endpoint = "users/create")]
@@ -40,7 +45,10 @@ pub async fn create_user(
             .create_user(Authority::User(Some(&actor)), &input)
             .await,
     )?;
-    redirect_to(&format!("/admin/users/{}", username.trim().to_ascii_lowercase()));
+    redirect_to(&format!(
+        "/admin/users/{}",
+        username.trim().to_ascii_lowercase()
+    ));
     Ok(())
 }
 

@@ -5,7 +5,11 @@ use reqwest::StatusCode;
 async fn admin_signs_in_and_out(app: &TestApp) {
     let c = app.client();
     let res = app
-        .post(&c, "/api/session/login", &[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .post(
+            &c,
+            "/api/session/login",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res
@@ -16,7 +20,10 @@ async fn admin_signs_in_and_out(app: &TestApp) {
         .to_owned();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not set Secure: {cookie}"
+    );
 
     let page = app.get(&c, "/projects").await;
     assert_eq!(page.status(), StatusCode::OK);
@@ -32,13 +39,33 @@ async fn session_id_is_cycled_at_login(app: &TestApp) {
     let c = app.client();
     // Signing in again in the same browser replaces the session id.
     let first = app
-        .post(&c, "/api/session/login", &[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .post(
+            &c,
+            "/api/session/login",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
         .await;
-    let a = first.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let a = first
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let second = app
-        .post(&c, "/api/session/login", &[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .post(
+            &c,
+            "/api/session/login",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
         .await;
-    let b = second.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let b = second
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let id = |s: &str| s.split(';').next().unwrap().to_owned();
     assert_ne!(id(&a), id(&b));
 }
@@ -47,12 +74,20 @@ async fn unknown_user_and_wrong_password_look_the_same(app: &TestApp) {
     app.user_with_role("sam", "stakeholder", None).await;
     let c = app.client();
     let wrong = app
-        .post(&c, "/api/session/login", &[("username", "sam"), ("password", "not the password")])
+        .post(
+            &c,
+            "/api/session/login",
+            &[("username", "sam"), ("password", "not the password")],
+        )
         .await;
     let wrong_status = wrong.status();
     let wrong_body = wrong.text().await.unwrap();
     let unknown = app
-        .post(&c, "/api/session/login", &[("username", "nobody"), ("password", "not the password")])
+        .post(
+            &c,
+            "/api/session/login",
+            &[("username", "nobody"), ("password", "not the password")],
+        )
         .await;
     assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status(), wrong_status);
@@ -65,13 +100,21 @@ async fn repeated_failures_are_rate_limited(app: &TestApp) {
     let c = app.client();
     for _ in 0..5 {
         let r = app
-            .post(&c, "/api/session/login", &[("username", "sam"), ("password", "guess guess guess")])
+            .post(
+                &c,
+                "/api/session/login",
+                &[("username", "sam"), ("password", "guess guess guess")],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused while the account is throttled.
     let r = app
-        .post(&c, "/api/session/login", &[("username", "sam"), ("password", USER_PASSWORD)])
+        .post(
+            &c,
+            "/api/session/login",
+            &[("username", "sam"), ("password", USER_PASSWORD)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
@@ -90,8 +133,16 @@ async fn changing_the_password_ends_other_sessions(app: &TestApp) {
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
-    assert_eq!(app.post(&a, "/api/projects/list", &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(
+        app.post(&a, "/api/projects/list", &[]).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(
         app.post(&b, "/api/projects/list", &[]).await.status(),
         StatusCode::UNAUTHORIZED

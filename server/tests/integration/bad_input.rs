@@ -23,12 +23,20 @@ fn malformed_config_exits_non_zero_naming_the_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("SLIPWAY_ADDR") && err.contains("localhost-ish"), "{err}");
+    assert!(
+        err.contains("SLIPWAY_ADDR") && err.contains("localhost-ish"),
+        "{err}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("slipway.toml");
     std::fs::write(&file, "session_idle_hours = \"many\"\n").unwrap();
-    let out = slipway().arg("--config").arg(&file).arg("migrate").output().unwrap();
+    let out = slipway()
+        .arg("--config")
+        .arg(&file)
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("session_idle_hours"), "{err}");
@@ -58,10 +66,19 @@ async fn malformed_server_function_bodies_get_400(app: &TestApp) {
     let admin = app.admin().await;
     // No arguments at all.
     let res = app.post(&admin, "/api/projects/create", &[]).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "{}",
+        res.text().await.unwrap()
+    );
     // A number that is not one.
     let res = app
-        .post(&admin, "/api/environments/remove", &[("slug", "x"), ("id", "not-a-number")])
+        .post(
+            &admin,
+            "/api/environments/remove",
+            &[("slug", "x"), ("id", "not-a-number")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // An unknown server function.
@@ -74,18 +91,32 @@ async fn unknown_pages_and_projects_are_404(app: &TestApp) {
     let res = app.get(&admin, "/no/such/page").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(res.text().await.unwrap().contains("Not found"));
-    assert_eq!(app.get(&admin, "/projects/nope").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&admin, "/projects/nope").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn user_admin_validates_and_guards_the_last_admin(app: &TestApp) {
     let admin = app.admin().await;
     let res = app
-        .post(&admin, "/api/users/create", &[("username", "Bad Name!"), ("password", "short"), ("role", "wizard")])
+        .post(
+            &admin,
+            "/api/users/create",
+            &[
+                ("username", "Bad Name!"),
+                ("password", "short"),
+                ("role", "wizard"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     for field in ["username", "password", "role"] {
-        assert!(body.contains(&format!("\"field\":\"{field}\"")), "{field}: {body}");
+        assert!(
+            body.contains(&format!("\"field\":\"{field}\"")),
+            "{field}: {body}"
+        );
     }
     let me = app
         .services
@@ -94,10 +125,20 @@ async fn user_admin_validates_and_guards_the_last_admin(app: &TestApp) {
         .await
         .unwrap();
     let res = app
-        .post(&admin, "/api/users/revoke", &[("grant_id", &me.grants[0].id.to_string())])
+        .post(
+            &admin,
+            "/api/users/revoke",
+            &[("grant_id", &me.grants[0].id.to_string())],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    let res = app.post(&admin, "/api/users/disable", &[("username", "admin"), ("disabled", "true")]).await;
+    let res = app
+        .post(
+            &admin,
+            "/api/users/disable",
+            &[("username", "admin"), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 

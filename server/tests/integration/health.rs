@@ -19,10 +19,12 @@ async fn database_unreachable_gives_503_not_a_panic(app: &TestApp) {
         Some((name, admin_url)) => {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
         }
         // An embedded database cannot be unplugged; closing the pool is the
         // same failure as seen from the handlers.
@@ -35,12 +37,19 @@ async fn database_unreachable_gives_503_not_a_panic(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = res.text().await.unwrap();
     assert!(body.contains("Slipway is having trouble"), "{body}");
-    assert!(!body.to_lowercase().contains("sqlx"), "internals leaked: {body}");
+    assert!(
+        !body.to_lowercase().contains("sqlx"),
+        "internals leaked: {body}"
+    );
 
     // Anonymous sign-in attempt: a clear 503 too, never a panic.
     let anon = app.client();
     let res = app
-        .post(&anon, "/api/session/login", &[("username", "admin"), ("password", "whatever it is")])
+        .post(
+            &anon,
+            "/api/session/login",
+            &[("username", "admin"), ("password", "whatever it is")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
@@ -48,4 +57,7 @@ async fn database_unreachable_gives_503_not_a_panic(app: &TestApp) {
     assert_eq!(app.get(&anon, "/healthz").await.status(), StatusCode::OK);
 }
 
-on_both_databases!(healthz_and_readyz_answer, database_unreachable_gives_503_not_a_panic);
+on_both_databases!(
+    healthz_and_readyz_answer,
+    database_unreachable_gives_503_not_a_panic
+);

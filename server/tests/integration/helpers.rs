@@ -158,9 +158,18 @@ impl TestApp {
     pub async fn login(&self, username: &str, password: &str) -> Client {
         let client = self.client();
         let res = self
-            .post(&client, "/api/session/login", &[("username", username), ("password", password)])
+            .post(
+                &client,
+                "/api/session/login",
+                &[("username", username), ("password", password)],
+            )
             .await;
-        assert_eq!(res.status(), StatusCode::OK, "login of {username} failed: {}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "login of {username} failed: {}",
+            res.text().await.unwrap_or_default()
+        );
         client
     }
 
@@ -241,7 +250,12 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
     }
 
     /// How many audit events exist (every change writes one).

@@ -64,10 +64,16 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
     ctx.n += 1;
     let n = ctx.n;
     let f = |pairs: &[(&str, String)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
     };
     match endpoint {
-        "projects/create" => f(&[("project[name]", format!("New {n}")), ("project[slug]", format!("new-{n}"))]),
+        "projects/create" => f(&[
+            ("project[name]", format!("New {n}")),
+            ("project[slug]", format!("new-{n}")),
+        ]),
         "projects/update" => f(&[
             ("slug", "alpha".into()),
             ("project[name]", "Alpha".into()),
@@ -86,7 +92,11 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
             ("environment[name]", format!("renamed-{n}")),
             ("environment[tier]", "development".into()),
         ]),
-        "environments/move" => f(&[("slug", "alpha".into()), ("id", ctx.env_id.clone()), ("direction", "down".into())]),
+        "environments/move" => f(&[
+            ("slug", "alpha".into()),
+            ("id", ctx.env_id.clone()),
+            ("direction", "down".into()),
+        ]),
         "environments/remove" => {
             // Remove a fresh environment so the pipeline survives.
             let admin = app.admin_principal().await;
@@ -95,12 +105,25 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
                 .add_environment(
                     Some(&admin),
                     "alpha",
-                    &slipway_domain::EnvironmentDraft::new(&format!("temp-{n}"), slipway_domain::EnvironmentTier::Development),
+                    &slipway_domain::EnvironmentDraft::new(
+                        &format!("temp-{n}"),
+                        slipway_domain::EnvironmentTier::Development,
+                    ),
                 )
                 .await
                 .unwrap();
-            let p = app.services.projects().get(Some(&admin), "alpha").await.unwrap();
-            let id = p.environments.iter().find(|e| e.name == format!("temp-{n}")).unwrap().id;
+            let p = app
+                .services
+                .projects()
+                .get(Some(&admin), "alpha")
+                .await
+                .unwrap();
+            let id = p
+                .environments
+                .iter()
+                .find(|e| e.name == format!("temp-{n}"))
+                .unwrap()
+                .id;
             f(&[("slug", "alpha".into()), ("id", id.to_string())])
         }
         "users/create" => f(&[
@@ -108,7 +131,11 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
             ("password", "a long enough password".into()),
             ("role", String::new()),
         ]),
-        "users/grant" => f(&[("username", "target".into()), ("role", "support".into()), ("project", "alpha".into())]),
+        "users/grant" => f(&[
+            ("username", "target".into()),
+            ("role", "support".into()),
+            ("project", "alpha".into()),
+        ]),
         "users/revoke" => f(&[("grant_id", ctx.grant_id.clone())]),
         "users/disable" => f(&[("username", "target".into()), ("disabled", "true".into())]),
         other => panic!("no request for {other}"),
@@ -119,64 +146,134 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
 async fn restore(app: &TestApp, endpoint: &str, ctx: &mut Ctx) {
     let admin = app.admin_principal().await;
     match endpoint {
-        "projects/archive" => app.services.projects().set_archived(Some(&admin), "alpha", false).await.unwrap(),
+        "projects/archive" => app
+            .services
+            .projects()
+            .set_archived(Some(&admin), "alpha", false)
+            .await
+            .unwrap(),
         "environments/move" => {
             let id = slipway_domain::EnvironmentId(ctx.env_id.parse().unwrap());
             app.services
                 .projects()
-                .move_environment(Some(&admin), "alpha", id, slipway_domain::environment::Move::Up)
+                .move_environment(
+                    Some(&admin),
+                    "alpha",
+                    id,
+                    slipway_domain::environment::Move::Up,
+                )
                 .await
                 .unwrap();
         }
         "users/grant" => {
-            let u = app.services.accounts().find_user(Some(&admin), "target").await.unwrap();
+            let u = app
+                .services
+                .accounts()
+                .find_user(Some(&admin), "target")
+                .await
+                .unwrap();
             let g = u.grants.iter().find(|g| g.role == Role::Support).unwrap();
-            app.services.accounts().revoke(Some(&admin), g.id).await.unwrap();
+            app.services
+                .accounts()
+                .revoke(Some(&admin), g.id)
+                .await
+                .unwrap();
         }
         "users/revoke" => {
             app.services
                 .accounts()
-                .grant(slipway_services::accounts::Authority::Operator, "target", "engineer", Some("alpha"))
+                .grant(
+                    slipway_services::accounts::Authority::Operator,
+                    "target",
+                    "engineer",
+                    Some("alpha"),
+                )
                 .await
                 .unwrap();
             ctx.grant_id = target_grant(app).await;
         }
-        "users/disable" => app.services.accounts().set_disabled(Some(&admin), "target", false).await.unwrap(),
+        "users/disable" => app
+            .services
+            .accounts()
+            .set_disabled(Some(&admin), "target", false)
+            .await
+            .unwrap(),
         _ => {}
     }
 }
 
 async fn target_grant(app: &TestApp) -> String {
     let admin = app.admin_principal().await;
-    let u = app.services.accounts().find_user(Some(&admin), "target").await.unwrap();
-    u.grants.iter().find(|g| g.role == Role::Engineer).unwrap().id.to_string()
+    let u = app
+        .services
+        .accounts()
+        .find_user(Some(&admin), "target")
+        .await
+        .unwrap();
+    u.grants
+        .iter()
+        .find(|g| g.role == Role::Engineer)
+        .unwrap()
+        .id
+        .to_string()
 }
 
 /// Everything a refused call could have changed.
 async fn snapshot(app: &TestApp) -> (i64, String, String) {
     let admin = app.admin_principal().await;
-    let p = app.services.projects().get(Some(&admin), "alpha").await.unwrap();
-    let users = app.services.accounts().list_users(Some(&admin)).await.unwrap();
-    (app.audit_count().await, format!("{p:?}"), format!("{users:?}"))
+    let p = app
+        .services
+        .projects()
+        .get(Some(&admin), "alpha")
+        .await
+        .unwrap();
+    let users = app
+        .services
+        .accounts()
+        .list_users(Some(&admin))
+        .await
+        .unwrap();
+    (
+        app.audit_count().await,
+        format!("{p:?}"),
+        format!("{users:?}"),
+    )
 }
 
 async fn every_mutation_checks_permission_for_every_role(app: &TestApp) {
     let admin = app.admin().await;
     app.create_project(&admin, "Alpha", "alpha").await;
     app.create_project(&admin, "Beta", "beta").await;
-    app.user_with_role("target", "engineer", Some("alpha")).await;
-    app.user_with_role("outsider", "stakeholder", Some("beta")).await;
+    app.user_with_role("target", "engineer", Some("alpha"))
+        .await;
+    app.user_with_role("outsider", "stakeholder", Some("beta"))
+        .await;
 
     let mut callers: Vec<(Who, Client)> = vec![(Who::Anonymous, app.client())];
     for role in Role::ALL {
         let name = format!("as-{}", role.as_str().replace('_', "-"));
-        let scope = if role.is_project_scoped() { Some("alpha") } else { None };
+        let scope = if role.is_project_scoped() {
+            Some("alpha")
+        } else {
+            None
+        };
         app.user_with_role(&name, role.as_str(), scope).await;
-        callers.push((Who::Role(role), app.login(&name, crate::helpers::USER_PASSWORD).await));
+        callers.push((
+            Who::Role(role),
+            app.login(&name, crate::helpers::USER_PASSWORD).await,
+        ));
     }
-    callers.push((Who::Outsider, app.login("outsider", crate::helpers::USER_PASSWORD).await));
+    callers.push((
+        Who::Outsider,
+        app.login("outsider", crate::helpers::USER_PASSWORD).await,
+    ));
 
-    let p = app.services.projects().get(Some(&app.admin_principal().await), "alpha").await.unwrap();
+    let p = app
+        .services
+        .projects()
+        .get(Some(&app.admin_principal().await), "alpha")
+        .await
+        .unwrap();
     let mut ctx = Ctx {
         env_id: p.environments[0].id.to_string(),
         grant_id: target_grant(app).await,
@@ -187,14 +284,21 @@ async fn every_mutation_checks_permission_for_every_role(app: &TestApp) {
     for endpoint in ENDPOINTS {
         for (who, client) in &callers {
             let form = form_for(app, endpoint, &mut ctx).await;
-            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let before = snapshot(app).await;
             let res = app.post(client, &format!("/api/{endpoint}"), &pairs).await;
             let status = res.status();
             let body = res.text().await.unwrap();
             if allowed(*who, endpoint) {
-                assert!(status.is_success(), "{who:?} {endpoint}: expected success, got {status} {body}");
-                assert!(snapshot(app).await.0 > before.0, "{who:?} {endpoint}: allowed change not audited");
+                assert!(
+                    status.is_success(),
+                    "{who:?} {endpoint}: expected success, got {status} {body}"
+                );
+                assert!(
+                    snapshot(app).await.0 > before.0,
+                    "{who:?} {endpoint}: allowed change not audited"
+                );
                 restore(app, endpoint, &mut ctx).await;
             } else {
                 assert!(
@@ -202,7 +306,11 @@ async fn every_mutation_checks_permission_for_every_role(app: &TestApp) {
                     "{who:?} {endpoint}: expected {:?}, got {status} {body}",
                     expected_refusal(*who, endpoint)
                 );
-                assert_eq!(snapshot(app).await, before, "{who:?} {endpoint}: a refused call changed something");
+                assert_eq!(
+                    snapshot(app).await,
+                    before,
+                    "{who:?} {endpoint}: a refused call changed something"
+                );
             }
             checked += 1;
         }
@@ -214,11 +322,19 @@ async fn every_mutation_checks_permission_for_every_role(app: &TestApp) {
 async fn admin_pages_are_forbidden_to_a_stakeholder(app: &TestApp) {
     app.user_with_role("sam", "stakeholder", None).await;
     let sam = app.login("sam", crate::helpers::USER_PASSWORD).await;
-    for page in ["/admin/users", "/admin/users/new", "/admin/users/admin", "/projects/new"] {
+    for page in [
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/users/admin",
+        "/projects/new",
+    ] {
         let res = app.get(&sam, page).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{page}");
         let html = res.text().await.unwrap();
-        assert!(html.contains("You do not have access to this page"), "{page}: {html}");
+        assert!(
+            html.contains("You do not have access to this page"),
+            "{page}: {html}"
+        );
     }
     // Read-only pages work.
     assert_eq!(app.get(&sam, "/projects").await.status(), StatusCode::OK);
@@ -235,7 +351,12 @@ async fn cross_site_writes_are_refused(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let list = app.post(&admin, "/api/projects/list", &[]).await.text().await.unwrap();
+    let list = app
+        .post(&admin, "/api/projects/list", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(list, "[]");
 }
 

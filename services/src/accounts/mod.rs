@@ -163,7 +163,10 @@ impl Accounts<'_> {
             id: UserId(user.id),
             username: user.username,
             display_name: user.display_name,
-            grants: grants.iter().filter_map(grants::GrantRow::to_grant).collect(),
+            grants: grants
+                .iter()
+                .filter_map(grants::GrantRow::to_grant)
+                .collect(),
             must_change_password: user.must_change_password,
         }))
     }
@@ -291,14 +294,26 @@ impl Accounts<'_> {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                ServiceError::field("username", format!("The username \"{username}\" is already taken."))
+                ServiceError::field(
+                    "username",
+                    format!("The username \"{username}\" is already taken."),
+                )
             } else {
                 e.into()
             }
         })?;
         if let Some(role) = role {
-            grants::insert(&mut tx, id, Grant { project: None, role }, actor.map(|a| a.id), now)
-                .await?;
+            grants::insert(
+                &mut tx,
+                id,
+                Grant {
+                    project: None,
+                    role,
+                },
+                actor.map(|a| a.id),
+                now,
+            )
+            .await?;
         }
         audit_store::insert(
             &mut tx,
@@ -403,7 +418,10 @@ impl Accounts<'_> {
         Ok(())
     }
 
-    pub async fn list_users(&self, actor: Option<&Principal>) -> Result<Vec<UserSummary>, ServiceError> {
+    pub async fn list_users(
+        &self,
+        actor: Option<&Principal>,
+    ) -> Result<Vec<UserSummary>, ServiceError> {
         require(actor, Permission::ManageUsers, None)?;
         let mut conn = self.services.store.pool().acquire().await?;
         let rows = users::list(&mut conn).await?;
@@ -455,22 +473,21 @@ impl Accounts<'_> {
         project_slug: Option<&str>,
     ) -> Result<(), ServiceError> {
         let actor = authority.check(Permission::ManageUsers)?;
-        let role: Role = role.parse().map_err(|m: String| ServiceError::field("role", m))?;
+        let role: Role = role
+            .parse()
+            .map_err(|m: String| ServiceError::field("role", m))?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
         let user = users::find_by_username(&mut tx, &username.trim().to_ascii_lowercase())
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        let project = match project_slug.map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(slug) => Some(
-                projects::find_by_slug(&mut tx, slug)
-                    .await?
-                    .ok_or_else(|| {
-                        ServiceError::field("project", format!("There is no project \"{slug}\"."))
-                    })?,
-            ),
-        };
+        let project =
+            match project_slug.map(str::trim).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(slug) => Some(projects::find_by_slug(&mut tx, slug).await?.ok_or_else(
+                    || ServiceError::field("project", format!("There is no project \"{slug}\".")),
+                )?),
+            };
         if project.is_some() && !role.is_project_scoped() {
             return Err(ServiceError::field(
                 "role",
@@ -513,7 +530,11 @@ impl Accounts<'_> {
     }
 
     /// Revokes one grant; refuses to remove the last active admin.
-    pub async fn revoke(&self, actor: Option<&Principal>, grant_id: i64) -> Result<(), ServiceError> {
+    pub async fn revoke(
+        &self,
+        actor: Option<&Principal>,
+        grant_id: i64,
+    ) -> Result<(), ServiceError> {
         let actor = require(actor, Permission::ManageUsers, None)?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
@@ -564,7 +585,9 @@ impl Accounts<'_> {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         if user.id == actor.id.0 && disabled {
-            return Err(ServiceError::Conflict("You cannot disable your own account.".into()));
+            return Err(ServiceError::Conflict(
+                "You cannot disable your own account.".into(),
+            ));
         }
         if user.disabled == disabled {
             return Ok(());

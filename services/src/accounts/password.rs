@@ -1,6 +1,8 @@
 //! Password hashing with argon2id, always off the async runtime.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use rand::Rng;
 
@@ -35,14 +37,15 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Se
     let ok = tokio::task::spawn_blocking(move || {
         let hash = stored.unwrap_or_else(dummy_hash);
         match PasswordHash::new(&hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(e) => {
-            tracing::error!("stored password hash is unreadable: {e}");
-            false
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(e) => {
+                tracing::error!("stored password hash is unreadable: {e}");
+                false
+            }
         }
-    }})
+    })
     .await
     .map_err(|e| ServiceError::Internal(Box::new(e)))?;
     Ok(known && ok)

@@ -15,7 +15,11 @@ pub struct NewEvent<'a> {
     pub after: Option<serde_json::Value>,
 }
 
-pub async fn insert(conn: &mut AnyConnection, e: &NewEvent<'_>, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    e: &NewEvent<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, subject_type, subject_id, subject_label, project_id, before_json, after_json) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

@@ -30,10 +30,14 @@ impl GrantRow {
     }
 }
 
-const SELECT: &str = "SELECT g.id, g.user_id, g.project_id, g.role, p.slug AS project_slug, p.name AS project_name \
+const SELECT: &str =
+    "SELECT g.id, g.user_id, g.project_id, g.role, p.slug AS project_slug, p.name AS project_name \
      FROM role_grants g LEFT JOIN projects p ON p.id = g.project_id";
 
-pub async fn for_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<GrantRow>, sqlx::Error> {
+pub async fn for_user(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Vec<GrantRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE g.user_id = $1 ORDER BY p.slug, g.role"
     )))

@@ -86,11 +86,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url).map_err(StoreError::Url)?;
-        let options =
-            AnyConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
-                backend: backend.name(),
-                source: e,
-            })?;
+        let options = AnyConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
+            backend: backend.name(),
+            source: e,
+        })?;
         let pool_options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(3))
             .min_connections(1);
@@ -119,7 +118,10 @@ impl Store {
 
     /// The URL of the embedded SQLite database in a data directory.
     pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
-        format!("sqlite://{}?mode=rwc", data_dir.join("slipway.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("slipway.db").display()
+        )
     }
 
     pub fn backend(&self) -> Backend {
@@ -143,12 +145,7 @@ impl Store {
     /// Ready means: the database answers, and every migration this binary
     /// knows is applied successfully.
     pub async fn readiness(&self) -> Result<(), String> {
-        let expected: Vec<i64> = self
-            .backend
-            .migrator()
-            .iter()
-            .map(|m| m.version)
-            .collect();
+        let expected: Vec<i64> = self.backend.migrator().iter().map(|m| m.version).collect();
         let applied: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT version, CASE WHEN success THEN 1 ELSE 0 END FROM _sqlx_migrations ORDER BY version",
         )

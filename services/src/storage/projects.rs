@@ -31,7 +31,10 @@ pub async fn find_by_slug(
     .await
 }
 
-pub async fn find(conn: &mut AnyConnection, id: ProjectId) -> Result<Option<ProjectRow>, sqlx::Error> {
+pub async fn find(
+    conn: &mut AnyConnection,
+    id: ProjectId,
+) -> Result<Option<ProjectRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM projects WHERE id = $1"
     )))
@@ -59,7 +62,9 @@ pub async fn list(
         sql.push_str(&format!(" AND id IN ({})", list.join(", ")));
     }
     sql.push_str(" ORDER BY archived_at IS NOT NULL, LOWER(name), id");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
 }
 
 pub async fn insert(

@@ -1,0 +1,55 @@
+import { defineConfig } from '@playwright/test';
+import * as os from 'os';
+import * as path from 'path';
+import * as fs from 'fs';
+
+// The server under test: the binary built by `cargo leptos build`, on a fresh
+// SQLite database in a temporary directory, with a known admin password.
+const port = Number(process.env.SLIPWAY_E2E_PORT ?? 3917);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-e2e-'));
+const root = path.resolve(__dirname, '..');
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
+const binary = process.env.SLIPWAY_E2E_BINARY ?? path.join(targetDir, 'debug', 'slipway');
+const siteRoot = process.env.SLIPWAY_E2E_SITE_ROOT ?? path.join(root, 'target', 'site');
+
+export const ADMIN_PASSWORD = 'e2e admin password';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 1 : 0,
+  reporter: 'list',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    testIdAttribute: 'data-test',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `${binary} serve --seed-demo`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      SLIPWAY_ADDR: `127.0.0.1:${port}`,
+      SLIPWAY_DATA_DIR: dataDir,
+      SLIPWAY_SITE_ROOT: siteRoot,
+      SLIPWAY_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      SLIPWAY_LOG: 'warn',
+    },
+  },
+});
