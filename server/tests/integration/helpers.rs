@@ -6,7 +6,6 @@ use slipway_server::config::Settings;
 use slipway_server::{prepare, start, Running};
 use slipway_services::accounts::{Authority, NewUserInput};
 use sqlx::Connection;
-use std::path::PathBuf;
 use tempfile::TempDir;
 
 pub const ADMIN_PASSWORD: &str = "admin password for tests";
@@ -85,7 +84,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         public_url: None,
         session_idle_hours: 12,
         log: "warn".into(),
-        site_root: PathBuf::from(dir.path().join("site")),
+        site_root: dir.path().join("site"),
     }
 }
 
