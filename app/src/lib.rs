@@ -3,6 +3,9 @@
 //! service from `slipway-services`, map the error. They are compiled into the
 //! server (feature `ssr`) and become HTTP calls in the browser (`hydrate`).
 
+// Deeply nested views make deep types; the release wasm build needs room.
+#![recursion_limit = "256"]
+
 pub mod audit;
 pub mod components;
 pub mod error;

@@ -1,6 +1,7 @@
 //! The `slipway` binary's library: configuration, start-up, HTTP server and
 //! command line. Integration tests start the real server through [`start`].
 
+pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod web;

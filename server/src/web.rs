@@ -20,7 +20,6 @@ use slipway_services::accounts::Viewer;
 use slipway_services::storage::sessions::DbSessionStore;
 use slipway_services::Services;
 use std::net::SocketAddr;
-use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -85,15 +84,14 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(same_origin_writes));
 
-    let pkg = settings.site_root.join("pkg");
+    let assets = Router::new()
+        .route("/pkg/{*file}", get(crate::assets::serve))
+        .route("/favicon.svg", get(crate::assets::serve))
+        .with_state(crate::assets::Assets::load(&settings.site_root));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .nest_service("/pkg", ServeDir::new(pkg))
-        .route_service(
-            "/favicon.svg",
-            tower_http::services::ServeFile::new(settings.site_root.join("favicon.svg")),
-        )
+        .merge(assets)
         .merge(pages)
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())

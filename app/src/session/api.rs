@@ -34,7 +34,6 @@ pub async fn login(
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
     use crate::server::{check, fail, redirect_to, services, viewer};
-    use tower_sessions::Session;
     let services = services()?;
     let viewer = viewer();
     if username.trim().is_empty() || password.is_empty() {
@@ -53,17 +52,29 @@ pub async fn login(
             .login(&username, &password, viewer.client_ip.as_deref())
             .await,
     )?;
-    let session: Session = leptos_axum::extract().await.map_err(|e| {
+    renew_session(user).await?;
+    redirect_to(if next.is_empty() { "/" } else { &next });
+    Ok(())
+}
+
+/// The request's session (provided by the server's session layer).
+#[cfg(feature = "ssr")]
+async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract().await.map_err(|e| {
         tracing::error!(error = %e, "session unavailable");
-        fail(AppError::Internal)
-    })?;
+        crate::server::fail(AppError::Internal)
+    })
+}
+
+/// Starts a fresh session id for `user` (sign-in, password change).
+#[cfg(feature = "ssr")]
+async fn renew_session(user: slipway_services::accounts::SessionUser) -> Result<(), AppError> {
+    let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(SESSION_USER_KEY, user)
         .await
-        .map_err(session_error)?;
-    redirect_to(if next.is_empty() { "/" } else { &next });
-    Ok(())
+        .map_err(session_error)
 }
 
 #[cfg(feature = "ssr")]
@@ -75,12 +86,8 @@ fn session_error(e: tower_sessions::session::Error) -> AppError {
 /// Signs out: the session is deleted from the store and the cookie cleared.
 #[server(endpoint = "session/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{fail, redirect_to};
-    use tower_sessions::Session;
-    let session: Session = leptos_axum::extract().await.map_err(|e| {
-        tracing::error!(error = %e, "session unavailable");
-        fail(AppError::Internal)
-    })?;
+    use crate::server::redirect_to;
+    let session = session().await?;
     session.flush().await.map_err(session_error)?;
     redirect_to("/login");
     Ok(())
@@ -103,7 +110,6 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::server::{check, fail, principal, services};
-    use tower_sessions::Session;
     let actor = principal()?;
     if new_password != confirm_password {
         let mut errors = slipway_domain::FieldErrors::new();
@@ -117,14 +123,6 @@ pub async fn change_password(
             .change_own_password(Some(&actor), &current_password, &new_password)
             .await,
     )?;
-    let session: Session = leptos_axum::extract().await.map_err(|e| {
-        tracing::error!(error = %e, "session unavailable");
-        fail(AppError::Internal)
-    })?;
-    session.cycle_id().await.map_err(session_error)?;
-    session
-        .insert(SESSION_USER_KEY, user)
-        .await
-        .map_err(session_error)?;
+    renew_session(user).await?;
     Ok(())
 }

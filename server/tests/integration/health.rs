@@ -57,7 +57,52 @@ async fn database_unreachable_gives_503_not_a_panic(app: &TestApp) {
     assert_eq!(app.get(&anon, "/healthz").await.status(), StatusCode::OK);
 }
 
+/// The stylesheet comes from memory with an ETag, gzip when asked, and 304s.
+async fn static_assets_are_cached_and_compressed(app: &TestApp) {
+    let c = app.client();
+    let res = c.get(app.url("/pkg/slipway.css")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(
+        res.text().await.unwrap(),
+        ".panel { padding: 1rem; }\n".repeat(100)
+    );
+
+    let res = c
+        .get(app.url("/pkg/slipway.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // The gzip copy is made in the background right after start.
+    let mut encoding = String::new();
+    for _ in 0..100 {
+        let res = c
+            .get(app.url("/pkg/slipway.css"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        encoding = res
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        if encoding == "gzip" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(encoding, "gzip");
+    let res = c.get(app.url("/pkg/nope.js")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
 on_both_databases!(
     healthz_and_readyz_answer,
-    database_unreachable_gives_503_not_a_panic
+    database_unreachable_gives_503_not_a_panic,
+    static_assets_are_cached_and_compressed,
 );

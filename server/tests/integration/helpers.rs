@@ -110,6 +110,13 @@ impl TestApp {
             }
         };
         let settings = test_settings(&dir, database_url);
+        // A stand-in for the built browser bundle.
+        std::fs::create_dir_all(settings.site_root.join("pkg")).unwrap();
+        std::fs::write(
+            settings.site_root.join("pkg/slipway.css"),
+            ".panel { padding: 1rem; }\n".repeat(100),
+        )
+        .unwrap();
         let services = prepare(&settings, false).await.unwrap();
         let running = start(&settings, services.clone()).await.unwrap();
         TestApp {
