@@ -13,7 +13,7 @@ pub fn TopBar() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <a class="brand" href="/" aria-label="Slipway home">
-                <span class="brand-mark" aria-hidden="true">"⛵"</span>
+                <img class="brand-mark" src="/favicon.svg" alt="" width="24" height="24"/>
                 <span>"Slipway"</span>
             </a>
             <Transition fallback=|| ()>
