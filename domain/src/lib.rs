@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod conventional;
 pub mod environment;
 pub mod ids;
 pub mod project;
@@ -14,6 +15,7 @@ pub mod read;
 pub mod role;
 pub mod user;
 pub mod validation;
+pub mod version;
 
 pub use access::{Grant, Principal};
 pub use audit::AuditAction;
