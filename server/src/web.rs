@@ -49,7 +49,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         leptos_options: leptos_options.clone(),
         services: services.clone(),
     };
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let context = {
         let services = services.clone();
         move || provide_context(services.clone())
@@ -94,6 +94,11 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .merge(assets)
         .merge(pages)
         .layer(middleware::from_fn(security_headers))
+        // A safety net: no request may hold a connection forever.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            std::time::Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -101,6 +106,16 @@ pub fn router(settings: &Settings, services: Services) -> Router {
 /// Errors raised by the server-function framework itself (a malformed body,
 /// a missing argument) arrive as 500; give them the status their `AppError`
 /// says (400 for bad input), so clients can tell their mistake from ours.
+/// The app's routes, computed once per process. Leptos suppresses resource
+/// loading process-wide while it generates a route list, so generating it
+/// again while another router in the same process serves requests (as the
+/// integration tests do) would stall that router's pages.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 async fn server_fn_status(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR

@@ -156,6 +156,8 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A hung request fails its test instead of stalling the suite.
+            .timeout(std::time::Duration::from_secs(45))
             .build()
             .unwrap()
     }
