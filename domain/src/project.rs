@@ -153,6 +153,15 @@ pub struct ValidProject {
 }
 
 impl ProjectDraft {
+    /// A new project may leave its slug empty: it is then derived from the
+    /// name ("Payments API (EU)" -> "payments-api-eu").
+    pub fn with_suggested_slug(mut self) -> Self {
+        if self.slug.trim().is_empty() {
+            self.slug = ProjectSlug::suggest(&self.name);
+        }
+        self
+    }
+
     /// Validates every field and reports all problems at once.
     pub fn validate(&self) -> Result<ValidProject, FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -299,5 +308,20 @@ mod tests {
         assert_eq!(v.as_ref().map(|v| v.repository_url.clone()), Some(None));
         d.repository_web_url = "https://x y".into();
         assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn an_empty_slug_is_derived_from_the_name_and_a_given_one_kept() {
+        let draft = ProjectDraft {
+            name: "Mobile App (iOS)".into(),
+            ..ProjectDraft::default()
+        };
+        assert_eq!(draft.with_suggested_slug().slug, "mobile-app-ios");
+        let draft = ProjectDraft {
+            name: "Mobile".into(),
+            slug: "mob".into(),
+            ..ProjectDraft::default()
+        };
+        assert_eq!(draft.with_suggested_slug().slug, "mob");
     }
 }

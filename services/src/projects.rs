@@ -116,6 +116,7 @@ impl Projects<'_> {
         envs: &[EnvironmentDraft],
     ) -> Result<String, ServiceError> {
         let actor = require(actor, Permission::CreateProject, None)?;
+        let draft = draft.clone().with_suggested_slug();
         let (project, envs) = draft.validate_with_environments(envs)?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;

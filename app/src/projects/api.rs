@@ -36,10 +36,6 @@ pub async fn create_project(
 ) -> Result<String, AppError> {
     use crate::server::{check, principal, redirect_to, services};
     let actor = principal()?;
-    let mut project = project;
-    if project.slug.trim().is_empty() {
-        project.slug = slipway_domain::ProjectSlug::suggest(&project.name);
-    }
     let slug = check(
         services()?
             .projects()
