@@ -58,6 +58,16 @@ impl FieldErrors {
             .map(|e| e.message.as_str())
     }
 
+    /// All messages on one line, for command-line output:
+    /// `tag_prefix: Tag prefix must not contain ' '.; main_branch: ...`.
+    pub fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// `Ok(value)` when no error was recorded.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
         if self.is_empty() {

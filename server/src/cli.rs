@@ -30,6 +30,15 @@ pub enum Command {
     /// Manage accounts from the command line (runs with operator authority).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Versions from Conventional Commits (`version next`).
+    #[command(subcommand)]
+    Version(crate::git_cli::VersionCommand),
+    /// Print release notes in markdown: the next release's, or with --all
+    /// the whole CHANGELOG.md.
+    Changelog(crate::git_cli::ChangelogArgs),
+    /// Tag the next release: an annotated tag whose message is the release
+    /// notes, optionally pushed.
+    Tag(crate::git_cli::TagArgs),
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +118,9 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), String> {
             Ok(())
         }
         Command::Admin(cmd) => admin(cmd, &settings).await,
+        Command::Version(_) | Command::Changelog(_) | Command::Tag(_) => {
+            Err("repository commands run without the server: see main.rs".into())
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod git_cli;
 pub mod web;
 
 use config::Settings;

@@ -1,10 +1,33 @@
 use clap::Parser;
-use slipway_server::cli::{run, Cli};
+use slipway_server::cli::{run, Cli, Command};
 use slipway_server::config::Settings;
+use slipway_server::git_cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Repository commands need no configuration, database or runtime.
+    let repo_command = match cli.command {
+        Command::Version(cmd) => git_cli::version(cmd),
+        Command::Changelog(args) => git_cli::changelog(args),
+        Command::Tag(args) => git_cli::tag(args),
+        command => {
+            return serve_or_admin(Cli {
+                config: cli.config,
+                command,
+            })
+        }
+    };
+    match repo_command {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("slipway: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn serve_or_admin(cli: Cli) -> ExitCode {
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {

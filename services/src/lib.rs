@@ -10,8 +10,10 @@ pub mod audit;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod git;
 pub mod projects;
 pub mod storage;
+pub mod versioning;
 
 pub use clock::Clock;
 pub use error::ServiceError;

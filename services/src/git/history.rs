@@ -1,0 +1,328 @@
+//! Reading history with gix.
+
+use super::GitError;
+use gix::hash::ObjectId;
+use semver::Version;
+use slipway_domain::tagging::ReleaseLine;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// An open repository (working copy or bare mirror).
+pub struct Repo {
+    inner: gix::Repository,
+}
+
+/// A commit as release notes need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCommit {
+    pub id: String,
+    pub parents: usize,
+    pub parent_ids: Vec<String>,
+    pub author: String,
+    /// Seconds since the epoch (committer time).
+    pub time: i64,
+    pub message: String,
+}
+
+/// A release tag on a release line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionTag {
+    pub name: String,
+    pub version: Version,
+    pub commit: ObjectId,
+}
+
+impl Repo {
+    pub fn open(path: &Path) -> Result<Self, GitError> {
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(GitError::NotARepository(format!(
+                "{shown} (no such directory)"
+            )));
+        }
+        let mut inner = gix::open(path).map_err(|_| GitError::NotARepository(shown))?;
+        inner.object_cache_size_if_unset(16 * 1024 * 1024);
+        Ok(Self { inner })
+    }
+
+    /// The commit a ref (branch, tag, `HEAD`, full or short id) points to.
+    pub fn resolve(&self, rev: &str) -> Result<ObjectId, GitError> {
+        if rev.trim().is_empty() || rev.starts_with('-') {
+            return Err(GitError::UnknownRef(rev.to_owned()));
+        }
+        match self.inner.rev_parse_single(rev) {
+            Ok(id) => id
+                .object()
+                .and_then(|o| o.peel_to_commit())
+                .map(|c| c.id)
+                .map_err(|_| GitError::UnknownRef(rev.to_owned())),
+            Err(_) => {
+                if rev == "HEAD" && self.is_empty()? {
+                    Err(GitError::Empty)
+                } else {
+                    Err(GitError::UnknownRef(rev.to_owned()))
+                }
+            }
+        }
+    }
+
+    /// True when no branch or tag points at a commit.
+    pub fn is_empty(&self) -> Result<bool, GitError> {
+        let refs = self.inner.references().map_err(GitError::read)?;
+        let mut all = refs.all().map_err(GitError::read)?;
+        Ok(!all.any(|r| r.is_ok()))
+    }
+
+    /// Full hex id of the commit a short id or ref names.
+    pub fn full_id(&self, rev: &str) -> Result<String, GitError> {
+        self.resolve(rev).map(|id| id.to_string())
+    }
+
+    /// The line's release tags, newest version first. Tags that do not
+    /// parse as a version of this line are ignored.
+    pub fn version_tags(&self, line: &ReleaseLine) -> Result<Vec<VersionTag>, GitError> {
+        let refs = self.inner.references().map_err(GitError::read)?;
+        let mut tags = Vec::new();
+        for r in refs.tags().map_err(GitError::read)? {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().shorten().to_string();
+            let Some(version) = line.version_of(&name) else {
+                continue;
+            };
+            // A tag on a tree or blob is not a release.
+            let Ok(commit) = r.peel_to_commit() else {
+                continue;
+            };
+            tags.push(VersionTag {
+                name,
+                version,
+                commit: commit.id,
+            });
+        }
+        tags.sort_by(|a, b| b.version.cmp(&a.version).then_with(|| a.name.cmp(&b.name)));
+        Ok(tags)
+    }
+
+    /// Whether `ancestor` is reachable from `descendant` (or is it).
+    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        match self.inner.merge_base(ancestor, descendant) {
+            Ok(Some(base)) => Ok(base.detach() == ancestor),
+            Ok(None) => Ok(false),
+            Err(e) => Err(GitError::read(e)),
+        }
+    }
+
+    /// The newest tag (by version) in `tags` reachable from `tip`;
+    /// `finals_only` skips pre-releases. `tags` must be newest first.
+    pub fn latest_reachable<'t>(
+        &self,
+        tags: &'t [VersionTag],
+        tip: ObjectId,
+        finals_only: bool,
+    ) -> Result<Option<&'t VersionTag>, GitError> {
+        for t in tags {
+            if finals_only && !t.version.pre.is_empty() {
+                continue;
+            }
+            if self.is_ancestor(t.commit, tip)? {
+                return Ok(Some(t));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Commits reachable from `tip` and not from `hidden`, newest first,
+    /// keeping only those that touch `paths` (all when empty). Merge
+    /// commits are included (with their parent count) for the caller to
+    /// judge.
+    pub fn range(
+        &self,
+        tip: ObjectId,
+        hidden: Option<ObjectId>,
+        paths: &[String],
+    ) -> Result<Vec<GitCommit>, GitError> {
+        let walk = self
+            .inner
+            .rev_walk([tip])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(
+                Default::default(),
+            ));
+        let walk = match hidden {
+            Some(h) => walk.with_hidden([h]),
+            None => walk,
+        };
+        let mut out = Vec::new();
+        for info in walk.all().map_err(GitError::read)? {
+            let info = info.map_err(GitError::read)?;
+            let commit = info.object().map_err(GitError::read)?;
+            if !paths.is_empty() && !self.touches(&commit, paths)? {
+                continue;
+            }
+            out.push(to_git_commit(&commit, &info.parent_ids)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Repo::touches`] for a commit id.
+    pub fn touches_id(&self, id: &str, paths: &[String]) -> Result<bool, GitError> {
+        if paths.is_empty() {
+            return Ok(true);
+        }
+        let oid = ObjectId::from_hex(id.as_bytes()).map_err(GitError::read)?;
+        let commit = self.inner.find_commit(oid).map_err(GitError::read)?;
+        self.touches(&commit, paths)
+    }
+
+    /// Whether a commit changes anything under `paths`, compared with its
+    /// first parent (merges: the first parent is the line they land on).
+    fn touches(&self, commit: &gix::Commit<'_>, paths: &[String]) -> Result<bool, GitError> {
+        let tree = commit.tree().map_err(GitError::read)?;
+        let parent_tree = match commit.parent_ids().next() {
+            Some(p) => Some(
+                p.object()
+                    .map_err(GitError::read)?
+                    .into_commit()
+                    .tree()
+                    .map_err(GitError::read)?,
+            ),
+            None => None,
+        };
+        for p in paths {
+            let now = tree
+                .lookup_entry_by_path(p.as_str())
+                .map_err(GitError::read)?
+                .map(|e| e.object_id());
+            let before = match &parent_tree {
+                Some(t) => t
+                    .lookup_entry_by_path(p.as_str())
+                    .map_err(GitError::read)?
+                    .map(|e| e.object_id()),
+                None => None,
+            };
+            if now != before {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Every commit reachable from `tips`, loaded once, for whole-history
+    /// questions (the full changelog, "which release has my change?").
+    pub fn graph(&self, tips: &[ObjectId]) -> Result<Graph, GitError> {
+        let mut graph = Graph::default();
+        if tips.is_empty() {
+            return Ok(graph);
+        }
+        let mut parents_raw: Vec<Vec<ObjectId>> = Vec::new();
+        let walk = self
+            .inner
+            .rev_walk(tips.iter().copied())
+            .use_commit_graph(false)
+            .all()
+            .map_err(GitError::read)?;
+        for info in walk {
+            let info = info.map_err(GitError::read)?;
+            let commit = info.object().map_err(GitError::read)?;
+            graph.index.insert(info.id, graph.commits.len() as u32);
+            parents_raw.push(info.parent_ids.iter().copied().collect());
+            graph
+                .commits
+                .push(to_git_commit(&commit, &info.parent_ids)?);
+        }
+        graph.parents = parents_raw
+            .into_iter()
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| graph.index.get(p).copied())
+                    .collect()
+            })
+            .collect();
+        Ok(graph)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.inner.path()
+    }
+}
+
+fn to_git_commit(commit: &gix::Commit<'_>, parents: &[ObjectId]) -> Result<GitCommit, GitError> {
+    let author = commit
+        .author()
+        .map(|a| a.name.to_string())
+        .unwrap_or_default();
+    let time = commit.time().map(|t| t.seconds).unwrap_or_default();
+    Ok(GitCommit {
+        id: commit.id.to_string(),
+        parents: parents.len(),
+        parent_ids: parents.iter().map(ToString::to_string).collect(),
+        author,
+        time,
+        message: commit.message_raw_sloppy().to_string(),
+    })
+}
+
+/// A loaded commit graph: commits newest first (as walked) with parent
+/// links by index.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub commits: Vec<GitCommit>,
+    pub parents: Vec<Vec<u32>>,
+    index: HashMap<ObjectId, u32>,
+}
+
+impl Graph {
+    pub fn index_of(&self, id: ObjectId) -> Option<usize> {
+        self.index.get(&id).map(|i| *i as usize)
+    }
+
+    /// For each commit, the index (into `tags`) of the release that first
+    /// shipped it. `tags` must be in ascending version order: each tag
+    /// claims its ancestors not already claimed by a lower version.
+    pub fn first_release(&self, tags: &[VersionTag]) -> Vec<Option<u32>> {
+        let mut owner: Vec<Option<u32>> = vec![None; self.commits.len()];
+        let mut stack: Vec<u32> = Vec::new();
+        for (ti, tag) in tags.iter().enumerate() {
+            let Some(start) = self.index.get(&tag.commit) else {
+                continue;
+            };
+            stack.clear();
+            stack.push(*start);
+            while let Some(c) = stack.pop() {
+                let slot = &mut owner[c as usize];
+                if slot.is_some() {
+                    continue;
+                }
+                *slot = Some(ti as u32);
+                stack.extend(
+                    self.parents[c as usize]
+                        .iter()
+                        .filter(|p| owner[**p as usize].is_none()),
+                );
+            }
+        }
+        owner
+    }
+
+    /// Indexes of the commits reachable from `start` (inclusive).
+    pub fn reachable(&self, start: ObjectId) -> Vec<bool> {
+        let mut seen = vec![false; self.commits.len()];
+        let Some(s) = self.index.get(&start) else {
+            return seen;
+        };
+        let mut stack = vec![*s];
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c as usize], true) {
+                continue;
+            }
+            stack.extend(
+                self.parents[c as usize]
+                    .iter()
+                    .filter(|p| !seen[**p as usize]),
+            );
+        }
+        seen
+    }
+}

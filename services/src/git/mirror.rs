@@ -1,0 +1,116 @@
+//! A project's mirror: a bare repository under the data directory that
+//! holds every branch and tag of the remote, fetched with git2.
+
+use super::{redact, GitCredential, GitError};
+use std::path::Path;
+
+const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+
+/// Creates the mirror on first use, then fetches everything (pruning
+/// branches and tags deleted on the remote). `url` is a local path or a
+/// file://, git://, ssh:// or https:// URL.
+pub fn sync(url: &str, dir: &Path, cred: Option<&GitCredential>) -> Result<(), GitError> {
+    let repo = if dir.join("HEAD").exists() {
+        git2::Repository::open_bare(dir).map_err(GitError::read)?
+    } else {
+        std::fs::create_dir_all(dir).map_err(GitError::read)?;
+        git2::Repository::init_bare(dir).map_err(GitError::read)?
+    };
+    match repo.find_remote("origin") {
+        Ok(r) if r.url() == Some(url) => {}
+        Ok(_) => repo.remote_set_url("origin", url).map_err(GitError::read)?,
+        Err(_) => {
+            repo.remote_with_fetch("origin", url, REFSPECS[0])
+                .map_err(GitError::read)?;
+            repo.remote_add_fetch("origin", REFSPECS[1])
+                .map_err(GitError::read)?;
+        }
+    }
+    let mut remote = repo.find_remote("origin").map_err(GitError::read)?;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.credentials(GitCredential::callback(cred));
+    let mut options = git2::FetchOptions::new();
+    options
+        .remote_callbacks(callbacks)
+        .prune(git2::FetchPrune::On)
+        .download_tags(git2::AutotagOption::All);
+    remote
+        .fetch(&REFSPECS, Some(&mut options), Some("slipway: fetch"))
+        .map_err(|e| GitError::Remote(redact(e.message())))?;
+    // Point HEAD at the remote's default branch when it told us.
+    if let Ok(head) = remote.default_branch() {
+        if let Some(name) = head.as_str() {
+            let _ = repo.set_head(name);
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `url` names a repository Slipway can fetch, without
+/// touching the network. Credentials belong in configuration, never in
+/// the URL.
+pub fn validate_url(url: &str) -> Result<(), String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err("Enter the repository's URL or local path.".into());
+    }
+    if url.len() > 2000 || url.chars().any(char::is_control) {
+        return Err("That is not a repository URL.".into());
+    }
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if !["https", "http", "ssh", "git", "file"].contains(&scheme) {
+            return Err(format!(
+                "Slipway cannot fetch {scheme}:// URLs: use https://, ssh://, git://, file:// or a local path."
+            ));
+        }
+        let authority = rest.split('/').next().unwrap_or_default();
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            if userinfo.contains(':') {
+                return Err("Do not put a password or token in the URL: configure a credential and choose it below.".into());
+            }
+        }
+        if scheme != "file" && authority.is_empty() {
+            return Err("The URL has no host.".into());
+        }
+        return Ok(());
+    }
+    if url.starts_with('/') {
+        return Ok(());
+    }
+    // scp-like ssh: git@host:org/repo.git
+    if let Some((host, path)) = url.split_once(':') {
+        if !host.is_empty() && !path.is_empty() && !host.contains('/') {
+            return Ok(());
+        }
+    }
+    Err("Use an absolute local path or a URL such as https://git.example.com/team/app.git.".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_url;
+
+    #[test]
+    fn urls_and_paths() {
+        for ok in [
+            "https://github.com/acme/shop.git",
+            "ssh://git@git.example.com:2222/acme/shop.git",
+            "git://127.0.0.1:9418/shop.git",
+            "file:///srv/git/shop.git",
+            "/srv/git/shop",
+            "git@github.com:acme/shop.git",
+        ] {
+            assert_eq!(validate_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "shop",
+            "ftp://example.com/x",
+            "https://bot:token@github.com/acme/shop.git",
+            "https:///x",
+            "relative/path",
+        ] {
+            assert!(validate_url(bad).is_err(), "{bad}");
+        }
+    }
+}
