@@ -10,7 +10,10 @@ pub mod audit;
 pub mod components;
 pub mod error;
 pub mod home;
+pub mod notes;
 pub mod projects;
+pub mod repository;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session;
@@ -104,6 +107,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/projects/new") view=projects::new::NewProjectPage ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug") view=projects::detail::ProjectPage ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/edit") view=projects::edit::EditProjectPage ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/repository") view=repository::settings::RepositoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/releases") view=repository::releases::ReleasesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/notes/:id") view=notes::editor::NotesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view=search::page::SearchPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=audit::page::AuditPageView ssr=SsrMode::Async/>
                         <Route path=path!("/admin/users") view=users::list::UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/users/new") view=users::new::NewUserPage ssr=SsrMode::Async/>

@@ -21,10 +21,18 @@ pub enum AuditAction {
     EnvironmentUpdated,
     EnvironmentRemoved,
     EnvironmentsReordered,
+    RepositoryConnected,
+    RepositoryUpdated,
+    NotesDrafted,
+    NotesEdited,
+    NotesRegenerated,
+    NotesRestored,
+    ReleasePublished,
+    BranchCreated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -41,6 +49,14 @@ impl AuditAction {
         AuditAction::EnvironmentUpdated,
         AuditAction::EnvironmentRemoved,
         AuditAction::EnvironmentsReordered,
+        AuditAction::RepositoryConnected,
+        AuditAction::RepositoryUpdated,
+        AuditAction::NotesDrafted,
+        AuditAction::NotesEdited,
+        AuditAction::NotesRegenerated,
+        AuditAction::NotesRestored,
+        AuditAction::ReleasePublished,
+        AuditAction::BranchCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +77,14 @@ impl AuditAction {
             AuditAction::EnvironmentUpdated => "environment.updated",
             AuditAction::EnvironmentRemoved => "environment.removed",
             AuditAction::EnvironmentsReordered => "environment.reordered",
+            AuditAction::RepositoryConnected => "repository.connected",
+            AuditAction::RepositoryUpdated => "repository.updated",
+            AuditAction::NotesDrafted => "notes.drafted",
+            AuditAction::NotesEdited => "notes.edited",
+            AuditAction::NotesRegenerated => "notes.regenerated",
+            AuditAction::NotesRestored => "notes.restored",
+            AuditAction::ReleasePublished => "release.published",
+            AuditAction::BranchCreated => "branch.created",
         }
     }
 

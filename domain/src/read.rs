@@ -123,3 +123,132 @@ mod tests {
         assert_eq!(p.page_count(), 2);
     }
 }
+
+// ---- Repositories, versions and release notes ----
+
+/// A project's repository connection as its settings page shows it.
+/// Never carries a credential, only the credential's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryView {
+    pub project_slug: String,
+    pub project_name: String,
+    pub url: Option<String>,
+    pub web_url: Option<String>,
+    pub credential: Option<String>,
+    /// Credential names configured on the server, to choose from.
+    pub credentials_available: Vec<String>,
+    pub issue_url: Option<String>,
+    pub policy: crate::tagging::ReleasePolicy,
+    pub fetch_interval_s: i64,
+    pub last_fetched_at: Option<String>,
+    pub last_fetch_ms: Option<i64>,
+    pub last_fetch_error: Option<String>,
+    pub connected: bool,
+    pub can_configure: bool,
+    pub can_fetch: bool,
+    pub can_edit_notes: bool,
+    pub can_publish: bool,
+}
+
+/// A commit in the next release, as the plan page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedCommit {
+    pub id: String,
+    pub short_id: String,
+    pub subject: String,
+    pub author: String,
+    pub url: Option<String>,
+    /// feat, fix, ... or None when not a Conventional Commit.
+    pub kind: Option<String>,
+    pub breaking: bool,
+    pub drives_bump: bool,
+    pub cancelled: bool,
+    pub non_conforming: bool,
+}
+
+/// The next release of a project (or component) from a ref.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub rev: String,
+    pub tip: String,
+    pub component: Option<String>,
+    pub channel: Option<String>,
+    pub last_release: Option<String>,
+    pub last_prerelease: Option<String>,
+    pub next: Option<String>,
+    pub next_tag: Option<String>,
+    pub bump: String,
+    pub explanation: String,
+    pub commits: Vec<PlannedCommit>,
+    pub merges: usize,
+    pub notes_html: String,
+}
+
+/// A release/hotfix branch with commits not yet on the main branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardMerge {
+    pub branch: String,
+    pub main: String,
+    pub commits: Vec<(String, String)>,
+}
+
+/// One release-notes draft or published set, in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotesSummary {
+    pub id: i64,
+    pub version: String,
+    pub tag_name: String,
+    pub component: Option<String>,
+    pub rev: String,
+    pub published: bool,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionSummary {
+    pub number: i64,
+    /// generated, edited, regenerated, restored
+    pub kind: String,
+    pub author: String,
+    pub created_at: String,
+    pub conflicts: i64,
+}
+
+/// Release notes with their current text and history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotesView {
+    pub id: i64,
+    pub project_slug: String,
+    pub project_name: String,
+    pub component: Option<String>,
+    pub rev: String,
+    pub channel: Option<String>,
+    pub version: String,
+    pub tag_name: String,
+    pub base_tag: Option<String>,
+    pub tip_commit: String,
+    pub published: bool,
+    pub published_commit: Option<String>,
+    pub published_at: Option<String>,
+    pub body: String,
+    pub html: String,
+    pub revision: i64,
+    pub conflicts: i64,
+    pub revisions: Vec<RevisionSummary>,
+    pub can_edit: bool,
+    pub can_publish: bool,
+}
+
+/// A commit found by "where is my change?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundChange {
+    pub project_slug: String,
+    pub project_name: String,
+    pub id: String,
+    pub short_id: String,
+    pub subject: String,
+    pub author: String,
+    pub url: Option<String>,
+    pub first_release: Option<String>,
+    pub releases: Vec<String>,
+}

@@ -87,12 +87,33 @@ impl Role {
             Role::Admin => true,
             Role::ReleaseManager => matches!(
                 permission,
-                ViewProject | CreateProject | EditProject | ArchiveProject | ViewAudit
+                ViewProject
+                    | CreateProject
+                    | EditProject
+                    | ArchiveProject
+                    | ViewAudit
+                    | ConfigureRepository
+                    | FetchRepository
+                    | EditNotes
+                    | PublishRelease
             ),
-            Role::TechLead | Role::Sre => matches!(permission, ViewProject | ViewAudit),
-            Role::ProductOwner | Role::Engineer | Role::Support | Role::Stakeholder => {
-                matches!(permission, ViewProject)
-            }
+            Role::TechLead => matches!(
+                permission,
+                ViewProject
+                    | ViewAudit
+                    | ConfigureRepository
+                    | FetchRepository
+                    | EditNotes
+                    | PublishRelease
+            ),
+            Role::Engineer => matches!(
+                permission,
+                ViewProject | FetchRepository | EditNotes | PublishRelease
+            ),
+            Role::Sre => matches!(permission, ViewProject | ViewAudit | FetchRepository),
+            // Product owners word the notes people read; they do not tag.
+            Role::ProductOwner => matches!(permission, ViewProject | EditNotes),
+            Role::Support | Role::Stakeholder => matches!(permission, ViewProject),
         }
     }
 }
@@ -133,6 +154,14 @@ pub enum Permission {
     ViewAudit,
     /// Create users and grant roles (only meaningful for all projects).
     ManageUsers,
+    /// Connect a project's repository and set its release policy.
+    ConfigureRepository,
+    /// Fetch the repository mirror now.
+    FetchRepository,
+    /// Draft, edit, regenerate and restore release notes.
+    EditNotes,
+    /// Publish a release (annotated tag, pushed) and create release/hotfix branches.
+    PublishRelease,
 }
 
 #[cfg(test)]
@@ -156,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn stakeholders_support_and_product_owners_only_read() {
+    fn non_managers_never_administer_projects() {
         for role in [
             Role::Stakeholder,
             Role::Support,
@@ -172,6 +201,55 @@ mod tests {
                 Permission::ManageUsers,
             ] {
                 assert!(!role.allows(p), "{role} must not {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn who_works_on_releases() {
+        use Permission::*;
+        let table = [
+            (
+                ConfigureRepository,
+                vec![Role::Admin, Role::ReleaseManager, Role::TechLead],
+            ),
+            (
+                FetchRepository,
+                vec![
+                    Role::Admin,
+                    Role::ReleaseManager,
+                    Role::TechLead,
+                    Role::Sre,
+                    Role::Engineer,
+                ],
+            ),
+            (
+                EditNotes,
+                vec![
+                    Role::Admin,
+                    Role::ReleaseManager,
+                    Role::TechLead,
+                    Role::ProductOwner,
+                    Role::Engineer,
+                ],
+            ),
+            (
+                PublishRelease,
+                vec![
+                    Role::Admin,
+                    Role::ReleaseManager,
+                    Role::TechLead,
+                    Role::Engineer,
+                ],
+            ),
+        ];
+        for (permission, allowed) in table {
+            for role in Role::ALL {
+                assert_eq!(
+                    role.allows(permission),
+                    allowed.contains(&role),
+                    "{role} / {permission:?}"
+                );
             }
         }
     }

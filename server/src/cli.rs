@@ -138,7 +138,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool), String> {
 
 async fn admin(cmd: AdminCommand, settings: &Settings) -> Result<(), String> {
     let store = open_store(settings).await.map_err(|e| e.to_string())?;
-    let services = Services::new(store, Clock::system());
+    let services = Services::new(store, Clock::system(), crate::git_settings(settings));
     let accounts = services.accounts();
     let result = match cmd {
         AdminCommand::CreateUser {

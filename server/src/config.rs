@@ -9,12 +9,15 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use slipway_services::git::GitCredential;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Every setting's key; `SLIPWAY_<KEY>` in the environment.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "addr",
+    "git_tagger_email",
     "data_dir",
     "database_url",
     "admin_password",
@@ -36,6 +39,18 @@ struct RawSettings {
     session_idle_hours: u32,
     log: String,
     site_root: PathBuf,
+    git_tagger_email: String,
+    git_credentials: BTreeMap<String, RawCredential>,
+}
+
+/// `[git_credentials.NAME]`: a token (https) or an SSH key file (ssh).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCredential {
+    username: Option<String>,
+    token: Option<String>,
+    ssh_key: Option<PathBuf>,
+    ssh_passphrase: Option<String>,
 }
 
 impl Default for RawSettings {
@@ -49,6 +64,8 @@ impl Default for RawSettings {
             session_idle_hours: 12,
             log: "info".into(),
             site_root: PathBuf::from("target/site"),
+            git_tagger_email: "slipway@localhost".into(),
+            git_credentials: BTreeMap::new(),
         }
     }
 }
@@ -75,6 +92,11 @@ pub struct Settings {
     pub log: String,
     /// Where the compiled stylesheet, wasm and JS live (`SLIPWAY_SITE_ROOT`).
     pub site_root: PathBuf,
+    /// The e-mail address on release tags Slipway creates (`SLIPWAY_GIT_TAGGER_EMAIL`).
+    pub git_tagger_email: String,
+    /// Named credentials for repositories (`[git_credentials.NAME]` or
+    /// `SLIPWAY_GIT_CREDENTIALS__NAME__TOKEN`); repositories refer to them by name.
+    pub git_credentials: BTreeMap<String, GitCredential>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +118,8 @@ fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
 fn env_name(key: &str) -> String {
     if key.is_empty() {
         "configuration".into()
+    } else if let Some((table, name)) = key.split_once('.') {
+        format!("[{table}.{name}]")
     } else {
         format!("SLIPWAY_{} ({key})", key.to_ascii_uppercase())
     }
@@ -120,7 +144,13 @@ impl Settings {
         }
         // Only Slipway's own keys: other SLIPWAY_* variables (SLIPWAY_CONFIG,
         // the test suite's SLIPWAY_TEST_POSTGRES_URL) are not settings.
-        figment = figment.merge(env.only(&KEYS));
+        figment = figment.merge(env.clone().only(&KEYS));
+        // SLIPWAY_GIT_CREDENTIALS__<NAME>__TOKEN (or __USERNAME, __SSH_KEY, ...).
+        figment = figment.merge(env.filter_map(|k| {
+            k.as_str()
+                .strip_prefix("git_credentials__")
+                .map(|rest| format!("git_credentials.{}", rest.replace("__", ".")).into())
+        }));
         let raw: RawSettings = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let reason = e.kind.to_string();
@@ -183,6 +213,54 @@ impl Settings {
         }
         tracing_subscriber::EnvFilter::try_new(&raw.log)
             .map_err(|e| invalid("log", format!("not a log filter: {e}")))?;
+        let email = raw.git_tagger_email.trim();
+        if email.is_empty() || !email.contains('@') || email.contains(['<', '>', '\n']) {
+            return Err(invalid(
+                "git_tagger_email",
+                format!("\"{email}\" is not an e-mail address"),
+            ));
+        }
+        let mut git_credentials = BTreeMap::new();
+        for (name, c) in raw.git_credentials {
+            let key = format!("git_credentials.{name}");
+            let valid_name = !name.is_empty()
+                && name.len() <= 40
+                && name.chars().all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
+                });
+            if !valid_name {
+                return Err(invalid(
+                    &key,
+                    "credential names use lowercase letters, digits, '-' and '_'",
+                ));
+            }
+            let credential = match (c.token, c.ssh_key) {
+                (Some(token), None) if !token.trim().is_empty() => GitCredential::Token {
+                    username: c.username.unwrap_or_else(|| "x-access-token".into()),
+                    token: SecretString::from(token.trim().to_owned()),
+                },
+                (None, Some(path)) => {
+                    if !path.is_file() {
+                        return Err(invalid(
+                            &key,
+                            format!("the SSH key file {} does not exist", path.display()),
+                        ));
+                    }
+                    GitCredential::SshKey {
+                        username: c.username.unwrap_or_else(|| "git".into()),
+                        private_key: path,
+                        passphrase: c.ssh_passphrase.map(SecretString::from),
+                    }
+                }
+                _ => {
+                    return Err(invalid(
+                        &key,
+                        "set exactly one of token (https) or ssh_key (ssh)",
+                    ))
+                }
+            };
+            git_credentials.insert(name, credential);
+        }
         Ok(Settings {
             addr,
             data_dir: raw.data_dir,
@@ -192,6 +270,8 @@ impl Settings {
             session_idle_hours: raw.session_idle_hours,
             log: raw.log,
             site_root: raw.site_root,
+            git_tagger_email: email.to_owned(),
+            git_credentials,
         })
     }
 
@@ -229,6 +309,50 @@ mod tests {
             Ok(())
         });
         message
+    }
+
+    #[test]
+    fn git_credentials_come_from_file_and_environment_and_never_show() {
+        Jail::expect_with(|jail| {
+            jail.create_file("id_test", "not really a key")?;
+            jail.create_file(
+                "slipway.toml",
+                "[git_credentials.deploy]\nssh_key = \"id_test\"\n",
+            )?;
+            jail.set_env("SLIPWAY_GIT_CREDENTIALS__GITHUB__TOKEN", "ghp_topsecret");
+            let s = Settings::load(Some(Path::new("slipway.toml"))).expect("loads");
+            assert!(matches!(
+                s.git_credentials.get("github"),
+                Some(GitCredential::Token { username, .. }) if username == "x-access-token"
+            ));
+            assert!(matches!(
+                s.git_credentials.get("deploy"),
+                Some(GitCredential::SshKey { .. })
+            ));
+            assert!(!format!("{s:?}").contains("topsecret"));
+            Ok(())
+        });
+        let e = error_of(|jail| {
+            jail.create_file(
+                "slipway.toml",
+                "[git_credentials.x]\nssh_key = \"missing\"\n",
+            )
+            .map(|_| ())
+        });
+        assert!(
+            e.contains("git_credentials.x") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "[git_credentials.x]\nusername = \"bot\"\n")
+                .map(|_| ())
+        });
+        assert!(e.contains("exactly one of token"), "{e}");
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "[git_credentials.x]\npassword = \"p\"\n")
+                .map(|_| ())
+        });
+        assert!(e.contains("password"), "{e}");
     }
 
     #[test]

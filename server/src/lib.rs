@@ -37,6 +37,15 @@ pub enum StartError {
     },
 }
 
+/// The git part of the settings, as the services need it.
+pub fn git_settings(settings: &Settings) -> slipway_services::GitSettings {
+    slipway_services::GitSettings {
+        mirrors_dir: settings.data_dir.join("mirrors"),
+        credentials: settings.git_credentials.clone(),
+        tagger_email: settings.git_tagger_email.clone(),
+    }
+}
+
 /// Connects to the database and applies migrations; a failure stops here.
 pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
@@ -52,7 +61,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
 /// migrations, the first admin account, and optionally the demo project.
 pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, StartError> {
     let store = open_store(settings).await?;
-    let services = Services::new(store, Clock::system());
+    let services = Services::new(store, Clock::system(), git_settings(settings));
     let configured = settings
         .admin_password
         .as_ref()
@@ -132,6 +141,19 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         }
     });
 
+    // Repository mirrors are fetched on their schedule (checked every minute).
+    let fetcher_services = services.clone();
+    let fetcher = tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        every_minute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every_minute.tick().await;
+            if let Err(e) = fetcher_services.repositories().fetch_due().await {
+                tracing::warn!(error = %e, "scheduled repository fetch failed");
+            }
+        }
+    });
+
     let task = tokio::spawn(async move {
         let result = axum::serve(
             listener,
@@ -142,6 +164,7 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         })
         .await;
         cleanup.abort();
+        fetcher.abort();
         result
     });
     Ok(Running {

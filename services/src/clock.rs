@@ -20,6 +20,17 @@ impl Clock {
     }
 
     /// Milliseconds since the Unix epoch, the unit stored in the database.
+    /// Today's date (UTC).
+    pub fn today(&self) -> time::Date {
+        self.now().date()
+    }
+
+    /// Today as `YYYY-MM-DD` (UTC), for release-note headings.
+    pub fn date_string(&self) -> String {
+        let d = self.today();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    }
+
     pub fn now_ms(&self) -> i64 {
         to_ms(self.now())
     }

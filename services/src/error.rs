@@ -86,3 +86,25 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+impl From<crate::git::GitError> for ServiceError {
+    fn from(e: crate::git::GitError) -> Self {
+        use crate::git::GitError;
+        match e {
+            GitError::Read(ref m) => {
+                tracing::error!(error = %m, "reading a repository failed");
+                ServiceError::Internal(Box::new(e))
+            }
+            other => ServiceError::Conflict(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::versioning::PlanError> for ServiceError {
+    fn from(e: crate::versioning::PlanError) -> Self {
+        match e {
+            crate::versioning::PlanError::Git(g) => g.into(),
+            crate::versioning::PlanError::Invalid(m) => ServiceError::Conflict(m),
+        }
+    }
+}

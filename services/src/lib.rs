@@ -11,7 +11,10 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod git;
+pub mod markdown;
+pub mod notes;
 pub mod projects;
+pub mod repositories;
 pub mod storage;
 pub mod versioning;
 
@@ -19,6 +22,9 @@ pub use clock::Clock;
 pub use error::ServiceError;
 pub use storage::{Backend, Store};
 
+use slipway_domain::ProjectId;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Everything a request handler needs, cheap to clone.
@@ -27,15 +33,56 @@ pub struct Services {
     pub store: Store,
     pub clock: Clock,
     pub login_limiter: Arc<accounts::rate_limit::LoginLimiter>,
+    pub git: Arc<GitSettings>,
+    /// One lock per project mirror: fetches, tags and branches never overlap.
+    mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// Where mirrors live and which credentials exist (from configuration).
+#[derive(Debug, Clone)]
+pub struct GitSettings {
+    /// One bare mirror per project: `<mirrors_dir>/<project id>.git`.
+    pub mirrors_dir: PathBuf,
+    pub credentials: BTreeMap<String, git::GitCredential>,
+    pub tagger_email: String,
+}
+
+impl GitSettings {
+    /// Mirrors under `data_dir/mirrors`, no credentials.
+    pub fn in_data_dir(data_dir: &Path) -> Self {
+        Self {
+            mirrors_dir: data_dir.join("mirrors"),
+            credentials: BTreeMap::new(),
+            tagger_email: "slipway@localhost".into(),
+        }
+    }
 }
 
 impl Services {
-    pub fn new(store: Store, clock: Clock) -> Self {
+    pub fn new(store: Store, clock: Clock, git: GitSettings) -> Self {
         Self {
             store,
             clock,
             login_limiter: Arc::new(accounts::rate_limit::LoginLimiter::default()),
+            git: Arc::new(git),
+            mirror_locks: Arc::default(),
         }
+    }
+
+    pub(crate) fn mirror_lock(&self, project: ProjectId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = match self.mirror_locks.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        locks.entry(project.0).or_default().clone()
+    }
+
+    pub fn repositories(&self) -> repositories::Repositories<'_> {
+        repositories::Repositories { services: self }
+    }
+
+    pub fn notes(&self) -> notes::Notes<'_> {
+        notes::Notes { services: self }
     }
 
     pub fn accounts(&self) -> accounts::Accounts<'_> {

@@ -45,6 +45,8 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
     };
     let audit_href = format!("/audit?project={}", p.slug);
     let edit_href = format!("/projects/{}/edit", p.slug);
+    let releases_href = format!("/projects/{}/releases", p.slug);
+    let repository_href = format!("/projects/{}/repository", p.slug);
     let slug = p.slug.clone();
     view! {
         <Title text=p.name.clone()/>
@@ -57,6 +59,8 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
             <p class="muted">{roles}</p>
             <p class="actions">
                 {p.can_edit.then(|| view! { <a class="button" href=edit_href data-test="edit-project">"Edit project and environments"</a> })}
+                <a class="button primary" href=releases_href data-test="project-releases">"Releases"</a>
+                <a class="button" href=repository_href data-test="project-repository">"Repository and versioning"</a>
                 <a class="button" href=audit_href>"History"</a>
             </p>
         </section>

@@ -85,6 +85,8 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         session_idle_hours: 12,
         log: "warn".into(),
         site_root: dir.path().join("site"),
+        git_tagger_email: "slipway@test.invalid".into(),
+        git_credentials: Default::default(),
     }
 }
 

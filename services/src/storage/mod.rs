@@ -12,7 +12,9 @@
 pub mod audit;
 pub mod environments;
 pub mod grants;
+pub mod notes;
 pub mod projects;
+pub mod repositories;
 pub mod sessions;
 pub mod users;
 

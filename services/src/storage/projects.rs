@@ -31,6 +31,26 @@ pub async fn find_by_slug(
     .await
 }
 
+/// Sets the repository URL and web URL (the Repository page).
+pub async fn set_repository(
+    conn: &mut AnyConnection,
+    id: ProjectId,
+    url: Option<&str>,
+    web_url: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE projects SET repository_url = $2, repository_web_url = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(url)
+    .bind(web_url)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn find(
     conn: &mut AnyConnection,
     id: ProjectId,

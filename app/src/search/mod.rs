@@ -1,0 +1,3 @@
+//! "Where is my change?": which releases contain a commit, issue or PR.
+
+pub mod page;
