@@ -23,6 +23,7 @@ pub enum Scheme {
 /// One component of a monorepo: released on its own tags, from the commits
 /// that touch its paths.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Component {
     pub name: String,
     /// e.g. `api-v` gives tags `api-v1.4.0`.
@@ -82,6 +83,20 @@ impl ReleaseLine {
 }
 
 impl ReleasePolicy {
+    /// Every key a policy file may use (serde's `deny_unknown_fields` does
+    /// not work with the flattened versioning rules, so readers check this).
+    pub const KEYS: [&'static str; 9] = [
+        "scheme",
+        "tag_prefix",
+        "main_branch",
+        "minor_types",
+        "patch_types",
+        "other_bump",
+        "breaking_minor_while_zero",
+        "initial_version",
+        "components",
+    ];
+
     /// The release line of the whole repository (`None`) or of a component.
     pub fn line(&self, component: Option<&str>) -> Result<ReleaseLine, String> {
         match component {

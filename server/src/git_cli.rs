@@ -149,6 +149,23 @@ fn load_policy(path: Option<&Path>) -> Result<ReleasePolicy, Failure> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad(format!("cannot read the policy {}: {e}", path.display())))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        bad(format!(
+            "the policy {} is not valid TOML: {}",
+            path.display(),
+            e.message()
+        ))
+    })?;
+    if let Some(unknown) = table
+        .keys()
+        .find(|k| !ReleasePolicy::KEYS.contains(&k.as_str()))
+    {
+        return Err(bad(format!(
+            "the policy {} has an unknown key \"{unknown}\"; known keys: {}",
+            path.display(),
+            ReleasePolicy::KEYS.join(", ")
+        )));
+    }
     let policy: ReleasePolicy = toml::from_str(&text).map_err(|e| {
         bad(format!(
             "the policy {} is not valid: {}",

@@ -571,7 +571,19 @@ impl Notes<'_> {
         drop(guard);
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
-        if !store::mark_published(&mut tx, id, &created.commit, actor.id.0, now).await? {
+        let marked = store::mark_published(&mut tx, id, &created.commit, actor.id.0, now)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    ServiceError::Conflict(format!(
+                        "Other notes of this project were already published as {}.",
+                        created.name
+                    ))
+                } else {
+                    e.into()
+                }
+            })?;
+        if !marked {
             return Err(ServiceError::Conflict(
                 "These notes were published meanwhile.".into(),
             ));

@@ -346,14 +346,6 @@ impl Repositories<'_> {
         Ok(ok)
     }
 
-    /// Opens the mirror, fetching it first if it was never fetched.
-    pub(crate) async fn ensure_mirror(&self, c: &Connected) -> Result<(), ServiceError> {
-        if !c.mirror.join("HEAD").exists() {
-            self.sync(c).await?;
-        }
-        Ok(())
-    }
-
     /// The next release from `rev` (default: the main branch).
     pub async fn plan(
         &self,
@@ -365,7 +357,9 @@ impl Repositories<'_> {
     ) -> Result<PlanView, ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let c = Arc::new(self.connected(actor, slug).await?);
-        self.ensure_mirror(&c).await?;
+        // On demand: the plan always reflects the remote as it is now (a
+        // fetch of an up-to-date mirror only exchanges ref lists).
+        self.sync(&c).await?;
         let today = self.services.clock.today();
         let (rev, component, channel) = (
             rev.filter(|r| !r.trim().is_empty())

@@ -11,3 +11,4 @@ mod cli;
 mod health;
 mod permissions;
 mod projects;
+mod releases;
