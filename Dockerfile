@@ -12,7 +12,7 @@ ENV PATH="/src/end2end/node_modules/.bin:${PATH}" LEPTOS_OUTPUT_NAME=slipway
 RUN cargo leptos build --release
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates git && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/slipway --create-home slipway
 COPY --from=build /src/target/release/slipway /usr/local/bin/slipway
 COPY --from=build /src/target/site /usr/share/slipway/site

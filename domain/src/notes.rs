@@ -212,7 +212,7 @@ fn entry(commit: &NoteCommit, section: Section, analysis: &Analysis, links: &Lin
         (Some(h), _) => {
             let kind = (section == Section::Other).then_some(h.kind.as_str());
             line.push_str(&label(kind, h.scope.as_deref()));
-            line.push_str(&escape(&h.description));
+            line.push_str(&escape(without_pr_suffix(&h.description, &m.references)));
         }
         (None, _) if m.subject.trim().is_empty() => line.push_str("(empty message)"),
         (None, _) => line.push_str(&escape(&m.subject)),
@@ -251,12 +251,28 @@ fn entry(commit: &NoteCommit, section: Section, analysis: &Analysis, links: &Lin
                 continue;
             }
             for note_line in note.lines().filter(|l| !l.trim().is_empty()) {
-                line.push_str("\n  ");
+                // A hard line break: each migration note line starts its own line.
+                line.push_str("\\\n  ");
                 line.push_str(&escape(note_line));
             }
         }
     }
     line
+}
+
+/// "round totals (#15)" -> "round totals" when #15 is among the references
+/// (the squash-merge convention): the reference is linked after the entry.
+fn without_pr_suffix<'a>(description: &'a str, references: &[Reference]) -> &'a str {
+    let trimmed = description.trim_end();
+    if let Some(open) = trimmed.strip_suffix(')').and_then(|s| s.rfind(" (#")) {
+        let number = &trimmed[open + 3..trimmed.len() - 1];
+        if let Ok(n) = number.parse::<u64>() {
+            if references.contains(&Reference::Number(n)) {
+                return &trimmed[..open];
+            }
+        }
+    }
+    description
 }
 
 /// `**scope:** `, or `**type(scope):** ` / `**type:** ` when the type is shown.
@@ -697,7 +713,7 @@ mod tests {
 
 ### Breaking changes
 
-- **api:** drop the v1 endpoints ({a})
+- **api:** drop the v1 endpoints ({a})\\
   Clients must move to /v2 first.
 
 ### Features
@@ -707,7 +723,7 @@ mod tests {
 
 ### Bug fixes
 
-- **checkout:** round totals half-even (#15) ({d}), refs [#15](https://github.com/acme/shop/issues/15)
+- **checkout:** round totals half-even ({d}), refs [#15](https://github.com/acme/shop/issues/15)
 
 ### Performance
 
@@ -894,8 +910,8 @@ Alice Example, Bob Builder, Carol, Dave
         );
         let expected_breaking = "### Breaking changes
 
-- **config:** new format (`aaaaaaa`)
-  the file format changed.
+- **config:** new format (`aaaaaaa`)\\
+  the file format changed.\\
   Run \\`slipway migrate-config\\` to convert it.
 - stop accepting tabs (`bbbbbbb`)
 
@@ -921,7 +937,7 @@ Alice Example, Bob Builder, Carol, Dave
             &Links::default(),
         );
         assert!(
-            md.contains("- v2 (`aaaaaaa`)\n  first note\n  second note\n"),
+            md.contains("- v2 (`aaaaaaa`)\\\n  first note\\\n  second note\n"),
             "{md}"
         );
     }
@@ -938,7 +954,7 @@ Alice Example, Bob Builder, Carol, Dave
         );
         assert!(
             md.contains(
-                "  read this\n  \\# Not a heading\n  \\- not a list\n  1\\. not ordered\n  \\===\n  \\+ plus\n  &gt; quote\n"
+                "  read this\\\n  \\# Not a heading\\\n  \\- not a list\\\n  1\\. not ordered\\\n  \\===\\\n  \\+ plus\\\n  &gt; quote\n"
             ),
             "{md}"
         );
@@ -1071,7 +1087,7 @@ Alice Example, Bob Builder, Carol, Dave
             &Links::default(),
         );
         assert!(
-            md.contains("- crash (#4) (`aaaaaaa`), refs #4, [https://status.example.com/i/1](https://status.example.com/i/1), OPS-9\n"),
+            md.contains("- crash (`aaaaaaa`), refs #4, [https://status.example.com/i/1](https://status.example.com/i/1), OPS-9\n"),
             "{md}"
         );
     }
@@ -1087,7 +1103,7 @@ Alice Example, Bob Builder, Carol, Dave
             &links,
         );
         assert!(
-            md.contains("- crash (#4) ([aaaaaaa](https://gitea.example.com/acme/shop/commit/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)), refs [#4](https://gitea.example.com/acme/shop/issues/4), OPS-9\n"),
+            md.contains("- crash ([aaaaaaa](https://gitea.example.com/acme/shop/commit/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)), refs [#4](https://gitea.example.com/acme/shop/issues/4), OPS-9\n"),
             "{md}"
         );
     }

@@ -11,6 +11,7 @@ use slipway_domain::notes::{self, Links, NoteCommit, NotesHeading};
 use slipway_domain::tagging::{ReleasePolicy, Scheme};
 use slipway_domain::version::{next_calver, Analysis, Bump, RangeCommit};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -103,7 +104,7 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
         None => last_final.map(|t| t.commit),
     };
     let range = repo.range(tip, base, &line.paths)?;
-    let (commits, merges) = note_commits(range);
+    let (commits, merges) = note_commits(&range.iter().collect::<Vec<_>>());
     let range_commits: Vec<RangeCommit> = commits
         .iter()
         .map(|c| RangeCommit {
@@ -186,8 +187,8 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
 /// out, and the pull-request references in their messages ("Merge pull
 /// request #12 from ...") are added to the commits each merge brought in,
 /// so merge-commit and squash-merge workflows both link their PRs.
-fn note_commits(range: Vec<GitCommit>) -> (Vec<NoteCommit>, usize) {
-    let by_id: HashMap<&str, &GitCommit> = range.iter().map(|c| (c.id.as_str(), c)).collect();
+fn note_commits(range: &[&GitCommit]) -> (Vec<NoteCommit>, usize) {
+    let by_id: HashMap<&str, &GitCommit> = range.iter().map(|c| (c.id.as_str(), *c)).collect();
     let mut extra_refs: HashMap<String, Vec<Reference>> = HashMap::new();
     let mut merges = 0;
     for m in range.iter().filter(|c| c.parents > 1) {
@@ -276,44 +277,84 @@ pub fn changelog_all(
             None => unreleased.push(i),
         }
     }
-    let section = |title: String,
-                   date: Option<String>,
-                   idx: &[usize]|
-     -> Result<String, PlanError> {
-        let mut range = Vec::with_capacity(idx.len());
-        for &i in idx {
-            let c = &graph.commits[i];
-            if c.parents <= 1 && !line.paths.is_empty() && !repo.touches_id(&c.id, &line.paths)? {
-                continue;
-            }
-            range.push(c.clone());
-        }
-        let (commits, _) = note_commits(range);
-        let rc: Vec<RangeCommit> = commits
-            .iter()
-            .map(|c| RangeCommit {
-                id: c.id.clone(),
-                message: c.message.clone(),
-            })
-            .collect();
-        let analysis = policy.versioning.analyze(&rc);
-        Ok(notes::generate(
-            &NotesHeading { title, date },
-            &commits,
-            &analysis,
-            links,
-        ))
-    };
-    let mut sections = Vec::with_capacity(tags.len() + 1);
+    // One section per release (and Unreleased), each from its own commits.
+    let mut jobs: Vec<(String, Option<String>, &[usize])> = Vec::with_capacity(tags.len() + 1);
     if !unreleased.is_empty() {
-        sections.push(section("Unreleased".into(), None, &unreleased)?);
+        jobs.push(("Unreleased".into(), None, &unreleased));
     }
     for (ti, tag) in tags.iter().enumerate().rev() {
         let date = graph
             .index_of(tag.commit)
             .and_then(|i| date_of(graph.commits[i].time));
-        sections.push(section(tag.version.to_string(), date, &per_tag[ti])?);
+        jobs.push((tag.version.to_string(), date, &per_tag[ti]));
     }
+    let section = |commits: Vec<&GitCommit>, title: &str, date: &Option<String>| -> String {
+        let (commits, _) = note_commits(&commits);
+        let rc: Vec<RangeCommit> = commits.iter().map(NoteCommit::to_range_commit).collect();
+        let analysis = policy.versioning.analyze(&rc);
+        notes::generate(
+            &NotesHeading {
+                title: title.to_owned(),
+                date: date.clone(),
+            },
+            &commits,
+            &analysis,
+            links,
+        )
+    };
+    let sections: Vec<String> = if line.paths.is_empty() {
+        // Sections are independent: build them on every core.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let next = AtomicUsize::new(0);
+        let done: Vec<Vec<(usize, String)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let j = next.fetch_add(1, Ordering::Relaxed);
+                            let Some((title, date, idx)) = jobs.get(j) else {
+                                break;
+                            };
+                            let commits = idx.iter().map(|&i| &graph.commits[i]).collect();
+                            mine.push((j, section(commits, title, date)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        let mut out: Vec<Option<String>> = vec![None; jobs.len()];
+        for (j, text) in done.into_iter().flatten() {
+            out[j] = Some(text);
+        }
+        if out.iter().any(Option::is_none) {
+            return Err(PlanError::Git(GitError::Read(
+                "a changelog worker failed".into(),
+            )));
+        }
+        out.into_iter().flatten().collect()
+    } else {
+        // Path filters read trees through the (single-threaded) repository.
+        let mut sections = Vec::with_capacity(jobs.len());
+        for (title, date, idx) in &jobs {
+            let mut commits = Vec::with_capacity(idx.len());
+            for &i in *idx {
+                let c = &graph.commits[i];
+                if c.parents > 1 || repo.touches_id(&c.id, &line.paths)? {
+                    commits.push(c);
+                }
+            }
+            sections.push(section(commits, title, date));
+        }
+        sections
+    };
     Ok(notes::changelog(&sections))
 }
 

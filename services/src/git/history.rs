@@ -211,35 +211,76 @@ impl Repo {
 
     /// Every commit reachable from `tips`, loaded once, for whole-history
     /// questions (the full changelog, "which release has my change?").
+    /// The walk only collects ids and parents; reading and decoding the
+    /// commits, the expensive part, is spread over the available cores.
     pub fn graph(&self, tips: &[ObjectId]) -> Result<Graph, GitError> {
         let mut graph = Graph::default();
         if tips.is_empty() {
             return Ok(graph);
         }
-        let mut parents_raw: Vec<Vec<ObjectId>> = Vec::new();
-        let walk = self
+        let mut ids: Vec<ObjectId> = Vec::new();
+        let mut parents_raw: Vec<gix::traverse::commit::ParentIds> = Vec::new();
+        // Without a commit-graph file the walk itself reads every commit:
+        // decode them right there (from the object cache) instead of twice.
+        let has_commit_graph = matches!(self.inner.commit_graph_if_enabled(), Ok(Some(_)));
+        for info in self
             .inner
             .rev_walk(tips.iter().copied())
-            .use_commit_graph(false)
             .all()
-            .map_err(GitError::read)?;
-        for info in walk {
+            .map_err(GitError::read)?
+        {
             let info = info.map_err(GitError::read)?;
-            let commit = info.object().map_err(GitError::read)?;
-            graph.index.insert(info.id, graph.commits.len() as u32);
-            parents_raw.push(info.parent_ids.iter().copied().collect());
-            graph
-                .commits
-                .push(to_git_commit(&commit, &info.parent_ids)?);
+            graph.index.insert(info.id, ids.len() as u32);
+            ids.push(info.id);
+            if !has_commit_graph {
+                let commit = info.object().map_err(GitError::read)?;
+                graph
+                    .commits
+                    .push(to_git_commit(&commit, &info.parent_ids)?);
+            }
+            parents_raw.push(info.parent_ids);
         }
-        graph.parents = parents_raw
-            .into_iter()
-            .map(|ps| {
-                ps.iter()
-                    .filter_map(|p| graph.index.get(p).copied())
-                    .collect()
-            })
-            .collect();
+        if !has_commit_graph {
+            graph.parents = link_parents(&graph.index, parents_raw);
+            return Ok(graph);
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let chunk = ids.len().div_ceil(threads).max(1);
+        let shared = self.inner.clone().into_sync();
+        let decoded: Vec<Result<Vec<GitCommit>, GitError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = ids
+                .chunks(chunk)
+                .zip(parents_raw.chunks(chunk))
+                .map(|(ids, parents)| {
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        let mut repo = shared.to_thread_local();
+                        repo.object_cache_size_if_unset(4 * 1024 * 1024);
+                        ids.iter()
+                            .zip(parents)
+                            .map(|(id, ps)| {
+                                let commit = repo.find_commit(*id).map_err(GitError::read)?;
+                                to_git_commit(&commit, ps)
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| Err(GitError::Read("a reader thread failed".into())))
+                })
+                .collect()
+        });
+        graph.commits.reserve(ids.len());
+        for part in decoded {
+            graph.commits.extend(part?);
+        }
+        graph.parents = link_parents(&graph.index, parents_raw);
         Ok(graph)
     }
 
@@ -248,19 +289,31 @@ impl Repo {
     }
 }
 
+fn link_parents(
+    index: &HashMap<ObjectId, u32>,
+    parents: Vec<gix::traverse::commit::ParentIds>,
+) -> Vec<Vec<u32>> {
+    parents
+        .into_iter()
+        .map(|ps| ps.iter().filter_map(|p| index.get(p).copied()).collect())
+        .collect()
+}
+
 fn to_git_commit(commit: &gix::Commit<'_>, parents: &[ObjectId]) -> Result<GitCommit, GitError> {
-    let author = commit
+    // Decode once; the accessors on `gix::Commit` would decode per call.
+    let decoded = commit.decode().map_err(GitError::read)?;
+    let author = decoded
         .author()
         .map(|a| a.name.to_string())
         .unwrap_or_default();
-    let time = commit.time().map(|t| t.seconds).unwrap_or_default();
+    let time = decoded.time().map(|t| t.seconds).unwrap_or_default();
     Ok(GitCommit {
         id: commit.id.to_string(),
         parents: parents.len(),
         parent_ids: parents.iter().map(ToString::to_string).collect(),
         author,
         time,
-        message: commit.message_raw_sloppy().to_string(),
+        message: decoded.message.to_string(),
     })
 }
 

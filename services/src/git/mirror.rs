@@ -43,7 +43,36 @@ pub fn sync(url: &str, dir: &Path, cred: Option<&GitCredential>) -> Result<(), G
             let _ = repo.set_head(name);
         }
     }
+    write_commit_graph(dir);
     Ok(())
+}
+
+/// Best effort: a commit-graph file lets history walks skip reading every
+/// commit object (whole-history changelogs get ~1.5x faster). Neither gix
+/// nor git2 writes one, so this asks the `git` command when it is installed;
+/// without it everything still works, only slower on very large histories.
+fn write_commit_graph(dir: &Path) {
+    let result = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args([
+            "commit-graph",
+            "write",
+            "--reachable",
+            "--split",
+            "--no-progress",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match result {
+        Ok(status) if status.success() => {}
+        Ok(status) => tracing::debug!(%status, "git commit-graph write failed"),
+        Err(e) => {
+            tracing::debug!(error = %e, "git is not installed; no commit-graph for the mirror")
+        }
+    }
 }
 
 /// Checks that `url` names a repository Slipway can fetch, without

@@ -256,6 +256,10 @@ fn the_mirror_follows_the_remote_including_deleted_tags() {
     mirror::sync(f.path().to_str().unwrap(), &mirror_dir, None).unwrap();
     let repo = Repo::open(&mirror_dir).unwrap();
     assert_eq!(repo.full_id("v1.0.0").unwrap(), first);
+    assert!(
+        mirror_dir.join("objects/info/commit-graphs").is_dir(),
+        "the mirror has a commit-graph for fast walks"
+    );
     assert_eq!(repo.full_id("main").unwrap(), first);
     let second = f.commit("fix: second");
     f.git(&["tag", "-d", "v1.0.0"]);
