@@ -1,5 +1,6 @@
 use super::api::{get_project, SetProjectArchived};
 use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading, Pipeline};
+use crate::repository::api::forward_merges;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,12 +16,34 @@ pub fn ProjectPage() -> impl IntoView {
         move || (slug(), archive.version().get()),
         |(s, _)| get_project(s),
     );
+    // Release/hotfix branches not merged forward: a warning on the project
+    // page (quietly nothing when no repository is connected yet).
+    let merges = Resource::new(slug, forward_merges);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match project.await {
                     Ok(p) => view! { <ProjectView p archive/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match merges.await {
+                    Ok(m) if !m.is_empty() => {
+                        let href = format!("/projects/{}/releases", slug());
+                        let branches: Vec<String> = m.iter()
+                            .map(|f| format!("{} ({} commit(s))", f.branch, f.commits.len()))
+                            .collect();
+                        view! {
+                            <p class="alert alert-warn" role="status" data-test="forward-merge-warning">
+                                "Not merged into the main branch yet: " {branches.join(", ")} ". "
+                                <a href=href>"See the commits"</a>
+                            </p>
+                        }.into_any()
+                    }
+                    _ => ().into_any(),
                 }
             })}
         </Suspense>

@@ -716,6 +716,58 @@ async fn branches_and_forward_merge_warnings(app: &TestApp) {
     assert_eq!(merges, serde_json::json!([]));
 }
 
+async fn mirrors_are_fetched_on_their_schedule(app: &TestApp) {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    let up = Upstream::new();
+    connect(app, &admin, "shop", &up.url()).await; // on demand only (0)
+    assert_eq!(app.services.repositories().fetch_due().await.unwrap(), 0);
+    let url = up.url();
+    let res = app
+        .post(
+            &admin,
+            "/api/repositories/configure",
+            &[
+                ("slug", "shop"),
+                ("form[url]", &url),
+                ("form[main_branch]", "main"),
+                ("form[initial_version]", "0.1.0"),
+                ("form[tag_prefix]", "v"),
+                ("form[minor_types]", "feat"),
+                ("form[patch_types]", "fix"),
+                ("form[fetch_interval_s]", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, repo) = json(
+        app.post(&admin, "/api/repositories/get", &[("slug", "shop")])
+            .await,
+    )
+    .await;
+    assert_eq!(repo["last_fetched_at"], Value::Null);
+    // Due: never fetched. Then not again within the minute.
+    assert_eq!(app.services.repositories().fetch_due().await.unwrap(), 1);
+    assert_eq!(app.services.repositories().fetch_due().await.unwrap(), 0);
+    let (_, repo) = json(
+        app.post(&admin, "/api/repositories/get", &[("slug", "shop")])
+            .await,
+    )
+    .await;
+    assert!(
+        repo["last_fetched_at"].as_str().unwrap().ends_with("UTC"),
+        "{repo}"
+    );
+    assert_eq!(repo["last_fetch_error"], Value::Null);
+    let html = app
+        .get(&admin, "/projects/shop/repository")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Last fetched"), "{html}");
+}
+
 async fn latest_revision(app: &TestApp, id: i64) -> i64 {
     let admin = app.admin_principal().await;
     app.services
@@ -893,5 +945,6 @@ on_both_databases!(
     a_tag_that_already_exists_is_refused_and_the_draft_stays,
     bad_repository_settings_are_explained_and_nothing_is_stored,
     branches_and_forward_merge_warnings,
+    mirrors_are_fetched_on_their_schedule,
     release_endpoints_check_permission_for_every_role,
 );
