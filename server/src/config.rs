@@ -148,6 +148,7 @@ impl Settings {
         // SLIPWAY_GIT_CREDENTIALS__<NAME>__TOKEN (or __USERNAME, __SSH_KEY, ...).
         figment = figment.merge(env.filter_map(|k| {
             k.as_str()
+                .to_ascii_lowercase()
                 .strip_prefix("git_credentials__")
                 .map(|rest| format!("git_credentials.{}", rest.replace("__", ".")).into())
         }));

@@ -402,7 +402,16 @@ impl Repositories<'_> {
         slug: &str,
     ) -> Result<Vec<ForwardMerge>, ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let c = self.connected(actor, slug).await?;
+        let project = self.project(actor, slug).await?;
+        if project.repository_url.is_none() {
+            return Ok(Vec::new()); // nothing to warn about without a repository
+        }
+        let c = match self.connection_of(project).await {
+            Ok(c) => c,
+            // Not set up (or a credential went missing): no warning to give.
+            Err(ServiceError::Conflict(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
         if !c.mirror.join("HEAD").exists() {
             return Ok(Vec::new());
         }
