@@ -274,3 +274,86 @@ fn the_mirror_follows_the_remote_including_deleted_tags() {
     let err = mirror::sync("/no/such/repo", &dir.path().join("other.git"), None).unwrap_err();
     assert!(matches!(err, GitError::Remote(_)), "{err:?}");
 }
+
+/// `git http-backend` behind basic auth (services/tests/support), stopped on drop.
+struct HttpGit {
+    child: Child,
+    port: u16,
+}
+
+impl HttpGit {
+    fn start(root: &Path, user: &str, token: &str) -> Self {
+        use std::io::BufRead;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([root.to_str().unwrap(), user, token])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().unwrap();
+        Self { child, port }
+    }
+}
+
+impl Drop for HttpGit {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn token_credentials_fetch_and_push_over_http_and_never_leak() {
+    use super::GitCredential;
+    use secrecy::SecretString;
+    let mut f = Fixture::new();
+    let remote = f.bare_remote("private");
+    f.commit("feat: secret project");
+    f.git(&["push", "-q", remote.to_str().unwrap(), "main"]);
+    let server = HttpGit::start(remote.parent().unwrap(), "bot", "s3cr3t-t0ken");
+    let url = format!("http://127.0.0.1:{}/private.git", server.port);
+    let good = GitCredential::Token {
+        username: "bot".into(),
+        token: SecretString::from("s3cr3t-t0ken".to_string()),
+    };
+    let wrong = GitCredential::Token {
+        username: "bot".into(),
+        token: SecretString::from("wrong-t0ken".to_string()),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mirror_dir = dir.path().join("m.git");
+
+    // Without a credential, or with the wrong one: refused, and said so
+    // without the token.
+    for cred in [None, Some(&wrong)] {
+        let err = mirror::sync(&url, &mirror_dir, cred).unwrap_err();
+        let shown = err.to_string();
+        assert!(matches!(err, GitError::Remote(_)), "{shown}");
+        assert!(!shown.contains("t0ken"), "{shown}");
+    }
+    // With it: fetched, and a tag pushed back.
+    mirror::sync(&url, &mirror_dir, Some(&good)).unwrap();
+    assert_eq!(
+        Repo::open(&mirror_dir).unwrap().full_id("main").unwrap(),
+        f.head()
+    );
+    publish::tag(
+        &mirror_dir,
+        &request("v1.0.0", "main", Some("main")),
+        Some(&Push {
+            remote: "origin",
+            credential: Some(&good),
+        }),
+    )
+    .unwrap();
+    assert!(ls_remote(remote.to_str().unwrap()).contains("refs/tags/v1.0.0"));
+    // The mirror's stored remote URL carries no credential.
+    let config = std::fs::read_to_string(mirror_dir.join("config")).unwrap();
+    assert!(!config.contains("t0ken"), "{config}");
+}
