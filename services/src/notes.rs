@@ -8,7 +8,7 @@ use crate::error::is_unique_violation;
 use crate::git::{publish, Repo};
 use crate::repositories::{blocking, Connected};
 use crate::storage::{audit as audit_store, notes as store};
-use crate::versioning::{self, Plan, PlanRequest};
+use crate::versioning::Plan;
 use crate::{markdown, ServiceError, Services};
 use serde_json::json;
 use slipway_domain::notes::{conflict_count, diff_lines, merge, DiffLine};
@@ -36,40 +36,6 @@ impl Notes<'_> {
         self.services.repositories().connected(actor, slug).await
     }
 
-    /// Plans from the notes' ref on a freshly fetched mirror.
-    async fn replan(
-        &self,
-        c: &Arc<Connected>,
-        rev: &str,
-        component: Option<&str>,
-        channel: Option<&str>,
-    ) -> Result<Plan, ServiceError> {
-        let repos = self.services.repositories();
-        repos.sync(c).await?;
-        let today = self.services.clock.today();
-        let (c2, rev, component, channel) = (
-            c.clone(),
-            rev.to_owned(),
-            component.map(str::to_owned),
-            channel.map(str::to_owned),
-        );
-        blocking(move || {
-            let repo = Repo::open(&c2.mirror)?;
-            Ok(versioning::plan(
-                &repo,
-                &c2.policy,
-                &PlanRequest {
-                    rev: &rev,
-                    component: component.as_deref(),
-                    channel: channel.as_deref(),
-                    since: None,
-                    today,
-                },
-            )?)
-        })
-        .await
-    }
-
     /// Drafts notes for the next release from `rev`. Returns the notes id.
     pub async fn draft(
         &self,
@@ -89,7 +55,11 @@ impl Notes<'_> {
             .to_owned();
         let component = component.filter(|s| !s.is_empty());
         let channel = channel.filter(|s| !s.is_empty());
-        let plan = self.replan(&c, &rev, component, channel).await?;
+        let plan = self
+            .services
+            .repositories()
+            .fresh_plan(&c, &rev, component, channel)
+            .await?;
         let (Some(version), Some(tag)) = (plan.next.clone(), plan.next_tag.clone()) else {
             return Err(ServiceError::Conflict(format!(
                 "There is nothing to release from {rev}: {}",
@@ -412,7 +382,9 @@ impl Notes<'_> {
         let (project, n, latest) = self.editable(actor, slug, id, expected_revision).await?;
         let c = Arc::new(self.connected(actor, slug).await?);
         let plan = self
-            .replan(&c, &n.rev, n.component.as_deref(), n.channel.as_deref())
+            .services
+            .repositories()
+            .fresh_plan(&c, &n.rev, n.component.as_deref(), n.channel.as_deref())
             .await?;
         if plan.next.is_none() {
             return Err(ServiceError::Conflict(format!(

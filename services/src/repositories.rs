@@ -346,6 +346,43 @@ impl Repositories<'_> {
         Ok(ok)
     }
 
+    /// Fetches, then plans the next release of a line from `rev`: the one
+    /// way the portal computes a plan (the Releases page, drafting and
+    /// regenerating notes).
+    pub(crate) async fn fresh_plan(
+        &self,
+        c: &Arc<Connected>,
+        rev: &str,
+        component: Option<&str>,
+        channel: Option<&str>,
+    ) -> Result<Plan, ServiceError> {
+        // On demand: the plan always reflects the remote as it is now (a
+        // fetch of an up-to-date mirror only exchanges ref lists).
+        self.sync(c).await?;
+        let today = self.services.clock.today();
+        let (c, rev, component, channel) = (
+            c.clone(),
+            rev.to_owned(),
+            component.map(str::to_owned),
+            channel.map(str::to_owned),
+        );
+        blocking(move || {
+            let repo = Repo::open(&c.mirror)?;
+            Ok(versioning::plan(
+                &repo,
+                &c.policy,
+                &PlanRequest {
+                    rev: &rev,
+                    component: component.as_deref(),
+                    channel: channel.as_deref(),
+                    since: None,
+                    today,
+                },
+            )?)
+        })
+        .await
+    }
+
     /// The next release from `rev` (default: the main branch).
     pub async fn plan(
         &self,
@@ -357,35 +394,16 @@ impl Repositories<'_> {
     ) -> Result<PlanView, ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let c = Arc::new(self.connected(actor, slug).await?);
-        // On demand: the plan always reflects the remote as it is now (a
-        // fetch of an up-to-date mirror only exchanges ref lists).
-        self.sync(&c).await?;
-        let today = self.services.clock.today();
-        let (rev, component, channel) = (
-            rev.filter(|r| !r.trim().is_empty())
-                .unwrap_or(&c.policy.main_branch)
-                .trim()
-                .to_owned(),
-            component.filter(|s| !s.is_empty()).map(str::to_owned),
-            channel.filter(|s| !s.is_empty()).map(str::to_owned),
-        );
-        let c2 = c.clone();
-        let (rev2, component2, channel2) = (rev.clone(), component.clone(), channel.clone());
-        let plan = blocking(move || {
-            let repo = Repo::open(&c2.mirror)?;
-            Ok(versioning::plan(
-                &repo,
-                &c2.policy,
-                &PlanRequest {
-                    rev: &rev2,
-                    component: component2.as_deref(),
-                    channel: channel2.as_deref(),
-                    since: None,
-                    today,
-                },
-            )?)
-        })
-        .await?;
+        let rev = rev
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(&c.policy.main_branch)
+            .to_owned();
+        let channel = channel.filter(|s| !s.is_empty());
+        let plan = self
+            .fresh_plan(&c, &rev, component.filter(|s| !s.is_empty()), channel)
+            .await?;
+        let channel = channel.map(str::to_owned);
         Ok(plan_view(
             &plan,
             channel,
