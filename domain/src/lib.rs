@@ -7,12 +7,16 @@
 
 pub mod access;
 pub mod audit;
+pub mod calendar;
+pub mod checklist;
 pub mod conventional;
 pub mod environment;
+pub mod gate;
 pub mod ids;
 pub mod notes;
 pub mod project;
 pub mod read;
+pub mod release;
 pub mod role;
 pub mod tagging;
 pub mod user;

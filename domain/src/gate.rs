@@ -1,0 +1,330 @@
+//! The promotion gate: the one place that answers "may this release's
+//! artifact enter this environment now, and if not, why not?". The portal's
+//! Promote button, the API and (later) the deploy adapters all ask it.
+//!
+//! It weighs, in order: the release's state, the pipeline order, the
+//! approval policy of the target environment, the checklist items required
+//! before it, and freeze windows (which block production promotions).
+//! Break-glass, with a reason and the permission for it, bypasses approvals,
+//! checklist and freezes; everything it bypassed is listed so the
+//! post-release review knows what to look at.
+
+use crate::environment::EnvironmentTier;
+use crate::release::{ReleaseState, Transition};
+use serde::{Deserialize, Serialize};
+
+/// A freeze window that is in force now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveFreeze {
+    pub name: String,
+    pub reason: String,
+    /// When it ends, as people read it ("2026-12-27 09:00 Europe/Berlin").
+    pub until: String,
+}
+
+/// Break-glass as requested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakGlass {
+    pub reason: String,
+}
+
+/// Shortest reason accepted for breaking glass.
+pub const BREAK_GLASS_REASON_MIN: usize = 10;
+
+/// Everything the gate looks at, gathered by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateInput {
+    pub state: ReleaseState,
+    pub target_name: String,
+    pub target_tier: EnvironmentTier,
+    /// The environment before the target in the pipeline, and whether this
+    /// release has reached it (`None` when the target is the first one).
+    pub previous: Option<(String, bool)>,
+    /// The target's approval policy is satisfied (bound to the current
+    /// artifact and notes), with its explanation.
+    pub approved: bool,
+    pub approval_explanation: String,
+    /// Titles of checklist items required before the target, not ticked.
+    pub unmet_checklist: Vec<String>,
+    pub active_freezes: Vec<ActiveFreeze>,
+    pub break_glass: Option<BreakGlass>,
+    /// The person asking holds the break-glass permission.
+    pub may_break_glass: bool,
+}
+
+/// The gate's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum GateDecision {
+    Allow,
+    /// Allowed only because of break-glass; `bypassed` lists what would
+    /// otherwise have blocked (for the post-release review).
+    AllowBreakGlass {
+        bypassed: Vec<String>,
+    },
+    /// Refused, with every reason at once (not just the first).
+    Block {
+        reasons: Vec<String>,
+    },
+}
+
+impl GateDecision {
+    pub fn is_allowed(&self) -> bool {
+        !matches!(self, GateDecision::Block { .. })
+    }
+}
+
+/// Decides a promotion.
+pub fn decide(input: &GateInput) -> GateDecision {
+    let mut hard: Vec<String> = Vec::new(); // never bypassed
+    let mut soft: Vec<String> = Vec::new(); // break-glass may bypass
+
+    let breaking_glass = input.break_glass.is_some();
+    if let Some(bg) = &input.break_glass {
+        if !input.may_break_glass {
+            hard.push(
+                "Break-glass needs the break-glass permission (on-call SREs and admins).".into(),
+            );
+        }
+        if bg.reason.trim().chars().count() < BREAK_GLASS_REASON_MIN {
+            hard.push(format!(
+                "Say why you break glass (at least {BREAK_GLASS_REASON_MIN} characters): the reason goes into the post-release review."
+            ));
+        }
+    }
+
+    // The state machine has the last word on what a state allows; for a
+    // candidate or a released release only the approval (or break-glass)
+    // stands between it and the next environment, and that is judged below.
+    if !matches!(
+        input.state,
+        ReleaseState::Approved | ReleaseState::Candidate | ReleaseState::Released
+    ) {
+        if let Err(e) = input.state.apply(Transition::Promote {
+            break_glass: breaking_glass,
+        }) {
+            hard.push(e.reason);
+        }
+    }
+
+    if let Some((prev, reached)) = &input.previous {
+        if !reached {
+            hard.push(format!(
+                "Promote to {prev} first: releases move through the pipeline in order."
+            ));
+        }
+    }
+
+    if !input.approved {
+        soft.push(format!(
+            "Not approved for {}: {}",
+            input.target_name, input.approval_explanation
+        ));
+    }
+    if !input.unmet_checklist.is_empty() {
+        soft.push(format!(
+            "Checklist items required before {}: {}.",
+            input.target_name,
+            input.unmet_checklist.join(", ")
+        ));
+    }
+    if input.target_tier == EnvironmentTier::Production {
+        for f in &input.active_freezes {
+            soft.push(format!(
+                "Production is frozen until {} ({}): {}",
+                f.until, f.name, f.reason
+            ));
+        }
+    }
+
+    if !hard.is_empty() {
+        hard.extend(soft);
+        return GateDecision::Block { reasons: hard };
+    }
+    match (soft.is_empty(), breaking_glass) {
+        (true, _) => GateDecision::Allow,
+        (false, true) => GateDecision::AllowBreakGlass { bypassed: soft },
+        (false, false) => GateDecision::Block { reasons: soft },
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn ready() -> GateInput {
+        GateInput {
+            state: ReleaseState::Approved,
+            target_name: "production".into(),
+            target_tier: EnvironmentTier::Production,
+            previous: Some(("staging".into(), true)),
+            approved: true,
+            approval_explanation: "Approved by Ada and Bob.".into(),
+            unmet_checklist: vec![],
+            active_freezes: vec![],
+            break_glass: None,
+            may_break_glass: false,
+        }
+    }
+
+    fn freeze() -> ActiveFreeze {
+        ActiveFreeze {
+            name: "Year-end freeze".into(),
+            reason: "Holiday traffic".into(),
+            until: "2027-01-04 09:00 Europe/Berlin".into(),
+        }
+    }
+
+    fn glass(reason: &str) -> Option<BreakGlass> {
+        Some(BreakGlass {
+            reason: reason.into(),
+        })
+    }
+
+    fn reasons(d: GateDecision) -> Vec<String> {
+        match d {
+            GateDecision::Block { reasons } => reasons,
+            other => panic!("expected a block, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_approved_release_with_everything_ticked_goes() {
+        assert_eq!(decide(&ready()), GateDecision::Allow);
+    }
+
+    #[test]
+    fn every_blocking_reason_is_given_at_once() {
+        let input = GateInput {
+            state: ReleaseState::Candidate,
+            approved: false,
+            approval_explanation: "Needs 1 more: a product owner or an SRE.".into(),
+            unmet_checklist: vec!["Rollback plan documented or rehearsed".into()],
+            active_freezes: vec![freeze()],
+            ..ready()
+        };
+        let r = reasons(decide(&input));
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert!(r[0].contains("Needs 1 more: a product owner or an SRE."));
+        assert!(r[1].contains("Rollback plan"));
+        assert!(r[2].contains("frozen until 2027-01-04 09:00 Europe/Berlin"));
+    }
+
+    #[test]
+    fn freezes_block_production_only() {
+        let frozen = GateInput {
+            active_freezes: vec![freeze()],
+            ..ready()
+        };
+        assert!(!decide(&frozen).is_allowed());
+        let staging = GateInput {
+            target_name: "staging".into(),
+            target_tier: EnvironmentTier::Staging,
+            ..frozen
+        };
+        assert_eq!(decide(&staging), GateDecision::Allow);
+    }
+
+    #[test]
+    fn break_glass_bypasses_approvals_checklist_and_freezes_and_lists_them() {
+        let input = GateInput {
+            state: ReleaseState::Candidate,
+            approved: false,
+            approval_explanation: "Needs 2 more approvals.".into(),
+            unmet_checklist: vec!["Communications drafted".into()],
+            active_freezes: vec![freeze()],
+            break_glass: glass("Payments are down, INC-42"),
+            may_break_glass: true,
+            ..ready()
+        };
+        match decide(&input) {
+            GateDecision::AllowBreakGlass { bypassed } => {
+                assert_eq!(bypassed.len(), 3, "{bypassed:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn break_glass_needs_the_permission_and_a_reason() {
+        let base = GateInput {
+            state: ReleaseState::Candidate,
+            approved: false,
+            approval_explanation: "Needs 1 more approval.".into(),
+            ..ready()
+        };
+        let r = reasons(decide(&GateInput {
+            break_glass: glass("Payments are down"),
+            may_break_glass: false,
+            ..base.clone()
+        }));
+        assert!(r[0].contains("break-glass permission"), "{r:?}");
+        let r = reasons(decide(&GateInput {
+            break_glass: glass("  urgent "),
+            may_break_glass: true,
+            ..base.clone()
+        }));
+        assert!(r[0].contains("Say why"), "{r:?}");
+        // Nothing to bypass: break-glass is simply allowed.
+        assert_eq!(
+            decide(&GateInput {
+                break_glass: glass("Payments are down"),
+                may_break_glass: true,
+                ..ready()
+            }),
+            GateDecision::Allow
+        );
+    }
+
+    #[test]
+    fn break_glass_never_skips_the_pipeline_order_or_the_state_machine() {
+        let skip = GateInput {
+            previous: Some(("staging".into(), false)),
+            break_glass: glass("Payments are down"),
+            may_break_glass: true,
+            ..ready()
+        };
+        assert!(reasons(decide(&skip))[0].contains("Promote to staging first"));
+        for state in [
+            ReleaseState::Draft,
+            ReleaseState::Deploying,
+            ReleaseState::RolledBack,
+            ReleaseState::Abandoned,
+        ] {
+            let input = GateInput {
+                state,
+                break_glass: glass("Payments are down"),
+                may_break_glass: true,
+                ..ready()
+            };
+            assert!(!decide(&input).is_allowed(), "{state:?}");
+        }
+    }
+
+    #[test]
+    fn a_released_release_moves_on_when_approved_for_the_next_environment() {
+        let next = GateInput {
+            state: ReleaseState::Released,
+            ..ready()
+        };
+        assert_eq!(decide(&next), GateDecision::Allow);
+        let unapproved = GateInput {
+            approved: false,
+            approval_explanation: "Needs 1 more approval.".into(),
+            ..next
+        };
+        assert!(reasons(decide(&unapproved))[0].contains("Not approved for production"));
+    }
+
+    #[test]
+    fn the_first_environment_has_no_previous_one() {
+        let first = GateInput {
+            target_name: "dev".into(),
+            target_tier: EnvironmentTier::Development,
+            previous: None,
+            ..ready()
+        };
+        assert_eq!(decide(&first), GateDecision::Allow);
+    }
+}
