@@ -29,10 +29,18 @@ pub enum AuditAction {
     NotesRestored,
     ReleasePublished,
     BranchCreated,
+    ReleaseCreated,
+    ReleaseTransitioned,
+    ReleaseChanged,
+    ApprovalRecorded,
+    ApprovalRevoked,
+    ApprovalPolicyUpdated,
+    ChecklistTicked,
+    BreakGlassUsed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -57,6 +65,14 @@ impl AuditAction {
         AuditAction::NotesRestored,
         AuditAction::ReleasePublished,
         AuditAction::BranchCreated,
+        AuditAction::ReleaseCreated,
+        AuditAction::ReleaseTransitioned,
+        AuditAction::ReleaseChanged,
+        AuditAction::ApprovalRecorded,
+        AuditAction::ApprovalRevoked,
+        AuditAction::ApprovalPolicyUpdated,
+        AuditAction::ChecklistTicked,
+        AuditAction::BreakGlassUsed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +101,14 @@ impl AuditAction {
             AuditAction::NotesRestored => "notes.restored",
             AuditAction::ReleasePublished => "release.published",
             AuditAction::BranchCreated => "branch.created",
+            AuditAction::ReleaseCreated => "release.created",
+            AuditAction::ReleaseTransitioned => "release.transitioned",
+            AuditAction::ReleaseChanged => "release.changed",
+            AuditAction::ApprovalRecorded => "approval.recorded",
+            AuditAction::ApprovalRevoked => "approval.revoked",
+            AuditAction::ApprovalPolicyUpdated => "approval_policy.updated",
+            AuditAction::ChecklistTicked => "checklist.ticked",
+            AuditAction::BreakGlassUsed => "release.break_glass",
         }
     }
 

@@ -6,6 +6,7 @@
 //! once a value exists it is valid.
 
 pub mod access;
+pub mod approval;
 pub mod audit;
 pub mod calendar;
 pub mod checklist;

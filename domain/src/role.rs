@@ -96,6 +96,10 @@ impl Role {
                     | FetchRepository
                     | EditNotes
                     | PublishRelease
+                    | ManageReleases
+                    | ApproveReleases
+                    | PromoteReleases
+                    | ManageReleasePolicies
             ),
             Role::TechLead => matches!(
                 permission,
@@ -105,14 +109,31 @@ impl Role {
                     | FetchRepository
                     | EditNotes
                     | PublishRelease
+                    | ManageReleases
+                    | ApproveReleases
             ),
             Role::Engineer => matches!(
                 permission,
-                ViewProject | FetchRepository | EditNotes | PublishRelease
+                ViewProject
+                    | FetchRepository
+                    | EditNotes
+                    | PublishRelease
+                    | ManageReleases
+                    | ApproveReleases
+                    | PromoteReleases
             ),
-            Role::Sre => matches!(permission, ViewProject | ViewAudit | FetchRepository),
-            // Product owners word the notes people read; they do not tag.
-            Role::ProductOwner => matches!(permission, ViewProject | EditNotes),
+            Role::Sre => matches!(
+                permission,
+                ViewProject
+                    | ViewAudit
+                    | FetchRepository
+                    | ApproveReleases
+                    | PromoteReleases
+                    | BreakGlass
+            ),
+            // Product owners word the notes people read and sign off; they
+            // do not tag or deploy.
+            Role::ProductOwner => matches!(permission, ViewProject | EditNotes | ApproveReleases),
             Role::Support | Role::Stakeholder => matches!(permission, ViewProject),
         }
     }
@@ -162,6 +183,18 @@ pub enum Permission {
     EditNotes,
     /// Publish a release (annotated tag, pushed) and create release/hotfix branches.
     PublishRelease,
+    /// Create releases, submit them for sign-off, change or abandon them.
+    ManageReleases,
+    /// Approve or reject a release (the environment's policy says whose
+    /// approval counts).
+    ApproveReleases,
+    /// Promote a release into an environment, or roll it back.
+    PromoteReleases,
+    /// Promote without approvals or inside a freeze, with a reason; opens a
+    /// post-release review.
+    BreakGlass,
+    /// Approval policies, checklists, freeze windows and trains.
+    ManageReleasePolicies,
 }
 
 #[cfg(test)]
