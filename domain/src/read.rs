@@ -252,3 +252,89 @@ pub struct FoundChange {
     pub first_release: Option<String>,
     pub releases: Vec<String>,
 }
+
+// ---- Releases and sign-off ----
+
+/// One decision on a release, as the sign-off page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub user: String,
+    pub roles: Vec<String>,
+    /// approve | reject
+    pub decision: String,
+    pub comment: String,
+    pub at: String,
+    /// Why it no longer counts (artifact or notes changed, revoked, ...).
+    pub ended: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItemView {
+    pub key: String,
+    pub title: String,
+    pub help: String,
+    pub required_before: Option<String>,
+    /// "Ticked by Ada on 2026-11-23 10:00 UTC" or "Ticked automatically from smoke-tests ...".
+    pub ticked: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitionView {
+    pub at: String,
+    pub actor: String,
+    pub from: String,
+    pub to: String,
+    pub environment: Option<String>,
+    pub reason: String,
+    pub break_glass: bool,
+}
+
+/// A release with everything its sign-off page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    pub id: i64,
+    pub project_slug: String,
+    pub project_name: String,
+    pub version: String,
+    pub title: String,
+    /// draft, candidate, ... and the words for it.
+    pub state: String,
+    pub state_label: String,
+    pub artifact: String,
+    pub notes_id: Option<i64>,
+    pub notes_revision: i64,
+    pub notes_html: String,
+    pub planned: Option<String>,
+    pub author: String,
+    pub owner: String,
+    pub target_environment: Option<String>,
+    pub reached_environment: Option<String>,
+    /// The target environment's policy in words.
+    pub policy: String,
+    pub approval_satisfied: bool,
+    pub approval_explanation: String,
+    pub approval_missing: Vec<String>,
+    pub decisions: Vec<DecisionView>,
+    pub checklist: Vec<ChecklistItemView>,
+    pub transitions: Vec<TransitionView>,
+    /// What Promote would do now: the gate's reasons when it would refuse.
+    pub gate_blockers: Vec<String>,
+    pub my_decision: Option<String>,
+    pub can_manage: bool,
+    pub can_decide: bool,
+    /// Why the viewer may not approve (self-approval), if so.
+    pub cannot_decide_because: Option<String>,
+    pub can_promote: bool,
+    pub can_break_glass: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseSummary {
+    pub id: i64,
+    pub version: String,
+    pub title: String,
+    pub state: String,
+    pub state_label: String,
+    pub planned: Option<String>,
+    pub reached_environment: Option<String>,
+}

@@ -14,6 +14,7 @@ pub mod git;
 pub mod markdown;
 pub mod notes;
 pub mod projects;
+pub mod releases;
 pub mod repositories;
 pub mod storage;
 pub mod versioning;
@@ -79,6 +80,10 @@ impl Services {
 
     pub fn repositories(&self) -> repositories::Repositories<'_> {
         repositories::Repositories { services: self }
+    }
+
+    pub fn releases(&self) -> releases::Releases<'_> {
+        releases::Releases { services: self }
     }
 
     pub fn notes(&self) -> notes::Notes<'_> {

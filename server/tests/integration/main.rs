@@ -12,3 +12,4 @@ mod health;
 mod permissions;
 mod projects;
 mod releases;
+mod signoff;

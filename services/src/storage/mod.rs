@@ -14,6 +14,7 @@ pub mod environments;
 pub mod grants;
 pub mod notes;
 pub mod projects;
+pub mod releases;
 pub mod repositories;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,567 @@
+//! Releases and sign-off through the services, on SQLite and PostgreSQL:
+//! the lifecycle, role-quorum approvals, self-approval, approvals bound to
+//! the artifact, the promotion gate with checklists, freezes and break-glass,
+//! and the concurrency guarantees.
+
+use crate::helpers::{TestApp, USER_PASSWORD};
+use crate::on_both_databases;
+use slipway_domain::approval::{ApprovalPolicy, Decision, RoleGroup};
+use slipway_domain::{Principal, Role};
+use slipway_services::releases::NewReleaseInput;
+use slipway_services::ServiceError;
+
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+const OTHER_SHA: &str = "fedcba9876543210fedcba9876543210fedcba98";
+
+async fn principal(app: &TestApp, username: &str) -> Principal {
+    let accounts = app.services.accounts();
+    let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
+    accounts.principal(session).await.unwrap().unwrap()
+}
+
+/// Project `shop` (dev, staging, prod) and a team.
+async fn team(app: &TestApp) -> (Principal, Principal, Principal, Principal, Principal) {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    for (name, role) in [
+        ("erin", "engineer"),
+        ("tess", "tech_lead"),
+        ("paula", "product_owner"),
+        ("sam", "sre"),
+        ("rick", "release_manager"),
+    ] {
+        app.user_with_role(name, role, Some("shop")).await;
+    }
+    (
+        principal(app, "erin").await,
+        principal(app, "tess").await,
+        principal(app, "paula").await,
+        principal(app, "sam").await,
+        principal(app, "rick").await,
+    )
+}
+
+async fn new_release(app: &TestApp, by: &Principal, version: &str) -> i64 {
+    app.services
+        .releases()
+        .create(
+            Some(by),
+            "shop",
+            &NewReleaseInput {
+                version: version.into(),
+                title: "Coupons".into(),
+                artifact: SHA.into(),
+                planned: "2026-12-01".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn tick_all(app: &TestApp, by: &Principal, id: i64) {
+    let view = app
+        .services
+        .releases()
+        .get(Some(by), "shop", id)
+        .await
+        .unwrap();
+    for item in view.checklist.into_iter().filter(|i| i.ticked.is_none()) {
+        app.services
+            .releases()
+            .tick(Some(by), "shop", id, &item.key)
+            .await
+            .unwrap();
+    }
+}
+
+fn conflict(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::Conflict(m)) => m,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp) {
+    let (erin, tess, paula, sam, rick) = team(app).await;
+    let releases = app.services.releases();
+    // Production: 2 approvals, a tech lead AND a product owner or SRE.
+    let policy = ApprovalPolicy {
+        required: 2,
+        groups: vec![
+            RoleGroup {
+                at_least: 1,
+                any_of: vec![Role::TechLead],
+            },
+            RoleGroup {
+                at_least: 1,
+                any_of: vec![Role::ProductOwner, Role::Sre],
+            },
+        ],
+    };
+    assert_eq!(
+        releases
+            .set_policy(Some(&rick), "shop", "prod", &policy)
+            .await
+            .unwrap(),
+        Vec::<String>::new()
+    );
+    let none = ApprovalPolicy {
+        required: 0,
+        groups: vec![],
+    };
+    releases
+        .set_policy(Some(&rick), "shop", "dev", &none)
+        .await
+        .unwrap();
+    let warnings = releases
+        .set_policy(Some(&rick), "shop", "staging", &ApprovalPolicy::default())
+        .await
+        .unwrap();
+    assert!(warnings.is_empty());
+    assert!(matches!(
+        releases
+            .set_policy(Some(&erin), "shop", "prod", &none)
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+
+    let id = new_release(app, &erin, "1.4.0").await;
+    let v = releases.get(Some(&paula), "shop", id).await.unwrap();
+    assert_eq!(
+        (v.state.as_str(), v.target_environment.as_deref()),
+        ("draft", Some("dev"))
+    );
+    assert_eq!(v.checklist.len(), 8);
+    // Illegal transitions explain themselves.
+    assert!(conflict(releases.promote(Some(&sam), "shop", id, None).await).contains("draft"));
+
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    // dev needs nobody: approved at once, promoted.
+    assert_eq!(
+        releases.get(Some(&erin), "shop", id).await.unwrap().state,
+        "approved"
+    );
+    assert_eq!(
+        releases
+            .promote(Some(&erin), "shop", id, None)
+            .await
+            .unwrap(),
+        "dev"
+    );
+    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    assert_eq!(
+        (
+            v.state.as_str(),
+            v.reached_environment.as_deref(),
+            v.target_environment.as_deref()
+        ),
+        ("released", Some("dev"), Some("staging"))
+    );
+
+    // staging: 1 approval; the QA scope item is required before staging.
+    releases
+        .decide(
+            Some(&paula),
+            "shop",
+            id,
+            Decision::Approve,
+            "looks good",
+            SHA,
+            0,
+        )
+        .await
+        .unwrap();
+    let blocked = conflict(releases.promote(Some(&sam), "shop", id, None).await);
+    assert!(blocked.contains("QA scope agreed"), "{blocked}");
+    releases
+        .tick(Some(&erin), "shop", id, "qa-scope")
+        .await
+        .unwrap();
+    assert_eq!(
+        releases
+            .promote(Some(&sam), "shop", id, None)
+            .await
+            .unwrap(),
+        "staging"
+    );
+
+    // prod: the author cannot approve; one person counts once.
+    assert!(conflict(
+        releases
+            .decide(Some(&erin), "shop", id, Decision::Approve, "", SHA, 0)
+            .await
+    )
+    .contains("You authored this release"));
+    releases
+        .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+        .await
+        .unwrap();
+    releases
+        .decide(Some(&tess), "shop", id, Decision::Approve, "again", SHA, 0)
+        .await
+        .unwrap();
+    let v = releases.get(Some(&tess), "shop", id).await.unwrap();
+    assert!(!v.approval_satisfied);
+    assert!(
+        v.approval_explanation.contains("a product owner or an SRE"),
+        "{}",
+        v.approval_explanation
+    );
+    tick_all(app, &rick, id).await;
+    releases
+        .decide(
+            Some(&sam),
+            "shop",
+            id,
+            Decision::Approve,
+            "on call ok",
+            SHA,
+            0,
+        )
+        .await
+        .unwrap();
+    let v = releases.get(Some(&sam), "shop", id).await.unwrap();
+    assert!(v.approval_satisfied, "{}", v.approval_explanation);
+    assert_eq!(v.state, "approved");
+    assert_eq!(
+        releases
+            .promote(Some(&sam), "shop", id, None)
+            .await
+            .unwrap(),
+        "prod"
+    );
+    let v = releases.get(Some(&sam), "shop", id).await.unwrap();
+    assert_eq!(
+        (
+            v.state.as_str(),
+            v.reached_environment.as_deref(),
+            v.target_environment
+        ),
+        ("released", Some("prod"), None)
+    );
+    assert!(v.transitions.len() >= 8, "{:?}", v.transitions);
+    // Stakeholders and support cannot promote or approve.
+    app.user_with_role("stella", "stakeholder", Some("shop"))
+        .await;
+    let stella = principal(app, "stella").await;
+    assert!(matches!(
+        releases
+            .decide(Some(&stella), "shop", id, Decision::Approve, "", SHA, 0)
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    releases
+        .roll_back(Some(&sam), "shop", id, "checkout errors")
+        .await
+        .unwrap();
+    assert_eq!(
+        releases.get(Some(&sam), "shop", id).await.unwrap().state,
+        "rolled_back"
+    );
+}
+
+async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
+    let (erin, tess, paula, _, rick) = team(app).await;
+    let releases = app.services.releases();
+    releases
+        .set_policy(
+            Some(&rick),
+            "shop",
+            "dev",
+            &ApprovalPolicy {
+                required: 2,
+                groups: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let id = new_release(app, &erin, "2.0.0").await;
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases
+        .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+        .await
+        .unwrap();
+    releases
+        .decide(Some(&paula), "shop", id, Decision::Approve, "", SHA, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        releases.get(Some(&erin), "shop", id).await.unwrap().state,
+        "approved"
+    );
+    releases
+        .change(Some(&erin), "shop", id, OTHER_SHA, SHA)
+        .await
+        .unwrap();
+    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    assert_eq!(v.state, "candidate");
+    assert!(!v.approval_satisfied);
+    assert!(
+        v.decisions.iter().all(|d| d
+            .ended
+            .as_deref()
+            .is_some_and(|e| e.contains("artifact changed"))),
+        "{:?}",
+        v.decisions
+    );
+    // An approval of what someone saw before the change is refused.
+    assert!(conflict(
+        releases
+            .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+            .await
+    )
+    .contains("changed since you opened it"));
+    // Rejecting needs a reason, and wins.
+    assert!(matches!(
+        releases
+            .decide(Some(&tess), "shop", id, Decision::Reject, " ", OTHER_SHA, 0)
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    releases
+        .decide(
+            Some(&tess),
+            "shop",
+            id,
+            Decision::Reject,
+            "no migration dry-run",
+            OTHER_SHA,
+            0,
+        )
+        .await
+        .unwrap();
+    releases
+        .decide(
+            Some(&paula),
+            "shop",
+            id,
+            Decision::Approve,
+            "",
+            OTHER_SHA,
+            0,
+        )
+        .await
+        .unwrap();
+    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    assert!(
+        v.approval_explanation.contains("Rejected by tess"),
+        "{}",
+        v.approval_explanation
+    );
+    // Revoking one's own decision, until promotion.
+    releases.revoke(Some(&tess), "shop", id).await.unwrap();
+    assert!(conflict(releases.revoke(Some(&tess), "shop", id).await).contains("no decision"));
+}
+
+async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp) {
+    let (erin, tess, _, sam, rick) = team(app).await;
+    let releases = app.services.releases();
+    for env in ["dev", "staging"] {
+        releases
+            .set_policy(
+                Some(&rick),
+                "shop",
+                env,
+                &ApprovalPolicy {
+                    required: 0,
+                    groups: vec![],
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let id = new_release(app, &erin, "3.0.0").await;
+    tick_all(app, &rick, id).await;
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases
+        .promote(Some(&sam), "shop", id, None)
+        .await
+        .unwrap();
+    releases
+        .promote(Some(&sam), "shop", id, None)
+        .await
+        .unwrap();
+    // A freeze that is in force now, for every project.
+    let now = time::OffsetDateTime::now_utc();
+    let rule = serde_json::json!({
+        "kind": "once",
+        "start": format!("{}-{:02}-{:02}T00:00:00", now.year() - 1, u8::from(now.month()), now.day().min(28)),
+        "end": format!("{}-{:02}-{:02}T00:00:00", now.year() + 1, u8::from(now.month()), now.day().min(28)),
+    });
+    sqlx::query("INSERT INTO freeze_windows (project_id, name, reason, rule_json, time_zone, created_at) VALUES (NULL, 'Year-end freeze', 'Holiday traffic', $1, 'UTC', 0)")
+        .bind(rule.to_string())
+        .execute(app.services.store.pool())
+        .await
+        .unwrap();
+    let blocked = conflict(releases.promote(Some(&sam), "shop", id, None).await);
+    assert!(
+        blocked.contains("Production is frozen until") && blocked.contains("Holiday traffic"),
+        "{blocked}"
+    );
+    assert!(blocked.contains("Not approved for prod"), "{blocked}");
+    // Break-glass: only with the permission and a reason.
+    let err = conflict(
+        releases
+            .promote(Some(&tess), "shop", id, Some("Payments are down"))
+            .await
+            .map_err(|e| match e {
+                ServiceError::Forbidden => ServiceError::Conflict("forbidden".into()),
+                e => e,
+            }),
+    );
+    assert_eq!(err, "forbidden", "tech leads may not promote at all");
+    assert!(
+        conflict(releases.promote(Some(&sam), "shop", id, Some("now")).await).contains("Say why")
+    );
+    assert_eq!(
+        releases
+            .promote(Some(&sam), "shop", id, Some("Payments are down, INC-42"))
+            .await
+            .unwrap(),
+        "prod"
+    );
+    let v = releases.get(Some(&sam), "shop", id).await.unwrap();
+    assert_eq!(v.reached_environment.as_deref(), Some("prod"));
+    assert!(v
+        .transitions
+        .iter()
+        .any(|t| t.break_glass && t.reason.contains("INC-42")));
+    let (open,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM post_release_reviews WHERE release_id = $1 AND closed_at IS NULL",
+    )
+    .bind(id)
+    .fetch_one(app.services.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(open, 1);
+}
+
+async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
+    let (erin, tess, paula, _, rick) = team(app).await;
+    let releases = app.services.releases();
+    releases
+        .set_policy(
+            Some(&rick),
+            "shop",
+            "dev",
+            &ApprovalPolicy {
+                required: 2,
+                groups: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let id = new_release(app, &erin, "4.0.0").await;
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let services = app.services.clone();
+        let tess = tess.clone();
+        tasks.push(tokio::spawn(async move {
+            services
+                .releases()
+                .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+                .await
+        }));
+    }
+    for t in tasks {
+        // Each click either records the decision or finds it recorded; the
+        // database may also ask one to retry (busy): never a second vote.
+        let _ = t.await.unwrap();
+    }
+    let (live,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM approvals WHERE release_id = $1 AND ended_at IS NULL")
+            .bind(id)
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(live, 1);
+    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    assert!(
+        !v.approval_satisfied,
+        "one person is one approval: {}",
+        v.approval_explanation
+    );
+    // Two different approvers at the same moment: both count, exactly once.
+    let (a, b) = tokio::join!(
+        releases.decide(Some(&paula), "shop", id, Decision::Approve, "", SHA, 0),
+        releases.decide(Some(&rick), "shop", id, Decision::Approve, "", SHA, 0),
+    );
+    let retried = |r: Result<(), ServiceError>, who: &Principal| {
+        let services = app.services.clone();
+        let who = who.clone();
+        async move {
+            if r.is_err() {
+                services
+                    .releases()
+                    .decide(Some(&who), "shop", id, Decision::Approve, "", SHA, 0)
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    retried(a, &paula).await;
+    retried(b, &rick).await;
+    let (live,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM approvals WHERE release_id = $1 AND ended_at IS NULL")
+            .bind(id)
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(live, 3);
+    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    assert!(v.approval_satisfied, "{}", v.approval_explanation);
+    assert_eq!(v.state, "approved");
+}
+
+async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestApp) {
+    let (erin, tess, _, _, rick) = team(app).await;
+    let releases = app.services.releases();
+    releases
+        .set_policy(
+            Some(&rick),
+            "shop",
+            "dev",
+            &ApprovalPolicy {
+                required: 1,
+                groups: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    for round in 0..10 {
+        let id = new_release(app, &erin, &format!("5.0.{round}")).await;
+        releases.submit(Some(&erin), "shop", id).await.unwrap();
+        let (approve, change) = tokio::join!(
+            releases.decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0),
+            releases.change(Some(&erin), "shop", id, OTHER_SHA, SHA),
+        );
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT artifact, ended_at FROM approvals WHERE release_id = $1")
+                .bind(id)
+                .fetch_all(app.services.store.pool())
+                .await
+                .unwrap();
+        // Whatever the order, no live approval is bound to the new artifact,
+        // and an approval of the old one is never live after the change.
+        assert!(rows.iter().all(|(artifact, _)| artifact == SHA), "{rows:?}");
+        if change.is_ok() {
+            assert!(
+                rows.iter().all(|(_, ended)| ended.is_some()),
+                "round {round}: {rows:?} {approve:?}"
+            );
+            let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+            assert!(!v.approval_satisfied);
+            assert_eq!(v.state, "candidate");
+        }
+    }
+}
+
+on_both_databases!(
+    a_release_is_signed_off_and_promoted_through_the_pipeline,
+    a_changed_artifact_voids_approvals_and_says_why,
+    a_freeze_blocks_production_and_break_glass_opens_a_review,
+    twenty_simultaneous_approvals_by_one_person_count_once,
+    an_approval_racing_a_change_never_lands_on_the_new_artifact,
+);
