@@ -14,6 +14,7 @@ pub fn HomePage() -> impl IntoView {
         return ().into_any();
     };
     let projects = Resource::new(|| (), |_| list_projects(false));
+    let waiting = Resource::new(|| (), |_| crate::releases::api::waiting_for_me());
     view! {
         <Title text="Dashboard"/>
         <Suspense fallback=Loading>
@@ -24,6 +25,7 @@ pub fn HomePage() -> impl IntoView {
                     Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
                 };
                 let list = projects.await;
+                let queue = waiting.await.unwrap_or_default();
                 view! {
                     <section class="page-head">
                         <h1>"Welcome, " {user.display_name.clone()}</h1>
@@ -35,6 +37,22 @@ pub fn HomePage() -> impl IntoView {
                             <p><a class="button primary" href="/projects/new" data-test="new-project">"New project"</a></p>
                         })}
                     </section>
+                    {(!queue.is_empty()).then(|| view! {
+                        <section class="panel" data-test="signoff-queue">
+                            <h2>"Waiting for your sign-off"</h2>
+                            <ul class="list">
+                                {queue.into_iter().map(|q| view! {
+                                    <li>
+                                        <a href=format!("/projects/{}/releases/{}#decision", q.project_slug, q.release_id)>
+                                            {format!("{} {}", q.project_name, q.version)}
+                                        </a>
+                                        {format!(" — {} for {}", q.title, q.environment)}
+                                        {q.planned.map(|p| format!(" · planned {p}"))}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    })}
                     {match list {
                         Ok(list) => view! { <ProjectCards projects=list/> }.into_any(),
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),

@@ -12,6 +12,7 @@ pub mod error;
 pub mod home;
 pub mod notes;
 pub mod projects;
+pub mod releases;
 pub mod repository;
 pub mod search;
 #[cfg(feature = "ssr")]
@@ -109,6 +110,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/projects/:slug/edit") view=projects::edit::EditProjectPage ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/repository") view=repository::settings::RepositoryPage ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/releases") view=repository::releases::ReleasesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/releases/:id") view=releases::signoff::ReleasePage ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/policies") view=releases::policies::PoliciesPage ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/notes/:id") view=notes::editor::NotesPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=search::page::SearchPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=audit::page::AuditPageView ssr=SsrMode::Async/>

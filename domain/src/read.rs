@@ -338,3 +338,28 @@ pub struct ReleaseSummary {
     pub planned: Option<String>,
     pub reached_environment: Option<String>,
 }
+
+/// A release waiting for the viewer's sign-off (home page queue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOffItem {
+    pub project_slug: String,
+    pub project_name: String,
+    pub release_id: i64,
+    pub version: String,
+    pub title: String,
+    pub environment: String,
+    pub planned: Option<String>,
+}
+
+/// An environment's approval policy, for the policies page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentPolicy {
+    pub environment: String,
+    pub tier: EnvironmentTier,
+    pub required: u32,
+    /// (at least, role identifiers)
+    pub groups: Vec<(u32, Vec<String>)>,
+    pub description: String,
+    pub warnings: Vec<String>,
+    pub can_edit: bool,
+}

@@ -21,7 +21,8 @@ use slipway_domain::approval::{self, Approval, ApprovalPolicy, Decision, Subject
 use slipway_domain::checklist::{Checklist, ChecklistTemplate};
 use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
 use slipway_domain::read::{
-    ChecklistItemView, DecisionView, ReleaseSummary, ReleaseView, TransitionView,
+    ChecklistItemView, DecisionView, EnvironmentPolicy, ReleaseSummary, ReleaseView, SignOffItem,
+    TransitionView,
 };
 use slipway_domain::release::{ReleaseState, Transition};
 use slipway_domain::{
@@ -1285,6 +1286,100 @@ impl Releases<'_> {
         .await?;
         tx.commit().await?;
         Ok(warnings)
+    }
+
+    /// Releases across the projects the actor can see that wait for their
+    /// decision: submitted, with a next environment, not authored by them,
+    /// and no live decision of theirs.
+    pub async fn waiting_for(
+        &self,
+        actor: Option<&Principal>,
+    ) -> Result<Vec<SignOffItem>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let visible = self.services.projects().list(Some(actor), false).await?;
+        let mut conn = self.services.store.pool().acquire().await?;
+        let mut out = Vec::new();
+        for p in visible {
+            let Some(project) = projects::find_by_slug(&mut conn, &p.slug).await? else {
+                continue;
+            };
+            let pid = ProjectId(project.id);
+            if !actor.can(Permission::ApproveReleases, Some(pid)) {
+                continue;
+            }
+            let envs = environments::for_project(&mut conn, pid).await?;
+            let rows: Vec<store::ReleaseRow> = store::list(&mut conn, pid, 100)
+                .await?
+                .into_iter()
+                .filter(|r| matches!(r.state.as_str(), "candidate" | "approved" | "released"))
+                .collect();
+            for r in rows {
+                let Some((env, _)) = next_environment(&envs, r.reached_environment_id) else {
+                    continue;
+                };
+                if r.author_id == Some(actor.id.0) || r.artifact_created_by == Some(actor.id.0) {
+                    continue;
+                }
+                let live = store::live_approvals(&mut conn, r.id, env.id).await?;
+                if live.iter().any(|a| a.user_id == actor.id.0) {
+                    continue;
+                }
+                let policy = Self::policy_for(&mut conn, env).await?;
+                if r.state == "released" && policy.people_needed() == 0 {
+                    continue;
+                }
+                if r.state == "approved" {
+                    continue; // already enough sign-off for now
+                }
+                out.push(SignOffItem {
+                    project_slug: project.slug.clone(),
+                    project_name: project.name.clone(),
+                    release_id: r.id,
+                    version: r.version.clone(),
+                    title: r.title.clone(),
+                    environment: env.name.clone(),
+                    planned: r.planned_at.map(|ms| format_ms(ms)[..10].to_owned()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every environment's approval policy, in pipeline order.
+    pub async fn policies(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+    ) -> Result<Vec<EnvironmentPolicy>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let project = self.services.repositories().project(actor, slug).await?;
+        let pid = ProjectId(project.id);
+        let can_edit = actor.can(Permission::ManageReleasePolicies, Some(pid));
+        let mut conn = self.services.store.pool().acquire().await?;
+        let mut out = Vec::new();
+        for env in environments::for_project(&mut conn, pid).await? {
+            let policy = Self::policy_for(&mut conn, &env).await?;
+            let production = tier(&env) == EnvironmentTier::Production;
+            out.push(EnvironmentPolicy {
+                environment: env.name.clone(),
+                tier: tier(&env),
+                required: policy.required,
+                groups: policy
+                    .groups
+                    .iter()
+                    .map(|g| {
+                        (
+                            g.at_least,
+                            g.any_of.iter().map(|r| r.as_str().to_owned()).collect(),
+                        )
+                    })
+                    .collect(),
+                description: policy.describe(),
+                warnings: policy.warnings(production),
+                can_edit,
+            });
+        }
+        Ok(out)
     }
 
     /// Ticks a checklist item of a release.

@@ -70,6 +70,7 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
     let edit_href = format!("/projects/{}/edit", p.slug);
     let releases_href = format!("/projects/{}/releases", p.slug);
     let repository_href = format!("/projects/{}/repository", p.slug);
+    let policies_href = format!("/projects/{}/policies", p.slug);
     let slug = p.slug.clone();
     view! {
         <Title text=p.name.clone()/>
@@ -84,6 +85,7 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
                 {p.can_edit.then(|| view! { <a class="button" href=edit_href data-test="edit-project">"Edit project and environments"</a> })}
                 <a class="button primary" href=releases_href data-test="project-releases">"Releases"</a>
                 <a class="button" href=repository_href data-test="project-repository">"Repository and versioning"</a>
+                <a class="button" href=policies_href data-test="project-policies">"Approval policies"</a>
                 <a class="button" href=audit_href>"History"</a>
             </p>
         </section>

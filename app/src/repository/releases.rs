@@ -90,6 +90,7 @@ pub fn ReleasesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::releases::list::ReleaseSection slug=Signal::derive(slug)/>
         <BranchPanel slug=Signal::derive(slug) branch/>
     }
 }

@@ -1,0 +1,217 @@
+//! Server functions for releases. Each authenticates, parses, calls the
+//! releases service (which checks the permission and the rules), and maps
+//! the error.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use slipway_domain::read::{EnvironmentPolicy, ReleaseSummary, ReleaseView, SignOffItem};
+
+#[server(endpoint = "releases/list")]
+pub async fn list_releases(slug: String) -> Result<Vec<ReleaseSummary>, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.releases().list(Some(&actor), &slug).await)
+}
+
+#[server(endpoint = "releases/get")]
+pub async fn get_release(slug: String, id: i64) -> Result<ReleaseView, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.releases().get(Some(&actor), &slug, id).await)
+}
+
+/// Creates a draft release, then opens its page.
+#[server(endpoint = "releases/create")]
+pub async fn create_release(
+    slug: String,
+    version: String,
+    #[server(default)] title: String,
+    #[server(default)] notes_id: String,
+    #[server(default)] artifact: String,
+    #[server(default)] planned: String,
+) -> Result<i64, AppError> {
+    use crate::server::{check, fail, principal, redirect_to, services};
+    use slipway_services::releases::NewReleaseInput;
+    let actor = principal()?;
+    let notes_id = match notes_id.trim() {
+        "" => None,
+        n => Some(n.parse::<i64>().map_err(|_| {
+            fail(AppError::Validation(slipway_domain::FieldErrors(vec![
+                slipway_domain::FieldError::new("notes_id", "Choose release notes from the list."),
+            ])))
+        })?),
+    };
+    let id = check(
+        services()?
+            .releases()
+            .create(
+                Some(&actor),
+                &slug,
+                &NewReleaseInput {
+                    version,
+                    title,
+                    notes_id,
+                    artifact,
+                    planned,
+                },
+            )
+            .await,
+    )?;
+    redirect_to(&format!("/projects/{slug}/releases/{id}"));
+    Ok(id)
+}
+
+/// `action`: submit | abandon | roll_back (reason for the last two).
+#[server(endpoint = "releases/transition")]
+pub async fn transition_release(
+    slug: String,
+    id: i64,
+    action: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    use crate::server::{check, fail, principal, services};
+    let actor = principal()?;
+    let services = services()?;
+    let releases = services.releases();
+    match action.as_str() {
+        "submit" => check(releases.submit(Some(&actor), &slug, id).await),
+        "abandon" => check(releases.abandon(Some(&actor), &slug, id, &reason).await),
+        "roll_back" => check(releases.roll_back(Some(&actor), &slug, id, &reason).await),
+        _ => Err(fail(AppError::Conflict(format!(
+            "\"{action}\" is not something a release can do."
+        )))),
+    }
+}
+
+/// Approve or reject what the approver saw (artifact and notes revision).
+#[server(endpoint = "releases/decide")]
+pub async fn decide_release(
+    slug: String,
+    id: i64,
+    decision: String,
+    #[server(default)] comment: String,
+    seen_artifact: String,
+    seen_revision: i64,
+) -> Result<(), AppError> {
+    use crate::server::{check, fail, principal, services};
+    use slipway_domain::approval::Decision;
+    let actor = principal()?;
+    let decision = match decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject,
+        _ => return Err(fail(AppError::Conflict("Choose Approve or Reject.".into()))),
+    };
+    check(
+        services()?
+            .releases()
+            .decide(
+                Some(&actor),
+                &slug,
+                id,
+                decision,
+                &comment,
+                &seen_artifact,
+                seen_revision,
+            )
+            .await,
+    )
+}
+
+#[server(endpoint = "releases/revoke")]
+pub async fn revoke_decision(slug: String, id: i64) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.releases().revoke(Some(&actor), &slug, id).await)
+}
+
+#[server(endpoint = "releases/change")]
+pub async fn change_release(
+    slug: String,
+    id: i64,
+    artifact: String,
+    expected_artifact: String,
+) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .releases()
+            .change(Some(&actor), &slug, id, &artifact, &expected_artifact)
+            .await,
+    )
+}
+
+/// Promotes through the gate; `break_glass_reason` non-empty breaks glass.
+#[server(endpoint = "releases/promote")]
+pub async fn promote_release(
+    slug: String,
+    id: i64,
+    #[server(default)] break_glass_reason: String,
+) -> Result<String, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    let reason = (!break_glass_reason.trim().is_empty()).then_some(break_glass_reason.as_str());
+    check(
+        services()?
+            .releases()
+            .promote(Some(&actor), &slug, id, reason)
+            .await,
+    )
+}
+
+#[server(endpoint = "releases/tick")]
+pub async fn tick_item(slug: String, id: i64, key: String) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .releases()
+            .tick(Some(&actor), &slug, id, &key)
+            .await,
+    )
+}
+
+/// One "at least N of these roles" row of the policy form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    pub at_least: String,
+    #[serde(default)]
+    pub roles: String,
+}
+
+#[server(endpoint = "releases/policies")]
+pub async fn list_policies(slug: String) -> Result<Vec<EnvironmentPolicy>, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.releases().policies(Some(&actor), &slug).await)
+}
+
+/// Sets an environment's approval policy; returns warnings.
+#[server(endpoint = "releases/policy")]
+pub async fn set_approval_policy(
+    slug: String,
+    environment: String,
+    required: String,
+    #[server(default)] groups: Vec<GroupForm>,
+) -> Result<Vec<String>, AppError> {
+    use crate::server::{check, fail, principal, services};
+    use slipway_domain::approval::ApprovalPolicy;
+    let actor = principal()?;
+    let rows: Vec<(String, String)> = groups.into_iter().map(|g| (g.at_least, g.roles)).collect();
+    let policy =
+        ApprovalPolicy::from_form(&required, &rows).map_err(|e| fail(AppError::Validation(e)))?;
+    check(
+        services()?
+            .releases()
+            .set_policy(Some(&actor), &slug, &environment, &policy)
+            .await,
+    )
+}
+
+#[server(endpoint = "releases/waiting")]
+pub async fn waiting_for_me() -> Result<Vec<SignOffItem>, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.releases().waiting_for(Some(&actor)).await)
+}

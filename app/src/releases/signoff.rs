@@ -1,0 +1,301 @@
+//! `/projects/:slug/releases/:id`: the sign-off page. One page to see what
+//! ships, what changed, the checklist, who approved, and to decide.
+
+use super::api::{
+    get_release, ChangeRelease, DecideRelease, PromoteRelease, RevokeDecision, TickItem,
+    TransitionRelease,
+};
+use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use slipway_domain::read::ReleaseView;
+
+#[derive(Clone, Copy)]
+struct Actions {
+    decide: ServerAction<DecideRelease>,
+    revoke: ServerAction<RevokeDecision>,
+    promote: ServerAction<PromoteRelease>,
+    transition: ServerAction<TransitionRelease>,
+    tick: ServerAction<TickItem>,
+    change: ServerAction<ChangeRelease>,
+}
+
+#[component]
+pub fn ReleasePage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let a = Actions {
+        decide: ServerAction::new(),
+        revoke: ServerAction::new(),
+        promote: ServerAction::new(),
+        transition: ServerAction::new(),
+        tick: ServerAction::new(),
+        change: ServerAction::new(),
+    };
+    let release = Resource::new(
+        move || {
+            (
+                slug(),
+                id(),
+                a.decide.version().get(),
+                a.revoke.version().get(),
+                a.promote.version().get(),
+                a.transition.version().get(),
+                a.tick.version().get(),
+                a.change.version().get(),
+            )
+        },
+        |(s, i, ..)| get_release(s, i),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match release.await {
+                    Ok(r) => view! { <SignOff r a/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
+    let decide_errors = FormErrors::from_action(a.decide.value());
+    let revoke_errors = FormErrors::from_action(a.revoke.value());
+    let promote_errors = FormErrors::from_action(a.promote.value());
+    let transition_errors = FormErrors::from_action(a.transition.value());
+    let tick_errors = FormErrors::from_action(a.tick.value());
+    let change_errors = FormErrors::from_action(a.change.value());
+    let promoted = move || match a.promote.value().get() {
+        Some(Ok(env)) => Some(env),
+        _ => None,
+    };
+    let project_href = format!("/projects/{}", r.project_slug);
+    let releases_href = format!("/projects/{}/releases", r.project_slug);
+    let (slug, id) = (r.project_slug.clone(), r.id.to_string());
+    let hidden = {
+        let (slug, id) = (slug.clone(), id.clone());
+        move || {
+            view! {
+                <input type="hidden" name="slug" value=slug.clone()/>
+                <input type="hidden" name="id" value=id.clone()/>
+            }
+        }
+    };
+    let target = r.target_environment.clone();
+    let short_artifact: String = r.artifact.chars().take(12).collect();
+    let state_class = format!("badge state-{}", r.state);
+    let waiting =
+        matches!(r.state.as_str(), "candidate" | "approved" | "released") && target.is_some();
+    let can_manage = r.can_manage;
+    let (artifact_seen, artifact_expected) = (r.artifact.clone(), r.artifact.clone());
+    let seen_revision = r.notes_revision.to_string();
+    let cannot_decide = r.cannot_decide_because.clone();
+    let checklist = r.checklist.clone();
+    view! {
+        <Title text=format!("{} {}", r.project_name, r.version)/>
+        <section class="page-head">
+            <p class="breadcrumb"><a href="/projects">"Projects"</a> " / " <a href=project_href>{r.project_name.clone()}</a> " / " <a href=releases_href>"Releases"</a></p>
+            <h1 data-test="release-title">{r.version.clone()} " " <span class="muted">{r.title.clone()}</span></h1>
+            <p><span class=state_class data-test="release-state">{r.state_label.clone()}</span>
+                {r.reached_environment.clone().map(|e| format!(" · running in {e}"))}
+                {target.clone().map(|e| format!(" · next: {e}"))}
+            </p>
+            <p class="muted">{format!("Ships commit {short_artifact} · by {} · owner {}", r.author, r.owner)}
+                {r.planned.clone().map(|p| format!(" · planned for {p}"))}</p>
+        </section>
+        {move || promoted().map(|env| view! { <p class="alert alert-ok" role="status" data-test="promoted">"Promoted to " {env} "."</p> })}
+
+        <section class="panel" id="decision" data-test="decision-panel">
+            <h2>{match &target { Some(t) => format!("Sign-off for {t}"), None => "Sign-off".to_owned() }}</h2>
+            <p class="hint">{format!("Policy: {}", r.policy)}</p>
+            <p class=if r.approval_satisfied { "alert alert-ok" } else { "alert alert-warn" } data-test="approval-status">{r.approval_explanation.clone()}</p>
+            {(!r.decisions.is_empty()).then(|| view! {
+                <ul class="list" data-test="decisions">
+                    {r.decisions.iter().map(|d| view! {
+                        <li class:ended=d.ended.is_some()>
+                            <strong>{d.user.clone()}</strong>
+                            {(!d.roles.is_empty()).then(|| format!(" ({})", d.roles.join(", ")))}
+                            {format!(" {} on {}", if d.decision == "approve" { "approved" } else { "rejected" }, d.at)}
+                            {(!d.comment.is_empty()).then(|| format!(": “{}”", d.comment))}
+                            {d.ended.clone().map(|e| view! { <span class="muted">{format!(" — no longer counts: {e}")}</span> })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(r.can_decide && waiting).then(|| match cannot_decide.clone() {
+                Some(why) => view! { <p class="alert alert-warn" data-test="cannot-decide">{why}</p> }.into_any(),
+                None => {
+                    let hidden = hidden.clone();
+                    view! {
+                        <ActionForm action=a.decide attr:class="form" attr:data-test="decide-form">
+                            <FormAlert errors=decide_errors/>
+                            {hidden()}
+                            <input type="hidden" name="seen_artifact" value=artifact_seen.clone()/>
+                            <input type="hidden" name="seen_revision" value=seen_revision.clone()/>
+                            <div class="field">
+                                <label for="decision-comment">"Comment" <span class="optional">" (required to reject)"</span></label>
+                                <textarea id="decision-comment" name="comment" rows="2" maxlength="2000"></textarea>
+                            </div>
+                            <p class="actions">
+                                <button type="submit" name="decision" value="approve" class="button primary" data-test="approve">"Approve"</button>
+                                <button type="submit" name="decision" value="reject" class="button danger" data-test="reject">"Reject"</button>
+                            </p>
+                        </ActionForm>
+                    }.into_any()
+                }
+            })}
+            {(r.my_decision.is_some() && waiting).then(|| {
+                let hidden = hidden.clone();
+                view! {
+                    <ActionForm action=a.revoke attr:class="inline">
+                        <FormAlert errors=revoke_errors/>
+                        {hidden()}
+                        <button type="submit" class="button small" data-test="revoke">"Revoke my decision"</button>
+                    </ActionForm>
+                }
+            })}
+        </section>
+
+        {(!r.notes_html.is_empty()).then(|| view! {
+            <section class="panel">
+                <h2>"What ships"</h2>
+                <div class="notes-preview" data-test="release-notes" inner_html=r.notes_html.clone()></div>
+            </section>
+        })}
+
+        <section class="panel">
+            <h2>"Checklist"</h2>
+            <FormAlert errors=tick_errors/>
+            <ul class="checklist" data-test="checklist">
+                {checklist.into_iter().map(|c| {
+                    let hidden = hidden.clone();
+                    let required = c.required_before.clone().map(|t| format!("required before {t}")).unwrap_or_else(|| "recommended".into());
+                    view! {
+                        <li class:done=c.ticked.is_some()>
+                            <strong>{c.title.clone()}</strong> <span class="muted">{format!(" · {required}")}</span>
+                            <p class="hint">{c.help.clone()}</p>
+                            {match c.ticked.clone() {
+                                Some(t) => view! { <p class="muted">"✓ " {t}</p> }.into_any(),
+                                None if can_manage => view! {
+                                    <ActionForm action=a.tick attr:class="inline">
+                                        {hidden()}
+                                        <input type="hidden" name="key" value=c.key.clone()/>
+                                        <button type="submit" class="button small">"Tick"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                None => ().into_any(),
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+
+        {(r.can_promote && target.is_some()).then(|| {
+            let (h1, h2) = (hidden.clone(), hidden.clone());
+            let env = target.clone().unwrap_or_default();
+            view! {
+                <section class="panel" data-test="promote-panel">
+                    <h2>{format!("Promote to {env}")}</h2>
+                    {if r.gate_blockers.is_empty() {
+                        view! { <p class="alert alert-ok">"Everything required is in place."</p> }.into_any()
+                    } else {
+                        view! {
+                            <div class="alert alert-warn" data-test="gate-blockers">
+                                <p>"Promotion is blocked:"</p>
+                                <ul>{r.gate_blockers.iter().map(|b| view! { <li>{b.clone()}</li> }).collect_view()}</ul>
+                            </div>
+                        }.into_any()
+                    }}
+                    <FormAlert errors=promote_errors/>
+                    <ActionForm action=a.promote attr:class="inline">
+                        {h1()}
+                        <button type="submit" class="button primary" data-test="promote">{format!("Promote to {env}")}</button>
+                    </ActionForm>
+                    {r.can_break_glass.then(|| view! {
+                        <details class="danger-zone">
+                            <summary>"Break glass (emergency)"</summary>
+                            <p class="hint">"Promotes without approvals, checklist or freeze. Opens a post-release review that named approvers must complete."</p>
+                            <ActionForm action=a.promote attr:class="form" attr:data-test="break-glass-form">
+                                {h2()}
+                                <div class="field">
+                                    <label for="break-glass-reason">"Reason"</label>
+                                    <textarea id="break-glass-reason" name="break_glass_reason" rows="2" required minlength="10"></textarea>
+                                </div>
+                                <button type="submit" class="button danger" data-test="break-glass">"Break glass and promote"</button>
+                            </ActionForm>
+                        </details>
+                    })}
+                </section>
+            }
+        })}
+
+        {r.can_manage.then(|| {
+            let (h1, h2, h3) = (hidden.clone(), hidden.clone(), hidden.clone());
+            let is_draft = r.state == "draft";
+            let releasable = matches!(r.state.as_str(), "draft" | "candidate" | "approved");
+            let rollbackable = matches!(r.state.as_str(), "deploying" | "released");
+            view! {
+                <section class="panel">
+                    <h2>"Manage"</h2>
+                    <FormAlert errors=transition_errors/>
+                    <FormAlert errors=change_errors/>
+                    {is_draft.then(|| view! {
+                        <ActionForm action=a.transition attr:class="inline">
+                            {h1()}
+                            <input type="hidden" name="action" value="submit"/>
+                            <button type="submit" class="button primary" data-test="submit-release">"Submit for sign-off"</button>
+                        </ActionForm>
+                    })}
+                    {releasable.then(|| view! {
+                        <ActionForm action=a.change attr:class="inline-form">
+                            {h2()}
+                            <input type="hidden" name="expected_artifact" value=artifact_expected.clone()/>
+                            <div class="field">
+                                <label for="new-artifact">"Ship a different commit"</label>
+                                <input id="new-artifact" name="artifact" maxlength="128" required/>
+                            </div>
+                            <button type="submit" class="button">"Change (voids approvals)"</button>
+                        </ActionForm>
+                    })}
+                    {rollbackable.then(|| view! {
+                        <ActionForm action=a.transition attr:class="inline-form">
+                            {h3()}
+                            <input type="hidden" name="action" value="roll_back"/>
+                            <div class="field">
+                                <label for="rollback-reason">"Why roll back?"</label>
+                                <input id="rollback-reason" name="reason" maxlength="500" required/>
+                            </div>
+                            <button type="submit" class="button danger" data-test="roll-back">"Roll back"</button>
+                        </ActionForm>
+                    })}
+                </section>
+            }
+        })}
+
+        <section class="panel">
+            <h2>"History"</h2>
+            <ol class="timeline" data-test="timeline">
+                {r.transitions.iter().map(|t| view! {
+                    <li>
+                        {format!("{} — {}: {} → {}", t.at, t.actor, t.from, t.to)}
+                        {t.environment.clone().map(|e| format!(" ({e})"))}
+                        {t.break_glass.then(|| view! { " " <span class="badge danger">"break-glass"</span> })}
+                        {(!t.reason.is_empty()).then(|| format!(" — {}", t.reason))}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
