@@ -37,10 +37,11 @@ pub enum AuditAction {
     ApprovalPolicyUpdated,
     ChecklistTicked,
     BreakGlassUsed,
+    ReviewClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -73,6 +74,7 @@ impl AuditAction {
         AuditAction::ApprovalPolicyUpdated,
         AuditAction::ChecklistTicked,
         AuditAction::BreakGlassUsed,
+        AuditAction::ReviewClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +111,7 @@ impl AuditAction {
             AuditAction::ApprovalPolicyUpdated => "approval_policy.updated",
             AuditAction::ChecklistTicked => "checklist.ticked",
             AuditAction::BreakGlassUsed => "release.break_glass",
+            AuditAction::ReviewClosed => "review.closed",
         }
     }
 

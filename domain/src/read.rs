@@ -363,3 +363,23 @@ pub struct EnvironmentPolicy {
     pub warnings: Vec<String>,
     pub can_edit: bool,
 }
+
+/// A post-release review opened by break-glass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewView {
+    pub id: i64,
+    pub project_slug: String,
+    pub project_name: String,
+    pub release_id: i64,
+    pub version: String,
+    pub environment: Option<String>,
+    pub reason: String,
+    /// What break-glass bypassed (approvals, checklist items, freezes).
+    pub bypassed: Vec<String>,
+    pub opened_by: String,
+    pub opened_at: String,
+    pub due_at: String,
+    pub overdue: bool,
+    pub closed: Option<String>,
+    pub can_close: bool,
+}

@@ -21,8 +21,8 @@ use slipway_domain::approval::{self, Approval, ApprovalPolicy, Decision, Subject
 use slipway_domain::checklist::{Checklist, ChecklistTemplate};
 use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
 use slipway_domain::read::{
-    ChecklistItemView, DecisionView, EnvironmentPolicy, ReleaseSummary, ReleaseView, SignOffItem,
-    TransitionView,
+    ChecklistItemView, DecisionView, EnvironmentPolicy, ReleaseSummary, ReleaseView, ReviewView,
+    SignOffItem, TransitionView,
 };
 use slipway_domain::release::{ReleaseState, Transition};
 use slipway_domain::{
@@ -1345,6 +1345,139 @@ impl Releases<'_> {
         Ok(out)
     }
 
+    /// Post-release reviews opened by break-glass in the projects the actor
+    /// can see (one project with `slug`), open ones first; `open_only`
+    /// leaves out closed ones (the dashboard).
+    pub async fn reviews(
+        &self,
+        actor: Option<&Principal>,
+        slug: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<ReviewView>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let visible = self.services.projects().list(Some(actor), false).await?;
+        let now = self.services.clock.now_ms();
+        let mut conn = self.services.store.pool().acquire().await?;
+        let mut out = Vec::new();
+        for p in visible.iter().filter(|p| slug.is_none_or(|s| s == p.slug)) {
+            let Some(project) = projects::find_by_slug(&mut conn, &p.slug).await? else {
+                continue;
+            };
+            let pid = ProjectId(project.id);
+            let rows: Vec<ReviewRow> = sqlx::query_as(
+                "SELECT r.id, r.release_id, rel.version, e.name AS environment, r.reason, r.bypassed, \
+                 r.opened_by, r.opened_by_name, r.opened_at, r.due_at, r.closed_at, r.conclusion \
+                 FROM post_release_reviews r JOIN releases rel ON rel.id = r.release_id \
+                 LEFT JOIN environments e ON e.id = r.environment_id \
+                 WHERE rel.project_id = $1 ORDER BY r.closed_at IS NOT NULL, r.due_at",
+            )
+            .bind(pid.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in rows {
+                if open_only && r.closed_at.is_some() {
+                    continue;
+                }
+                out.push(ReviewView {
+                    id: r.id,
+                    project_slug: project.slug.clone(),
+                    project_name: project.name.clone(),
+                    release_id: r.release_id,
+                    version: r.version,
+                    environment: r.environment,
+                    reason: r.reason,
+                    bypassed: r.bypassed.lines().map(str::to_owned).collect(),
+                    opened_by: r.opened_by_name,
+                    opened_at: format_ms(r.opened_at),
+                    due_at: format_ms(r.due_at),
+                    overdue: r.closed_at.is_none() && r.due_at < now,
+                    closed: r.closed_at.map(|at| {
+                        format!(
+                            "Closed on {}: {}",
+                            format_ms(at),
+                            r.conclusion.clone().unwrap_or_default()
+                        )
+                    }),
+                    can_close: r.closed_at.is_none()
+                        && r.opened_by != Some(actor.id.0)
+                        && actor.can(Permission::ApproveReleases, Some(pid)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Closes a post-release review with its conclusion. Someone other than
+    /// the person who broke glass, who may approve releases, closes it.
+    pub async fn close_review(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        review: i64,
+        conclusion: &str,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let conclusion = conclusion.trim();
+        if conclusion.chars().count() < 10 || conclusion.len() > 4000 {
+            return Err(ServiceError::field(
+                "conclusion",
+                "Write what the review found and what follows from it (10 to 4,000 characters).",
+            ));
+        }
+        let project = self.services.repositories().project(actor, slug).await?;
+        let pid = ProjectId(project.id);
+        require(Some(actor), Permission::ApproveReleases, Some(pid))?;
+        let mut tx = self.services.store.begin().await?;
+        let row: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT r.release_id, r.opened_by, r.closed_at FROM post_release_reviews r \
+             JOIN releases rel ON rel.id = r.release_id WHERE r.id = $1 AND rel.project_id = $2",
+        )
+        .bind(review)
+        .bind(pid.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((release_id, opened_by, closed_at)) = row else {
+            return Err(ServiceError::NotFound("review"));
+        };
+        if closed_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "This review is already closed.".into(),
+            ));
+        }
+        if opened_by == Some(actor.id.0) {
+            return Err(ServiceError::Conflict(
+                "You broke glass for this release, so someone else must review it.".into(),
+            ));
+        }
+        let now = self.services.clock.now_ms();
+        sqlx::query(
+            "UPDATE post_release_reviews SET closed_at = $2, closed_by = $3, conclusion = $4 \
+             WHERE id = $1 AND closed_at IS NULL",
+        )
+        .bind(review)
+        .bind(now)
+        .bind(actor.id.0)
+        .bind(conclusion)
+        .execute(&mut *tx)
+        .await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::ReviewClosed,
+                subject_id: review.to_string(),
+                subject_label: format!("{} release {release_id}", project.slug),
+                project: Some(pid),
+                before: None,
+                after: Some(json!({ "conclusion": conclusion })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Every environment's approval policy, in pipeline order.
     pub async fn policies(
         &self,
@@ -1448,6 +1581,22 @@ struct ChecklistRow {
     ticked_by_name: Option<String>,
     ticked_at: Option<i64>,
     evidence: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    id: i64,
+    release_id: i64,
+    version: String,
+    environment: Option<String>,
+    reason: String,
+    bypassed: String,
+    opened_by: Option<i64>,
+    opened_by_name: String,
+    opened_at: i64,
+    due_at: i64,
+    closed_at: Option<i64>,
+    conclusion: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]

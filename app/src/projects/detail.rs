@@ -28,6 +28,7 @@ pub fn ProjectPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::releases::reviews::Reviews slug=Signal::derive(slug)/>
         <Suspense>
             {move || Suspend::new(async move {
                 match merges.await {

@@ -4,7 +4,9 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use slipway_domain::read::{EnvironmentPolicy, ReleaseSummary, ReleaseView, SignOffItem};
+use slipway_domain::read::{
+    EnvironmentPolicy, ReleaseSummary, ReleaseView, ReviewView, SignOffItem,
+};
 
 #[server(endpoint = "releases/list")]
 pub async fn list_releases(slug: String) -> Result<Vec<ReleaseSummary>, AppError> {
@@ -214,4 +216,31 @@ pub async fn waiting_for_me() -> Result<Vec<SignOffItem>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
     check(services()?.releases().waiting_for(Some(&actor)).await)
+}
+
+/// Post-release reviews: open ones across projects (dashboard) or every
+/// one of a project (`slug`).
+#[server(endpoint = "reviews/list")]
+pub async fn list_reviews(#[server(default)] slug: String) -> Result<Vec<ReviewView>, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    let scope = (!slug.is_empty()).then_some(slug.as_str());
+    check(
+        services()?
+            .releases()
+            .reviews(Some(&actor), scope, scope.is_none())
+            .await,
+    )
+}
+
+#[server(endpoint = "reviews/close")]
+pub async fn close_review(slug: String, review: i64, conclusion: String) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .releases()
+            .close_review(Some(&actor), &slug, review, &conclusion)
+            .await,
+    )
 }

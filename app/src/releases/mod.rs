@@ -5,4 +5,5 @@
 pub mod api;
 pub mod list;
 pub mod policies;
+pub mod reviews;
 pub mod signoff;

@@ -435,6 +435,22 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     .await
     .unwrap();
     assert_eq!(open, 1);
+    // The review shows on the dashboard until someone else closes it.
+    let reviews = releases.reviews(Some(&tess), None, true).await.unwrap();
+    assert_eq!(reviews.len(), 1);
+    let r = &reviews[0];
+    assert!(r.reason.contains("INC-42") && !r.overdue && r.can_close, "{r:?}");
+    assert!(r.bypassed.iter().any(|b| b.contains("frozen")), "{r:?}");
+    assert!(!releases.reviews(Some(&sam), None, true).await.unwrap()[0].can_close);
+    assert!(conflict(releases.close_review(Some(&sam), "shop", r.id, "all fine, really").await).contains("someone else"));
+    assert!(matches!(
+        releases.close_review(Some(&tess), "shop", r.id, "ok").await,
+        Err(ServiceError::Validation(_))
+    ));
+    releases.close_review(Some(&tess), "shop", r.id, "Hotfix was correct; add a canary next time.").await.unwrap();
+    assert!(releases.reviews(Some(&tess), None, true).await.unwrap().is_empty());
+    let all = releases.reviews(Some(&tess), Some("shop"), false).await.unwrap();
+    assert!(all[0].closed.as_deref().unwrap().contains("canary"));
 }
 
 async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
