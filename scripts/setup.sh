@@ -41,3 +41,9 @@ if [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] || [ ! -x "$ROOT/end2en
 fi
 # npm's binaryen provides wasm-opt; Debian's older one breaks hydration.
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
+
+# The test suite checks Slipway's iCalendar feeds with an independent parser.
+if ! python3 -c "import icalendar" 2>/dev/null; then
+  say "installing the Python icalendar package (feed tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar || say "could not install icalendar; the feed test will try again"
+fi

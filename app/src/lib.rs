@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod audit;
+pub mod calendar;
 pub mod components;
 pub mod error;
 pub mod home;
@@ -114,6 +115,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/projects/:slug/policies") view=releases::policies::PoliciesPage ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/notes/:id") view=notes::editor::NotesPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=search::page::SearchPage ssr=SsrMode::Async/>
+                        <Route path=path!("/calendar") view=calendar::page::CalendarPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=audit::page::AuditPageView ssr=SsrMode::Async/>
                         <Route path=path!("/admin/users") view=users::list::UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/users/new") view=users::new::NewUserPage ssr=SsrMode::Async/>

@@ -38,10 +38,16 @@ pub enum AuditAction {
     ChecklistTicked,
     BreakGlassUsed,
     ReviewClosed,
+    FreezeCreated,
+    FreezeRemoved,
+    TrainCreated,
+    TrainRemoved,
+    FeedTokenCreated,
+    FeedTokenRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -75,6 +81,12 @@ impl AuditAction {
         AuditAction::ChecklistTicked,
         AuditAction::BreakGlassUsed,
         AuditAction::ReviewClosed,
+        AuditAction::FreezeCreated,
+        AuditAction::FreezeRemoved,
+        AuditAction::TrainCreated,
+        AuditAction::TrainRemoved,
+        AuditAction::FeedTokenCreated,
+        AuditAction::FeedTokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +124,12 @@ impl AuditAction {
             AuditAction::ChecklistTicked => "checklist.ticked",
             AuditAction::BreakGlassUsed => "release.break_glass",
             AuditAction::ReviewClosed => "review.closed",
+            AuditAction::FreezeCreated => "freeze.created",
+            AuditAction::FreezeRemoved => "freeze.removed",
+            AuditAction::TrainCreated => "train.created",
+            AuditAction::TrainRemoved => "train.removed",
+            AuditAction::FeedTokenCreated => "feed_token.created",
+            AuditAction::FeedTokenRevoked => "feed_token.revoked",
         }
     }
 

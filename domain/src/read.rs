@@ -383,3 +383,134 @@ pub struct ReviewView {
     pub closed: Option<String>,
     pub can_close: bool,
 }
+
+/// What an entry in the release calendar is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarEntryKind {
+    /// A release planned for this day (`releases.planned_at`).
+    Release,
+    /// A release train departs (its release time).
+    TrainRelease,
+    /// A train's code-freeze cutoff.
+    TrainCutoff,
+    /// A freeze window covers (part of) this day.
+    Freeze,
+}
+
+impl CalendarEntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarEntryKind::Release => "release",
+            CalendarEntryKind::TrainRelease => "train-release",
+            CalendarEntryKind::TrainCutoff => "train-cutoff",
+            CalendarEntryKind::Freeze => "freeze",
+        }
+    }
+}
+
+/// One thing on one day of the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEntry {
+    pub kind: CalendarEntryKind,
+    /// "Shop 1.4.0 — Coupons", "Web fortnightly: release", "Year-end freeze".
+    pub label: String,
+    /// The project's slug; `None` for trains and freezes of every project.
+    pub project_slug: Option<String>,
+    /// Times with their zone, the freeze's reason, the release's state.
+    pub detail: String,
+    /// The release page, for releases.
+    pub href: Option<String>,
+    /// Why this entry is flagged; empty when nothing conflicts.
+    pub conflicts: Vec<String>,
+}
+
+/// One day of the month grid or week strip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub day: i8,
+    /// `Mon` ... `Sun`.
+    pub weekday: String,
+    /// False for the days of neighbouring months that fill the grid.
+    pub in_range: bool,
+    pub today: bool,
+    pub entries: Vec<CalendarEntry>,
+}
+
+/// A freeze window as listed under the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreezeView {
+    pub id: i64,
+    pub name: String,
+    pub reason: String,
+    /// `None`: every project.
+    pub project_slug: Option<String>,
+    pub project_name: Option<String>,
+    /// "2026-12-18 17:00 to 2027-01-04 09:00" or "Every Friday 15:00 to Monday 08:00".
+    pub when: String,
+    pub time_zone: String,
+    pub can_remove: bool,
+}
+
+/// A release train as listed under the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainView {
+    pub id: i64,
+    pub name: String,
+    pub project_slug: Option<String>,
+    pub project_name: Option<String>,
+    /// "Every 2 weeks on Tuesday at 10:00, cutoff 4 days before at 17:00".
+    pub cadence: String,
+    pub time_zone: String,
+    /// The next departure whose cutoff has not passed, with its cutoff.
+    pub next: Option<String>,
+    pub can_remove: bool,
+}
+
+/// A project in the calendar's filter and forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarProject {
+    pub slug: String,
+    pub name: String,
+    /// May add freezes and trains for it.
+    pub can_manage: bool,
+}
+
+/// The release calendar: a month grid (weeks of Monday to Sunday) or a week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarView {
+    /// "December 2026" or "Week of 2026-12-07".
+    pub title: String,
+    pub is_week: bool,
+    /// First and last day shown, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    /// Query strings for the previous and next month (or week), and today,
+    /// keeping the project filter: `?month=2026-11&project=shop`.
+    pub prev: String,
+    pub next: String,
+    pub today: String,
+    /// The project filter, if any.
+    pub project: Option<String>,
+    pub projects: Vec<CalendarProject>,
+    pub weeks: Vec<Vec<CalendarDay>>,
+    /// How many entries are flagged.
+    pub conflict_count: usize,
+    pub freezes: Vec<FreezeView>,
+    pub trains: Vec<TrainView>,
+    /// Admins may add freezes and trains for every project.
+    pub can_manage_global: bool,
+}
+
+/// One of the signed-in person's private calendar feeds (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedView {
+    pub id: i64,
+    /// `None`: every project the person can see.
+    pub project_slug: Option<String>,
+    pub project_name: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}

@@ -4,7 +4,9 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod feeds;
 pub mod git_cli;
+pub mod sign_links;
 pub mod web;
 
 use config::Settings;

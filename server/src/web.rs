@@ -55,6 +55,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         move || provide_context(services.clone())
     };
     let pages = Router::new()
+        .route("/sign/{token}", get(crate::sign_links::open))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -91,6 +92,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/calendar/{file}", crate::feeds::route(settings))
         .merge(assets)
         .merge(pages)
         .layer(middleware::from_fn(security_headers))

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod projects;
 pub mod releases;
 pub mod repositories;
 pub mod storage;
+pub mod tokens;
 pub mod versioning;
 
 pub use clock::Clock;
@@ -100,5 +102,9 @@ impl Services {
 
     pub fn audit(&self) -> audit::AuditLog<'_> {
         audit::AuditLog { services: self }
+    }
+
+    pub fn calendar(&self) -> calendar::Calendar<'_> {
+        calendar::Calendar { services: self }
     }
 }

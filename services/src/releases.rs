@@ -46,6 +46,36 @@ pub struct NewReleaseInput {
     pub planned: String,
 }
 
+/// How long a sign-off link stays valid.
+pub const SIGN_OFF_LINK_HOURS: i64 = 72;
+
+/// Why a sign-off link does not open the page.
+#[derive(Debug, thiserror::Error)]
+pub enum SignOffLinkError {
+    #[error("This sign-off link is not valid.")]
+    Unknown,
+    #[error(
+        "This sign-off link was already used. Open the release from Slipway's dashboard instead."
+    )]
+    Used,
+    #[error("This sign-off link has expired. Open the release from Slipway's dashboard instead.")]
+    Expired,
+    #[error("Sign in first: the link opens the release once you are signed in.")]
+    SignIn,
+    #[error(
+        "This sign-off link was sent to someone else. Open the release from your own dashboard."
+    )]
+    NotYours,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<sqlx::Error> for SignOffLinkError {
+    fn from(e: sqlx::Error) -> Self {
+        SignOffLinkError::Service(e.into())
+    }
+}
+
 /// How long named reviewers have to review a break-glass promotion.
 pub const REVIEW_DUE_HOURS: i64 = 48;
 
@@ -1476,6 +1506,114 @@ impl Releases<'_> {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Creates a sign-off link for one approver (to send by e-mail or chat):
+    /// single-use, valid for [`SIGN_OFF_LINK_HOURS`], bound to that person.
+    /// Returns the link's path; the token is not stored, only its hash.
+    pub async fn issue_sign_off_link(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        id: i64,
+        approver: &str,
+    ) -> Result<String, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let l = self.load(&mut tx, actor, slug, id).await?;
+        require(Some(actor), Permission::ManageReleases, Some(l.pid()))?;
+        if !matches!(
+            l.state,
+            ReleaseState::Candidate | ReleaseState::Approved | ReleaseState::Released
+        ) {
+            return Err(ServiceError::Conflict(format!(
+                "This release is {}: there is nothing to sign off.",
+                l.state.label().to_lowercase()
+            )));
+        }
+        let target = self
+            .services
+            .accounts()
+            .principal_of(approver.trim())
+            .await?
+            .filter(|p| p.can(Permission::ApproveReleases, Some(l.pid())))
+            .ok_or_else(|| {
+                ServiceError::field(
+                    "approver",
+                    format!(
+                        "\"{}\" is not someone who can approve releases of this project.",
+                        approver.trim()
+                    ),
+                )
+            })?;
+        approval::can_approve(&l.subject(), target.id).map_err(|_| {
+            ServiceError::field(
+                "approver",
+                format!(
+                    "{} cannot approve this release (they made it).",
+                    target.username
+                ),
+            )
+        })?;
+        let (token, hash) = crate::tokens::generate();
+        let now = self.services.clock.now_ms();
+        sqlx::query(
+            "INSERT INTO approval_links (token_hash, release_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&hash)
+        .bind(id)
+        .bind(target.id.0)
+        .bind(now)
+        .bind(now + SIGN_OFF_LINK_HOURS * 3_600_000)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(format!("/sign/{token}"))
+    }
+
+    /// Opens a sign-off link: checks it is genuine, unused, unexpired and
+    /// meant for the signed-in person, uses it up, and returns where to go
+    /// (the release page, at the decision). It never decides anything.
+    pub async fn open_sign_off_link(
+        &self,
+        viewer: Option<&Principal>,
+        token: &str,
+    ) -> Result<String, SignOffLinkError> {
+        if !crate::tokens::looks_valid(token) {
+            return Err(SignOffLinkError::Unknown);
+        }
+        let hash = crate::tokens::hash(token);
+        let mut conn = self.services.store.pool().acquire().await?;
+        let row: Option<(i64, i64, i64, Option<i64>, String, i64)> = sqlx::query_as(
+            "SELECT l.id, l.user_id, l.expires_at, l.used_at, p.slug, l.release_id FROM approval_links l \
+             JOIN releases r ON r.id = l.release_id JOIN projects p ON p.id = r.project_id WHERE l.token_hash = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((link, user, expires_at, used_at, slug, release)) = row else {
+            return Err(SignOffLinkError::Unknown);
+        };
+        if used_at.is_some() {
+            return Err(SignOffLinkError::Used);
+        }
+        if expires_at <= self.services.clock.now_ms() {
+            return Err(SignOffLinkError::Expired);
+        }
+        let viewer = viewer.ok_or(SignOffLinkError::SignIn)?;
+        if viewer.id.0 != user {
+            return Err(SignOffLinkError::NotYours);
+        }
+        let used =
+            sqlx::query("UPDATE approval_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+                .bind(link)
+                .bind(self.services.clock.now_ms())
+                .execute(&mut *conn)
+                .await?;
+        if used.rows_affected() != 1 {
+            return Err(SignOffLinkError::Used);
+        }
+        Ok(format!("/projects/{slug}/releases/{release}#decision"))
     }
 
     /// Every environment's approval policy, in pipeline order.

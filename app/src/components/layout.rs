@@ -26,6 +26,7 @@ pub fn TopBar() -> impl IntoView {
                                     <A href="/" exact=true>"Dashboard"</A>
                                     <A href="/projects">"Projects"</A>
                                     <A href="/search">"Where is my change?"</A>
+                                    <A href="/calendar">"Calendar"</A>
                                     {u.can_view_audit.then(|| view! { <A href="/audit">"Audit log"</A> })}
                                     {u.is_admin.then(|| view! { <A href="/admin/users">"Users"</A> })}
                                 </nav>

@@ -244,3 +244,20 @@ pub async fn close_review(slug: String, review: i64, conclusion: String) -> Resu
             .await,
     )
 }
+
+/// A single-use sign-off link for one approver (to send by e-mail or chat).
+#[server(endpoint = "releases/sign-link")]
+pub async fn issue_sign_off_link(
+    slug: String,
+    id: i64,
+    approver: String,
+) -> Result<String, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .releases()
+            .issue_sign_off_link(Some(&actor), &slug, id, &approver)
+            .await,
+    )
+}

@@ -2,8 +2,8 @@
 //! ships, what changed, the checklist, who approved, and to decide.
 
 use super::api::{
-    get_release, ChangeRelease, DecideRelease, PromoteRelease, RevokeDecision, TickItem,
-    TransitionRelease,
+    get_release, ChangeRelease, DecideRelease, IssueSignOffLink, PromoteRelease, RevokeDecision,
+    TickItem, TransitionRelease,
 };
 use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading};
 use leptos::form::ActionForm;
@@ -76,6 +76,12 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
     let transition_errors = FormErrors::from_action(a.transition.value());
     let tick_errors = FormErrors::from_action(a.tick.value());
     let change_errors = FormErrors::from_action(a.change.value());
+    let link = ServerAction::<IssueSignOffLink>::new();
+    let link_errors = FormErrors::from_action(link.value());
+    let issued = move || match link.value().get() {
+        Some(Ok(path)) => Some(path),
+        _ => None,
+    };
     let promoted = move || match a.promote.value().get() {
         Some(Ok(env)) => Some(env),
         _ => None,
@@ -153,6 +159,29 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                             </p>
                         </ActionForm>
                     }.into_any()
+                }
+            })}
+            {(r.can_manage && waiting).then(|| {
+                let hidden = hidden.clone();
+                view! {
+                    <details>
+                        <summary>"Send a sign-off link"</summary>
+                        <p class="hint">"A link for one approver to paste into e-mail or chat: it opens this page at the decision, once, within 72 hours, and only when they are signed in as themselves. It never approves by itself."</p>
+                        <ActionForm action=link attr:class="inline-form" attr:data-test="sign-link-form">
+                            <FormAlert errors=link_errors/>
+                            {hidden()}
+                            <div class="field">
+                                <label for="approver">"Approver's username"</label>
+                                <input id="approver" name="approver" required maxlength="64"/>
+                            </div>
+                            <button type="submit" class="button">"Create link"</button>
+                        </ActionForm>
+                        {move || issued().map(|path| view! {
+                            <p class="alert alert-ok" role="status" data-test="sign-link">
+                                "Shown once — copy it now: " <a href=path.clone()>{path.clone()}</a>
+                            </p>
+                        })}
+                    </details>
                 }
             })}
             {(r.my_decision.is_some() && waiting).then(|| {

@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod calendar;
 mod cli;
 mod health;
 mod permissions;

@@ -439,17 +439,40 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     let reviews = releases.reviews(Some(&tess), None, true).await.unwrap();
     assert_eq!(reviews.len(), 1);
     let r = &reviews[0];
-    assert!(r.reason.contains("INC-42") && !r.overdue && r.can_close, "{r:?}");
+    assert!(
+        r.reason.contains("INC-42") && !r.overdue && r.can_close,
+        "{r:?}"
+    );
     assert!(r.bypassed.iter().any(|b| b.contains("frozen")), "{r:?}");
     assert!(!releases.reviews(Some(&sam), None, true).await.unwrap()[0].can_close);
-    assert!(conflict(releases.close_review(Some(&sam), "shop", r.id, "all fine, really").await).contains("someone else"));
+    assert!(conflict(
+        releases
+            .close_review(Some(&sam), "shop", r.id, "all fine, really")
+            .await
+    )
+    .contains("someone else"));
     assert!(matches!(
         releases.close_review(Some(&tess), "shop", r.id, "ok").await,
         Err(ServiceError::Validation(_))
     ));
-    releases.close_review(Some(&tess), "shop", r.id, "Hotfix was correct; add a canary next time.").await.unwrap();
-    assert!(releases.reviews(Some(&tess), None, true).await.unwrap().is_empty());
-    let all = releases.reviews(Some(&tess), Some("shop"), false).await.unwrap();
+    releases
+        .close_review(
+            Some(&tess),
+            "shop",
+            r.id,
+            "Hotfix was correct; add a canary next time.",
+        )
+        .await
+        .unwrap();
+    assert!(releases
+        .reviews(Some(&tess), None, true)
+        .await
+        .unwrap()
+        .is_empty());
+    let all = releases
+        .reviews(Some(&tess), Some("shop"), false)
+        .await
+        .unwrap();
     assert!(all[0].closed.as_deref().unwrap().contains("canary"));
 }
 
@@ -581,3 +604,85 @@ on_both_databases!(
     twenty_simultaneous_approvals_by_one_person_count_once,
     an_approval_racing_a_change_never_lands_on_the_new_artifact,
 );
+
+async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp) {
+    let (erin, _, _, _, _) = team(app).await;
+    let releases = app.services.releases();
+    let id = new_release(app, &erin, "6.0.0").await;
+    assert!(conflict(
+        releases
+            .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+            .await
+    )
+    .contains("nothing to sign off"));
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    assert!(matches!(
+        releases
+            .issue_sign_off_link(Some(&erin), "shop", id, "nobody")
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    assert!(matches!(
+        releases
+            .issue_sign_off_link(Some(&erin), "shop", id, "erin")
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    let path = releases
+        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .await
+        .unwrap();
+    assert!(path.starts_with("/sign/") && path.len() == 6 + 64, "{path}");
+
+    // Not signed in: to the login page, and back here afterwards.
+    let res = app.client().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/login?next={path}").as_str()
+    );
+    // Someone else: refused, and the link is not used up.
+    let tess = app.login("tess", USER_PASSWORD).await;
+    let res = app.get(&tess, &path).await;
+    assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("sent to someone else"));
+    // The approver: to the decision on the release page, once.
+    let paula = app.login("paula", USER_PASSWORD).await;
+    let res = app.get(&paula, &path).await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/projects/shop/releases/{id}#decision").as_str()
+    );
+    let res = app.get(&paula, &path).await;
+    assert_eq!(res.status(), reqwest::StatusCode::GONE);
+    assert!(res.text().await.unwrap().contains("already used"));
+    // The link never decided anything.
+    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    assert!(v.decisions.is_empty());
+    // Expired and unknown links.
+    let path = releases
+        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .await
+        .unwrap();
+    sqlx::query("UPDATE approval_links SET expires_at = 0 WHERE used_at IS NULL")
+        .execute(app.services.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&paula, &path).await.status(),
+        reqwest::StatusCode::GONE
+    );
+    assert_eq!(
+        app.get(&paula, &format!("/sign/{}", "0".repeat(64)))
+            .await
+            .status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&paula, "/sign/not-a-token").await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+}
+
+on_both_databases!(sign_off_links_open_the_page_once_for_their_approver_only);

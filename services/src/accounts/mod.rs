@@ -171,6 +171,23 @@ impl Accounts<'_> {
         }))
     }
 
+    /// The principal for an active user by name (for addressing people,
+    /// e.g. sending a sign-off link); `None` when unknown or disabled.
+    pub async fn principal_of(&self, username: &str) -> Result<Option<Principal>, ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let Some(user) = users::find_by_username(&mut conn, username).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        self.principal(SessionUser {
+            user_id: UserId(user.id),
+            epoch: user.session_epoch,
+        })
+        .await
+    }
+
     /// On an empty database, creates `admin`. Returns the generated one-time
     /// password when none was configured, so the caller can show it once.
     pub async fn bootstrap_admin(

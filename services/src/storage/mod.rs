@@ -10,6 +10,7 @@
 //! transaction: a change and its audit event always commit together.
 
 pub mod audit;
+pub mod calendar;
 pub mod environments;
 pub mod grants;
 pub mod notes;

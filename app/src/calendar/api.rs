@@ -1,0 +1,178 @@
+//! Server functions for the calendar. Each authenticates, calls the calendar
+//! service (which checks the permission, parses and validates), and maps the
+//! error.
+
+// The form posts flat fields (`name`, `start`, ...); the browser-side
+// stubs the server macro generates take them one by one.
+#![allow(clippy::too_many_arguments)]
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use slipway_domain::read::{CalendarView, FeedView};
+
+/// `month` `YYYY-MM` (default: this month) or `week` `YYYY-MM-DD`;
+/// `project` a slug, or empty for every project.
+#[server(endpoint = "calendar/view")]
+pub async fn get_calendar(
+    #[server(default)] month: String,
+    #[server(default)] week: String,
+    #[server(default)] project: String,
+) -> Result<CalendarView, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .calendar()
+            .view(Some(&actor), &month, &week, &project)
+            .await,
+    )
+}
+
+/// Adds a freeze window; `project` empty means every project (admins).
+#[server(endpoint = "calendar/freezes/create")]
+pub async fn create_freeze(
+    #[server(default)] project: String,
+    #[server(default)] name: String,
+    #[server(default)] reason: String,
+    #[server(default)] kind: String,
+    #[server(default)] start: String,
+    #[server(default)] end: String,
+    #[server(default)] start_day: String,
+    #[server(default)] start_time: String,
+    #[server(default)] end_day: String,
+    #[server(default)] end_time: String,
+    #[server(default)] time_zone: String,
+) -> Result<i64, AppError> {
+    use crate::server::{check, principal, services};
+    use slipway_services::calendar::FreezeInput;
+    let actor = principal()?;
+    check(
+        services()?
+            .calendar()
+            .create_freeze(
+                Some(&actor),
+                &FreezeInput {
+                    project,
+                    name,
+                    reason,
+                    kind,
+                    start,
+                    end,
+                    start_day,
+                    start_time,
+                    end_day,
+                    end_time,
+                    time_zone,
+                },
+            )
+            .await,
+    )
+}
+
+#[server(endpoint = "calendar/freezes/remove")]
+pub async fn remove_freeze(id: i64) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.calendar().remove_freeze(Some(&actor), id).await)
+}
+
+/// Adds a release train; `project` empty means every project (admins).
+#[server(endpoint = "calendar/trains/create")]
+pub async fn create_train(
+    #[server(default)] project: String,
+    #[server(default)] name: String,
+    #[server(default)] first_release: String,
+    #[server(default)] every_weeks: String,
+    #[server(default)] release_time: String,
+    #[server(default)] cutoff_days_before: String,
+    #[server(default)] cutoff_time: String,
+    #[server(default)] time_zone: String,
+) -> Result<i64, AppError> {
+    use crate::server::{check, principal, services};
+    use slipway_services::calendar::TrainInput;
+    let actor = principal()?;
+    check(
+        services()?
+            .calendar()
+            .create_train(
+                Some(&actor),
+                &TrainInput {
+                    project,
+                    name,
+                    first_release,
+                    every_weeks,
+                    release_time,
+                    cutoff_days_before,
+                    cutoff_time,
+                    time_zone,
+                },
+            )
+            .await,
+    )
+}
+
+#[server(endpoint = "calendar/trains/remove")]
+pub async fn remove_train(id: i64) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.calendar().remove_train(Some(&actor), id).await)
+}
+
+/// The signed-in person's calendar feeds (never their addresses).
+#[server(endpoint = "calendar/feeds")]
+pub async fn list_feeds() -> Result<Vec<FeedView>, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.calendar().feeds(Some(&actor)).await)
+}
+
+/// Creates a private feed and returns its full address, shown only now.
+#[server(endpoint = "calendar/feeds/create")]
+pub async fn create_feed(#[server(default)] project: String) -> Result<String, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    let feed = check(
+        services()?
+            .calendar()
+            .create_feed(Some(&actor), &project)
+            .await,
+    )?;
+    Ok(format!("{}{}", public_base(), feed.path))
+}
+
+#[server(endpoint = "calendar/feeds/revoke")]
+pub async fn revoke_feed(id: i64) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.calendar().revoke_feed(Some(&actor), id).await)
+}
+
+/// Where calendar apps reach Slipway: `SLIPWAY_PUBLIC_URL` when it is set
+/// in the environment, else the address this request came to (the feed
+/// handler itself also honours `public_url` from the configuration file).
+#[cfg(feature = "ssr")]
+fn public_base() -> String {
+    if let Ok(url) = std::env::var("SLIPWAY_PUBLIC_URL") {
+        let url = url.trim().trim_end_matches('/');
+        if url.starts_with("http://") || url.starts_with("https://") {
+            return url.to_owned();
+        }
+    }
+    let parts = use_context::<http::request::Parts>();
+    let header = |name: &str| {
+        parts
+            .as_ref()
+            .and_then(|p| p.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let host = header("host")
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let https = header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
+}

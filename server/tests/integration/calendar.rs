@@ -1,0 +1,973 @@
+//! The release calendar through the HTTP API, on SQLite and PostgreSQL:
+//! freeze windows and trains with their bad inputs, conflicts in the month
+//! and week views, freezes blocking production promotion, and the private
+//! iCalendar feeds, parsed by an independent parser (Python's `icalendar`).
+
+use crate::helpers::{TestApp, USER_PASSWORD};
+use crate::on_both_databases;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use slipway_domain::approval::ApprovalPolicy;
+use slipway_domain::read::{CalendarEntry, CalendarEntryKind, CalendarView};
+use slipway_domain::Principal;
+use slipway_services::releases::NewReleaseInput;
+use slipway_services::ServiceError;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use time::{Date, Duration, OffsetDateTime, Weekday};
+
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+async fn principal(app: &TestApp, username: &str) -> Principal {
+    let accounts = app.services.accounts();
+    let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
+    accounts.principal(session).await.unwrap().unwrap()
+}
+
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// `YYYY-MM-DD`, `days` from today (UTC).
+fn day(days: i64) -> Date {
+    today() + Duration::days(days)
+}
+
+fn ymd(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The first `weekday` on or after `d`.
+fn next(mut d: Date, weekday: Weekday) -> Date {
+    while d.weekday() != weekday {
+        d = d.next_day().unwrap();
+    }
+    d
+}
+
+async fn body_json(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, v)
+}
+
+/// `(field, message)` of a 422 body.
+fn field_errors(v: &Value) -> Vec<(String, String)> {
+    v["Validation"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["field"].as_str().unwrap_or_default().to_owned(),
+                        f["message"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(app.services.store.pool())
+        .await
+        .unwrap();
+    n
+}
+
+/// Freeze form fields, one-off from `start` to `end` (`YYYY-MM-DDTHH:MM`).
+fn once<'a>(
+    project: &'a str,
+    name: &'a str,
+    start: &'a str,
+    end: &'a str,
+    zone: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("project", project),
+        ("name", name),
+        ("reason", "Holiday traffic"),
+        ("kind", "once"),
+        ("start", start),
+        ("end", end),
+        ("time_zone", zone),
+    ]
+}
+
+async fn create_freeze(
+    app: &TestApp,
+    client: &Client,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    body_json(app.post(client, "/api/calendar/freezes/create", form).await).await
+}
+
+fn train_form<'a>(
+    project: &'a str,
+    first: &'a str,
+    cutoff_days: &'a str,
+    cutoff_time: &'a str,
+    zone: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("project", project),
+        ("name", "Web fortnightly"),
+        ("first_release", first),
+        ("every_weeks", "2"),
+        ("release_time", "10:00"),
+        ("cutoff_days_before", cutoff_days),
+        ("cutoff_time", cutoff_time),
+        ("time_zone", zone),
+    ]
+}
+
+async fn create_train(
+    app: &TestApp,
+    client: &Client,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    body_json(app.post(client, "/api/calendar/trains/create", form).await).await
+}
+
+async fn planned_release(
+    app: &TestApp,
+    by: &Principal,
+    slug: &str,
+    version: &str,
+    on: Date,
+) -> i64 {
+    app.services
+        .releases()
+        .create(
+            Some(by),
+            slug,
+            &NewReleaseInput {
+                version: version.into(),
+                title: "Coupons".into(),
+                artifact: SHA.into(),
+                planned: ymd(on),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn calendar(app: &TestApp, client: &Client, form: &[(&str, &str)]) -> CalendarView {
+    let res = app.post(client, "/api/calendar/view", form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    serde_json::from_str(&res.text().await.unwrap()).unwrap()
+}
+
+fn entries_on(v: &CalendarView, date: Date) -> Vec<&CalendarEntry> {
+    let date = ymd(date);
+    v.weeks
+        .iter()
+        .flatten()
+        .filter(|d| d.date == date)
+        .flat_map(|d| d.entries.iter())
+        .collect()
+}
+
+/// Projects `shop` and `blog`; rick manages shop's releases.
+async fn setup(app: &TestApp) -> (Client, Client) {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    app.create_project(&admin, "Blog", "blog").await;
+    app.user_with_role("rick", "release_manager", Some("shop"))
+        .await;
+    let rick = app.login("rick", USER_PASSWORD).await;
+    (admin, rick)
+}
+
+async fn freezes_and_trains_are_validated_and_bad_input_stores_nothing(app: &TestApp) {
+    let (admin, rick) = setup(app).await;
+    app.user_with_role("stella", "stakeholder", Some("shop"))
+        .await;
+    let stella = app.login("stella", USER_PASSWORD).await;
+    let (start, end) = (
+        format!("{}T17:00", ymd(day(20))),
+        format!("{}T09:00", ymd(day(37))),
+    );
+
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Year-end freeze", &start, &end, "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(count(app, "freeze_windows").await, 1);
+    let stored: (String, String) =
+        sqlx::query_as("SELECT rule_json, time_zone FROM freeze_windows")
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+    assert!(stored.0.contains("\"kind\":\"once\""), "{}", stored.0);
+    assert_eq!(stored.1, "Europe/Berlin");
+
+    let (freezes, audit) = (count(app, "freeze_windows").await, app.audit_count().await);
+    // Overlapping freeze windows of the same project: refused, naming the other.
+    let (s2, e2) = (
+        format!("{}T00:00", ymd(day(30))),
+        format!("{}T00:00", ymd(day(45))),
+    );
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Second freeze", &s2, &e2, "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let errors = field_errors(&v);
+    assert!(
+        errors
+            .iter()
+            .any(|(f, m)| f == "start" && m.contains("Year-end freeze")),
+        "{errors:?}"
+    );
+    // A weekly one overlaps too (every weekend falls inside it).
+    let weekly = [
+        ("project", "shop"),
+        ("name", "No weekend deploys"),
+        ("reason", "Nobody is around"),
+        ("kind", "weekly"),
+        ("start_day", "friday"),
+        ("start_time", "15:00"),
+        ("end_day", "monday"),
+        ("end_time", "08:00"),
+        ("time_zone", "Europe/Berlin"),
+    ];
+    let (status, v) = create_freeze(app, &rick, &weekly).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, m)| f == "start_day" && m.contains("Year-end freeze")),
+        "{v}"
+    );
+    // End before start; an unknown time zone; a weekly freeze of no length.
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Backwards", &end, &start, "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, m)| f == "end" && m.contains("end after it starts")),
+        "{v}"
+    );
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Elsewhere", &s2, &e2, "Mars/Olympus_Mons"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, m)| f == "time_zone" && m.contains("Mars/Olympus_Mons")),
+        "{v}"
+    );
+    let mut empty = weekly.to_vec();
+    empty[6] = ("end_day", "friday");
+    empty[7] = ("end_time", "15:00");
+    let (status, v) = create_freeze(app, &rick, &empty).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(field_errors(&v).iter().any(|(f, _)| f == "end_time"), "{v}");
+    assert_eq!(
+        count(app, "freeze_windows").await,
+        freezes,
+        "nothing stored"
+    );
+    assert_eq!(app.audit_count().await, audit, "nothing audited");
+
+    // Scope: only admins freeze every project; a global window is another
+    // scope, so it may overlap a project's; stakeholders change nothing.
+    let (status, _) = create_freeze(app, &rick, &once("", "Global", &s2, &e2, "UTC")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = create_freeze(app, &stella, &once("shop", "Mine", &s2, &e2, "UTC")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = create_freeze(app, &rick, &once("blog", "Not mine", &s2, &e2, "UTC")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "rick cannot see blog");
+    let (status, v) =
+        create_freeze(app, &admin, &once("", "Company offsite", &s2, &e2, "UTC")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // Trains: a cutoff after the release is refused, whichever way.
+    let first = ymd(next(day(3), Weekday::Tuesday));
+    let (trains, audit) = (count(app, "trains").await, app.audit_count().await);
+    let (status, v) = create_train(
+        app,
+        &rick,
+        &train_form("shop", &first, "0", "11:00", "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, m)| f == "cutoff_time" && m.contains("after the release")),
+        "{v}"
+    );
+    let (status, v) = create_train(
+        app,
+        &rick,
+        &train_form("shop", &first, "-2", "17:00", "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, m)| f == "cutoff_days_before" && m.contains("after the release day")),
+        "{v}"
+    );
+    let (status, v) = create_train(
+        app,
+        &rick,
+        &train_form("shop", &first, "14", "17:00", "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v)
+            .iter()
+            .any(|(f, _)| f == "cutoff_days_before"),
+        "{v}"
+    );
+    let (status, v) = create_train(
+        app,
+        &rick,
+        &train_form("shop", &first, "4", "17:00", "Nowhere/Special"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        field_errors(&v).iter().any(|(f, _)| f == "time_zone"),
+        "{v}"
+    );
+    assert_eq!(count(app, "trains").await, trains, "nothing stored");
+    assert_eq!(app.audit_count().await, audit, "nothing audited");
+    let (status, v) = create_train(
+        app,
+        &rick,
+        &train_form("shop", &first, "4", "17:00", "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let train_id = v.as_i64().unwrap();
+
+    // Listed with their rules; removed by whoever may.
+    let v = calendar(app, &rick, &[("project", "shop")]).await;
+    let f = v
+        .freezes
+        .iter()
+        .find(|f| f.name == "Year-end freeze")
+        .unwrap();
+    assert!(f.can_remove && f.time_zone == "Europe/Berlin", "{f:?}");
+    let global = v
+        .freezes
+        .iter()
+        .find(|f| f.name == "Company offsite")
+        .unwrap();
+    assert!(
+        !global.can_remove && global.project_slug.is_none(),
+        "{global:?}"
+    );
+    let t = &v.trains[0];
+    assert!(
+        t.cadence.starts_with("Every 2 weeks on Tuesday at 10:00"),
+        "{t:?}"
+    );
+    assert!(
+        t.next
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Europe/Berlin"),
+        "{t:?}"
+    );
+    let res = app
+        .post(
+            &stella,
+            "/api/calendar/freezes/remove",
+            &[("id", &f.id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(
+            &rick,
+            "/api/calendar/freezes/remove",
+            &[("id", &global.id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(
+            &rick,
+            "/api/calendar/freezes/remove",
+            &[("id", &f.id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            &rick,
+            "/api/calendar/trains/remove",
+            &[("id", &train_id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(count(app, "trains").await, 0);
+    // The removal is in the audit log.
+    let html = app
+        .get(&admin, "/audit?action=freeze.removed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Year-end freeze"), "{html}");
+}
+
+async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
+    let (admin, rick) = setup(app).await;
+    let admin_p = app.admin_principal().await;
+    let d = day(40);
+    let (start, end) = (
+        format!("{}T00:00", ymd(d - Duration::days(1))),
+        format!("{}T00:00", ymd(d + Duration::days(1))),
+    );
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Launch freeze", &start, &end, "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let inside = planned_release(app, &admin_p, "shop", "1.4.0", d).await;
+    let blog = planned_release(app, &admin_p, "blog", "2.0.0", d).await;
+    let after = planned_release(app, &admin_p, "shop", "1.5.0", d + Duration::days(1)).await;
+
+    // The month holding the day, for the admin who sees both projects.
+    let month = format!("{:04}-{:02}", d.year(), u8::from(d.month()));
+    let v = calendar(app, &admin, &[("month", &month)]).await;
+    assert!(!v.is_week);
+    assert!(v.weeks.iter().all(|w| w.len() == 7));
+    assert_eq!(v.weeks[0][0].weekday, "Mon");
+    let on = entries_on(&v, d);
+    let shop = on
+        .iter()
+        .find(|e| e.label == "Shop 1.4.0 — Coupons")
+        .unwrap();
+    assert_eq!(shop.kind, CalendarEntryKind::Release);
+    assert_eq!(
+        shop.href.as_deref(),
+        Some(format!("/projects/shop/releases/{inside}").as_str())
+    );
+    assert!(
+        shop.conflicts
+            .iter()
+            .any(|c| c.contains("Inside the freeze “Launch freeze”")
+                && c.contains("Holiday traffic")),
+        "{shop:?}"
+    );
+    assert!(
+        shop.conflicts.iter().any(|c| c == "Same day as Blog 2.0.0"),
+        "{shop:?}"
+    );
+    let blog_entry = on
+        .iter()
+        .find(|e| e.href.as_deref() == Some(format!("/projects/blog/releases/{blog}").as_str()))
+        .unwrap();
+    assert_eq!(
+        blog_entry.conflicts,
+        vec!["Same day as Shop 1.4.0".to_owned()],
+        "the shop freeze does not cover blog"
+    );
+    assert!(on
+        .iter()
+        .any(|e| e.kind == CalendarEntryKind::Freeze && e.label == "Launch freeze"));
+    assert!(v.conflict_count >= 2, "{}", v.conflict_count);
+    assert!(v.prev.starts_with("?month=") && v.next.starts_with("?month="));
+
+    // The week from the day before: the release after the freeze is clean.
+    let v = calendar(app, &admin, &[("week", &ymd(d - Duration::days(1)))]).await;
+    assert!(v.is_week);
+    assert_eq!(v.weeks.len(), 1);
+    assert_eq!(v.weeks[0].len(), 7);
+    let later = entries_on(&v, d + Duration::days(1));
+    let clean = later
+        .iter()
+        .find(|e| e.href.as_deref() == Some(format!("/projects/shop/releases/{after}").as_str()))
+        .unwrap();
+    assert!(clean.conflicts.is_empty(), "{clean:?}");
+    // Filtered to shop: blog is gone, and so is the same-day flag.
+    let v = calendar(app, &admin, &[("month", &month), ("project", "shop")]).await;
+    let on = entries_on(&v, d);
+    assert!(on.iter().all(|e| !e.label.starts_with("Blog")));
+    let shop = on
+        .iter()
+        .find(|e| e.label.starts_with("Shop 1.4.0"))
+        .unwrap();
+    assert_eq!(shop.conflicts.len(), 1, "{shop:?}");
+    // Rick sees only shop.
+    let v = calendar(app, &rick, &[("month", &month)]).await;
+    assert!(entries_on(&v, d)
+        .iter()
+        .all(|e| !e.label.starts_with("Blog")));
+    assert_eq!(v.projects.len(), 1);
+    let res = app
+        .post(&rick, "/api/calendar/view", &[("project", "blog")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post(&rick, "/api/calendar/view", &[("month", "2026-13")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The page shows the same, server-rendered.
+    let res = app.get(&admin, &format!("/calendar?month={month}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Inside the freeze") && html.contains("Same day as Blog 2.0.0"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Add a freeze window") && html.contains("Subscribe"),
+        "{html}"
+    );
+    // Signed out: to the sign-in page and back.
+    let res = app.get(&app.client(), "/calendar").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/login?next=/calendar");
+}
+
+async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
+    let (_, rick) = setup(app).await;
+    app.user_with_role("sam", "sre", Some("shop")).await;
+    let rick_p = principal(app, "rick").await;
+    let sam = principal(app, "sam").await;
+    let releases = app.services.releases();
+    for env in ["dev", "staging", "prod"] {
+        releases
+            .set_policy(
+                Some(&rick_p),
+                "shop",
+                env,
+                &ApprovalPolicy {
+                    required: 0,
+                    groups: vec![],
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let id = planned_release(app, &rick_p, "shop", "3.0.0", today()).await;
+    let view = releases.get(Some(&rick_p), "shop", id).await.unwrap();
+    for item in view.checklist.into_iter().filter(|i| i.ticked.is_none()) {
+        releases
+            .tick(Some(&rick_p), "shop", id, &item.key)
+            .await
+            .unwrap();
+    }
+    releases.submit(Some(&rick_p), "shop", id).await.unwrap();
+    releases
+        .promote(Some(&sam), "shop", id, None)
+        .await
+        .unwrap();
+    releases
+        .promote(Some(&sam), "shop", id, None)
+        .await
+        .unwrap();
+
+    // In force now, in New York time.
+    let (start, end) = (
+        format!("{}T00:00", ymd(day(-2))),
+        format!("{}T00:00", ymd(day(2))),
+    );
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Incident freeze", &start, &end, "America/New_York"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let blocked = match releases.promote(Some(&sam), "shop", id, None).await {
+        Err(ServiceError::Conflict(m)) => m,
+        other => panic!("expected the freeze to block, got {other:?}"),
+    };
+    assert!(
+        blocked.contains("frozen") && blocked.contains("Holiday traffic"),
+        "{blocked}"
+    );
+    assert!(blocked.contains("America/New_York"), "{blocked}");
+
+    // Removed, the promotion goes through.
+    let res = app
+        .post(
+            &rick,
+            "/api/calendar/freezes/remove",
+            &[("id", &v.as_i64().unwrap().to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        releases
+            .promote(Some(&sam), "shop", id, None)
+            .await
+            .unwrap(),
+        "prod"
+    );
+}
+
+/// Installs Python's `icalendar` once if it is missing.
+fn python_icalendar() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let have = Command::new("python3")
+            .args(["-c", "import icalendar"])
+            .output()
+            .expect("python3 is needed to check the iCalendar feed");
+        if !have.status.success() {
+            let out = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "icalendar"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pip install icalendar failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    });
+}
+
+const PARSE_ICS: &str = r#"
+import datetime, json, sys
+from zoneinfo import ZoneInfo
+import icalendar
+
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+errors = list(getattr(cal, "errors", []))
+
+def when(v):
+    if isinstance(v, datetime.datetime):
+        return {
+            "kind": "datetime",
+            "value": v.isoformat(),
+            "tz": str(v.tzinfo) if v.tzinfo else None,
+            "berlin": v.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %a %H:%M") if v.tzinfo else None,
+        }
+    return {"kind": "date", "value": v.isoformat(), "tz": None, "berlin": None}
+
+events = []
+for ev in cal.walk("VEVENT"):
+    errors += list(getattr(ev, "errors", []))
+    events.append({
+        "uid": str(ev.get("uid")),
+        "summary": str(ev.get("summary")),
+        "description": str(ev.get("description") or ""),
+        "url": str(ev.get("url")) if ev.get("url") else None,
+        "start": when(ev.decoded("dtstart")),
+        "end": when(ev.decoded("dtend")),
+        "stamp": when(ev.decoded("dtstamp")),
+    })
+print(json.dumps({
+    "version": str(cal.get("version")),
+    "prodid": str(cal.get("prodid")),
+    "name": str(cal.get("x-wr-calname")),
+    "errors": [str(e) for e in errors],
+    "events": events,
+}))
+"#;
+
+/// The feed parsed by Python's `icalendar`.
+fn parse_ics(ics: &str) -> Value {
+    python_icalendar();
+    let mut child = Command::new("python3")
+        .args(["-c", PARSE_ICS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "icalendar refused the feed: {}\n{ics}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"], serde_json::json!([]), "{ics}");
+    v
+}
+
+async fn create_feed(app: &TestApp, client: &Client, project: &str) -> String {
+    let (status, v) = body_json(
+        app.post(
+            client,
+            "/api/calendar/feeds/create",
+            &[("project", project)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let url = v.as_str().unwrap().to_owned();
+    assert!(url.starts_with(&app.base) && url.ends_with(".ics"), "{url}");
+    url
+}
+
+/// GETs a feed the way a calendar app does: no cookies.
+async fn fetch(url: &str) -> (StatusCode, String, String) {
+    let res = reqwest::get(url).await.unwrap();
+    let kind = res
+        .headers()
+        .get("content-type")
+        .map(|h| h.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (res.status(), kind, res.text().await.unwrap())
+}
+
+fn events<'v>(v: &'v Value, summary_contains: &str) -> Vec<&'v Value> {
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["summary"].as_str().unwrap().contains(summary_contains))
+        .collect()
+}
+
+async fn the_ics_feed_is_valid_icalendar_and_private(app: &TestApp) {
+    let (admin, rick) = setup(app).await;
+    app.user_with_role("bea", "stakeholder", Some("blog")).await;
+    let bea = app.login("bea", USER_PASSWORD).await;
+    let admin_p = app.admin_principal().await;
+    let d = day(30);
+    let shop_id = planned_release(app, &admin_p, "shop", "1.4.0", d).await;
+    let blog_id = planned_release(app, &admin_p, "blog", "9.9.9", d + Duration::days(2)).await;
+    let first = next(day(3), Weekday::Tuesday);
+    let (status, v) = create_train(
+        app,
+        &rick,
+        &train_form("shop", &ymd(first), "4", "17:00", "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let fs = next(day(50), Weekday::Friday);
+    let (start, end) = (
+        format!("{}T17:00", ymd(fs)),
+        format!("{}T09:00", ymd(fs + Duration::days(3))),
+    );
+    let (status, v) = create_freeze(
+        app,
+        &rick,
+        &once("shop", "Launch freeze", &start, &end, "Europe/Berlin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    let url = create_feed(app, &rick, "").await;
+    let (status, kind, ics) = fetch(&url).await;
+    assert_eq!(status, StatusCode::OK, "{ics}");
+    assert!(kind.starts_with("text/calendar"), "{kind}");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"));
+    assert!(
+        ics.split("\r\n").all(|l| l.len() <= 75),
+        "lines are folded at 75 octets"
+    );
+    let cal = parse_ics(&ics);
+    assert_eq!(cal["version"], "2.0");
+    assert!(cal["prodid"].as_str().unwrap().contains("Slipway"));
+
+    // The planned release: an all-day event with a stable UID and a link.
+    let r = events(&cal, "Shop 1.4.0");
+    assert_eq!(r.len(), 1, "{cal}");
+    let r = r[0];
+    assert_eq!(r["summary"], "Shop 1.4.0 — Coupons");
+    assert_eq!(r["start"]["kind"], "date");
+    assert_eq!(r["start"]["value"], ymd(d));
+    assert_eq!(r["end"]["value"], ymd(d + Duration::days(1)));
+    assert_eq!(
+        r["url"],
+        format!("{}/projects/shop/releases/{shop_id}", app.base)
+    );
+    let uid = r["uid"].as_str().unwrap().to_owned();
+    assert!(uid.starts_with(&format!("release-{shop_id}@")), "{uid}");
+    let (_, _, again) = fetch(&url).await;
+    assert_eq!(
+        events(&parse_ics(&again), "Shop 1.4.0")[0]["uid"],
+        uid.as_str(),
+        "UIDs are stable"
+    );
+
+    // Train departures and cutoffs: UTC times that are Tuesday 10:00 and
+    // Friday 17:00 in Berlin, summer and winter alike.
+    let departures = events(&cal, "Web fortnightly — release");
+    let cutoffs = events(&cal, "Web fortnightly — code-freeze cutoff");
+    assert!(departures.len() >= 20, "{}", departures.len());
+    assert_eq!(departures.len(), cutoffs.len());
+    for e in &departures {
+        assert_eq!(e["start"]["tz"], "UTC", "{e}");
+        assert!(
+            e["start"]["value"].as_str().unwrap().ends_with("+00:00"),
+            "{e}"
+        );
+        assert!(
+            e["start"]["berlin"]
+                .as_str()
+                .unwrap()
+                .ends_with("Tue 10:00"),
+            "{e}"
+        );
+        assert!(
+            e["description"].as_str().unwrap().contains("Europe/Berlin"),
+            "{e}"
+        );
+    }
+    assert!(departures.iter().any(|e| e["start"]["berlin"]
+        .as_str()
+        .unwrap()
+        .starts_with(&ymd(first))));
+    for e in &cutoffs {
+        assert_eq!(e["start"]["tz"], "UTC", "{e}");
+        assert!(
+            e["start"]["berlin"]
+                .as_str()
+                .unwrap()
+                .ends_with("Fri 17:00"),
+            "{e}"
+        );
+    }
+    // The freeze, from Friday 17:00 to Monday 09:00 Berlin time.
+    let f = events(&cal, "Freeze: Launch freeze");
+    assert_eq!(f.len(), 1, "{cal}");
+    assert_eq!(f[0]["start"]["berlin"], format!("{} Fri 17:00", ymd(fs)));
+    assert_eq!(
+        f[0]["end"]["berlin"],
+        format!("{} Mon 09:00", ymd(fs + Duration::days(3)))
+    );
+    assert!(f[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("Holiday traffic"));
+    // Rick cannot see blog: not in his feed.
+    assert!(events(&cal, "Blog").is_empty(), "{cal}");
+
+    // A stakeholder of blog sees blog's release and nothing of shop.
+    let bea_url = create_feed(app, &bea, "").await;
+    let (status, _, ics) = fetch(&bea_url).await;
+    assert_eq!(status, StatusCode::OK);
+    let cal = parse_ics(&ics);
+    assert_eq!(events(&cal, "Blog 9.9.9").len(), 1, "{cal}");
+    assert!(
+        events(&cal, "Shop").is_empty()
+            && events(&cal, "Web fortnightly").is_empty()
+            && events(&cal, "Launch freeze").is_empty(),
+        "{cal}"
+    );
+    assert_eq!(
+        app.post(&bea, "/api/calendar/feeds/create", &[("project", "shop")])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The admin's shop-only feed.
+    let shop_url = create_feed(app, &admin, "shop").await;
+    let cal = parse_ics(&fetch(&shop_url).await.2);
+    assert_eq!(events(&cal, "Shop 1.4.0").len(), 1);
+    assert!(events(&cal, "Blog").is_empty(), "{cal}");
+    assert_eq!(cal["name"], "Slipway: Shop");
+    let all = parse_ics(&fetch(&create_feed(app, &admin, "").await).await.2);
+    assert_eq!(events(&all, "Blog 9.9.9").len(), 1);
+    assert!(events(&all, "Blog 9.9.9")[0]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/releases/{blog_id}")));
+
+    // Only the hash is stored; the token is in no table.
+    let token = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_owned();
+    let (hashes,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM feed_tokens WHERE token_hash = $1")
+            .bind(&token)
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(hashes, 0);
+
+    // Revoked, unknown and malformed tokens: 404 with no detail.
+    let feeds: Value = body_json(app.post(&rick, "/api/calendar/feeds", &[]).await)
+        .await
+        .1;
+    let id = feeds[0]["id"].as_i64().unwrap();
+    assert!(feeds[0]["revoked_at"].is_null());
+    assert_eq!(
+        app.post(
+            &bea,
+            "/api/calendar/feeds/revoke",
+            &[("id", &id.to_string())]
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND,
+        "only the owner revokes"
+    );
+    assert_eq!(
+        app.post(
+            &rick,
+            "/api/calendar/feeds/revoke",
+            &[("id", &id.to_string())]
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    for dead in [
+        url.clone(),
+        format!("{}/calendar/{}.ics", app.base, "ab".repeat(32)),
+        format!("{}/calendar/not-a-token.ics", app.base),
+        format!("{}/calendar/{token}", app.base),
+    ] {
+        let (status, _, body) = fetch(&dead).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{dead}");
+        assert_eq!(body, "Not found");
+    }
+    let feeds: Value = body_json(app.post(&rick, "/api/calendar/feeds", &[]).await)
+        .await
+        .1;
+    assert!(feeds[0]["revoked_at"].is_string(), "{feeds}");
+    // A disabled owner's feeds stop too.
+    sqlx::query("UPDATE users SET disabled = TRUE WHERE username = 'bea'")
+        .execute(app.services.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fetch(&bea_url).await.0, StatusCode::NOT_FOUND);
+}
+
+on_both_databases!(
+    freezes_and_trains_are_validated_and_bad_input_stores_nothing,
+    conflicts_are_flagged_in_the_month_and_week_views,
+    a_freeze_made_here_blocks_production_promotion,
+    the_ics_feed_is_valid_icalendar_and_private,
+);
