@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod feeds;
 pub mod git_cli;
+pub mod live;
 pub mod sign_links;
 pub mod web;
 
@@ -156,6 +157,12 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         }
     });
 
+    // Live updates published by other instances (PostgreSQL LISTEN).
+    let relay_services = services.clone();
+    let relay = tokio::spawn(async move {
+        relay_services.events.relay_from_other_instances().await;
+    });
+
     let task = tokio::spawn(async move {
         let result = axum::serve(
             listener,
@@ -167,6 +174,7 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         .await;
         cleanup.abort();
         fetcher.abort();
+        relay.abort();
         result
     });
     Ok(Running {

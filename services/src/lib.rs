@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod git;
 pub mod markdown;
 pub mod notes;
@@ -37,6 +38,8 @@ pub struct Services {
     pub clock: Clock,
     pub login_limiter: Arc<accounts::rate_limit::LoginLimiter>,
     pub git: Arc<GitSettings>,
+    /// Live updates to open browsers (and other instances).
+    pub events: Arc<events::Events>,
     /// One lock per project mirror: fetches, tags and branches never overlap.
     mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -63,11 +66,13 @@ impl GitSettings {
 
 impl Services {
     pub fn new(store: Store, clock: Clock, git: GitSettings) -> Self {
+        let events = Arc::new(events::Events::new(store.clone()));
         Self {
             store,
             clock,
             login_limiter: Arc::new(accounts::rate_limit::LoginLimiter::default()),
             git: Arc::new(git),
+            events,
             mirror_locks: Arc::default(),
         }
     }

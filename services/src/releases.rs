@@ -777,6 +777,7 @@ impl Releases<'_> {
         .await?;
         self.reconcile(&mut tx, actor, slug, id).await?;
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 
@@ -805,6 +806,7 @@ impl Releases<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 
@@ -983,6 +985,7 @@ impl Releases<'_> {
                 e.into()
             }
         })?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 
@@ -1027,6 +1030,7 @@ impl Releases<'_> {
         .await?;
         self.reconcile(&mut tx, actor, slug, id).await?;
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 
@@ -1116,6 +1120,7 @@ impl Releases<'_> {
             .await?;
         }
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 
@@ -1241,6 +1246,7 @@ impl Releases<'_> {
             .await?;
         }
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(env.name)
     }
 
@@ -1272,6 +1278,7 @@ impl Releases<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 
@@ -1700,6 +1707,7 @@ impl Releases<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
 }

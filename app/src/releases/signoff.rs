@@ -41,9 +41,28 @@ pub fn ReleasePage() -> impl IntoView {
         tick: ServerAction::new(),
         change: ServerAction::new(),
     };
+    // Live: other people's decisions, ticks and state changes reload the
+    // release within a second (server-sent events; see server/src/live.rs).
+    let live = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let url = format!("/live/releases/{}/{}", slug(), id());
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let on_changed = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |_: web_sys::MessageEvent| live.update(|n| *n += 1),
+        );
+        let _ =
+            source.add_event_listener_with_callback("changed", on_changed.as_ref().unchecked_ref());
+        let held = send_wrapper::SendWrapper::new((source, on_changed));
+        on_cleanup(move || held.0.close());
+    });
     let release = Resource::new(
         move || {
             (
+                live.get(),
                 slug(),
                 id(),
                 a.decide.version().get(),
@@ -54,7 +73,7 @@ pub fn ReleasePage() -> impl IntoView {
                 a.change.version().get(),
             )
         },
-        |(s, i, ..)| get_release(s, i),
+        |(_, s, i, ..)| get_release(s, i),
     );
     view! {
         <Suspense fallback=Loading>

@@ -686,3 +686,84 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
 }
 
 on_both_databases!(sign_off_links_open_the_page_once_for_their_approver_only);
+
+/// An open sign-off page hears about a decision within a second: on the
+/// same instance through the server-sent events stream, and on another
+/// instance sharing the PostgreSQL database through LISTEN/NOTIFY.
+async fn changes_reach_open_pages_live(app: &TestApp) {
+    let (erin, tess, _, _, _) = team(app).await;
+    let releases = app.services.releases();
+    let id = new_release(app, &erin, "7.0.0").await;
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+
+    // The stream a browser opens, read as a browser would.
+    let viewer = app.login("erin", USER_PASSWORD).await;
+    let mut stream = viewer
+        .get(app.url(&format!("/live/releases/shop/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), reqwest::StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // Someone else's decision arrives as an event.
+    let decide = {
+        let services = app.services.clone();
+        let tess = tess.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            services
+                .releases()
+                .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+                .await
+        })
+    };
+    let started = std::time::Instant::now();
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("an event within 5 s")
+        .unwrap()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&chunk).contains("event: changed"),
+        "{chunk:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    decide.await.unwrap().unwrap();
+
+    // Not visible: no stream.
+    app.create_project(&app.admin().await, "Other", "other")
+        .await;
+    app.user_with_role("olly", "stakeholder", Some("other"))
+        .await;
+    let olly = app.login("olly", USER_PASSWORD).await;
+    let res = olly
+        .get(app.url(&format!("/live/releases/shop/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+
+    // A second instance on the same PostgreSQL database hears it too.
+    let Some((name, admin_url)) = app.pg.clone() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let settings =
+        crate::helpers::test_settings(&dir, Some(crate::helpers::with_database(&admin_url, &name)));
+    let other = slipway_server::prepare(&settings, false).await.unwrap();
+    let running = slipway_server::start(&settings, other.clone())
+        .await
+        .unwrap();
+    let mut events = other.events.subscribe();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // LISTEN is set up
+    releases.revoke(Some(&tess), "shop", id).await.unwrap();
+    let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
+        .await
+        .expect("the other instance hears the change within 5 s")
+        .unwrap();
+    assert_eq!(e.release_id, id);
+    running.stop().await.unwrap();
+    other.store.close().await;
+}
+
+on_both_databases!(changes_reach_open_pages_live);

@@ -83,6 +83,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for connections outside the pool (PostgreSQL LISTEN).
+    url: std::sync::Arc<secrecy::SecretString>,
 }
 
 impl Store {
@@ -117,7 +119,11 @@ impl Store {
                 backend: backend.name(),
                 source: e,
             })?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: std::sync::Arc::new(secrecy::SecretString::from(url.to_owned())),
+        })
     }
 
     /// The URL of the embedded SQLite database in a data directory.
@@ -134,6 +140,11 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The database URL (a secret: it may hold a password).
+    pub fn url(&self) -> std::sync::Arc<secrecy::SecretString> {
+        self.url.clone()
     }
 
     /// Applies every pending migration of this engine.
