@@ -38,6 +38,7 @@ pub enum AuditAction {
     ChecklistTicked,
     BreakGlassUsed,
     ReviewClosed,
+    ChecklistTemplateUpdated,
     FreezeCreated,
     FreezeRemoved,
     TrainCreated,
@@ -47,7 +48,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -81,6 +82,7 @@ impl AuditAction {
         AuditAction::ChecklistTicked,
         AuditAction::BreakGlassUsed,
         AuditAction::ReviewClosed,
+        AuditAction::ChecklistTemplateUpdated,
         AuditAction::FreezeCreated,
         AuditAction::FreezeRemoved,
         AuditAction::TrainCreated,
@@ -124,6 +126,7 @@ impl AuditAction {
             AuditAction::ChecklistTicked => "checklist.ticked",
             AuditAction::BreakGlassUsed => "release.break_glass",
             AuditAction::ReviewClosed => "review.closed",
+            AuditAction::ChecklistTemplateUpdated => "checklist_template.updated",
             AuditAction::FreezeCreated => "freeze.created",
             AuditAction::FreezeRemoved => "freeze.removed",
             AuditAction::TrainCreated => "train.created",

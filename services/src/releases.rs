@@ -424,18 +424,7 @@ impl Releases<'_> {
                 e.into()
             }
         })?;
-        let template: ChecklistTemplate = match sqlx::query_as::<_, (String,)>(
-            "SELECT template_json FROM checklist_templates WHERE project_id = $1",
-        )
-        .bind(pid.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        {
-            Some((json,)) => {
-                serde_json::from_str(&json).map_err(|e| ServiceError::Internal(Box::new(e)))?
-            }
-            None => ChecklistTemplate::default(),
-        };
+        let template = Self::template_of(&mut tx, pid).await?;
         let checklist: Checklist = template.instantiate();
         for (i, item) in checklist.items.iter().enumerate() {
             sqlx::query(
@@ -1621,6 +1610,88 @@ impl Releases<'_> {
             return Err(SignOffLinkError::Used);
         }
         Ok(format!("/projects/{slug}/releases/{release}#decision"))
+    }
+
+    /// The project's checklist template (the default until someone edits it).
+    pub async fn checklist_template(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+    ) -> Result<(ChecklistTemplate, bool), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let project = self.services.repositories().project(actor, slug).await?;
+        let pid = ProjectId(project.id);
+        let mut conn = self.services.store.pool().acquire().await?;
+        let template = Self::template_of(&mut conn, pid).await?;
+        Ok((
+            template,
+            actor.can(Permission::ManageReleasePolicies, Some(pid)),
+        ))
+    }
+
+    async fn template_of(
+        conn: &mut sqlx::AnyConnection,
+        pid: ProjectId,
+    ) -> Result<ChecklistTemplate, ServiceError> {
+        Ok(
+            match sqlx::query_as::<_, (String,)>(
+                "SELECT template_json FROM checklist_templates WHERE project_id = $1",
+            )
+            .bind(pid.0)
+            .fetch_optional(conn)
+            .await?
+            {
+                Some((json,)) => {
+                    serde_json::from_str(&json).map_err(|e| ServiceError::Internal(Box::new(e)))?
+                }
+                None => ChecklistTemplate::default(),
+            },
+        )
+    }
+
+    /// Replaces the project's checklist template; releases created from now
+    /// on get it (existing releases keep their own checklists).
+    pub async fn set_checklist_template(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        template: &ChecklistTemplate,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let project = self.services.repositories().project(actor, slug).await?;
+        let pid = ProjectId(project.id);
+        require(Some(actor), Permission::ManageReleasePolicies, Some(pid))?;
+        template.validate()?;
+        let json =
+            serde_json::to_string(template).map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        let before = Self::template_of(&mut tx, pid).await?;
+        sqlx::query(
+            "INSERT INTO checklist_templates (project_id, template_json, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id) DO UPDATE SET template_json = $2, updated_at = $3",
+        )
+        .bind(pid.0)
+        .bind(&json)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::ChecklistTemplateUpdated,
+                subject_id: pid.to_string(),
+                subject_label: project.slug.clone(),
+                project: Some(pid),
+                before: Some(json!(before)),
+                after: Some(json!(template)),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Every environment's approval policy, in pipeline order.

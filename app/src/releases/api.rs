@@ -261,3 +261,83 @@ pub async fn issue_sign_off_link(
             .await,
     )
 }
+
+/// One row of the checklist template form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemForm {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub help: String,
+    /// development | staging | production, or empty (recommended only).
+    #[serde(default)]
+    pub required_before: String,
+    #[serde(default)]
+    pub auto_from: String,
+}
+
+/// The project's checklist template, and whether the viewer may edit it.
+#[server(endpoint = "releases/checklist-template")]
+pub async fn get_checklist_template(
+    slug: String,
+) -> Result<(slipway_domain::checklist::ChecklistTemplate, bool), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .releases()
+            .checklist_template(Some(&actor), &slug)
+            .await,
+    )
+}
+
+/// Replaces the template; rows without a title are left out.
+#[server(endpoint = "releases/checklist-template/save")]
+pub async fn save_checklist_template(
+    slug: String,
+    #[server(default)] items: Vec<ItemForm>,
+) -> Result<(), AppError> {
+    use crate::server::{check, fail, principal, services};
+    use slipway_domain::checklist::{ChecklistTemplate, ItemTemplate};
+    use slipway_domain::{FieldError, FieldErrors};
+    let actor = principal()?;
+    let mut errors = FieldErrors::new();
+    let mut template = ChecklistTemplate { items: Vec::new() };
+    for (i, it) in items.into_iter().enumerate() {
+        if it.title.trim().is_empty() && it.key.trim().is_empty() {
+            continue;
+        }
+        let required_before = match it.required_before.trim() {
+            "" => None,
+            t => match t.parse() {
+                Ok(tier) => Some(tier),
+                Err(_) => {
+                    errors.0.push(FieldError::new(
+                        format!("items[{i}].required_before"),
+                        "Choose a tier or none.",
+                    ));
+                    None
+                }
+            },
+        };
+        let auto_from = it.auto_from.trim();
+        template.items.push(ItemTemplate {
+            key: it.key.trim().to_owned(),
+            title: it.title.trim().to_owned(),
+            help: it.help.trim().to_owned(),
+            required_before,
+            auto_from: (!auto_from.is_empty()).then(|| auto_from.to_owned()),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(fail(AppError::Validation(errors)));
+    }
+    check(
+        services()?
+            .releases()
+            .set_checklist_template(Some(&actor), &slug, &template)
+            .await,
+    )
+}

@@ -1,6 +1,6 @@
 //! `/projects/:slug/policies`: who must approve before each environment.
 
-use super::api::{list_policies, SetApprovalPolicy};
+use super::api::{get_checklist_template, list_policies, SaveChecklistTemplate, SetApprovalPolicy};
 use crate::components::{ErrorPanel, FieldError, FormAlert, FormErrors, Loading};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -33,6 +33,7 @@ pub fn PoliciesPage() -> impl IntoView {
         </section>
         <FormAlert errors/>
         {move || warnings().map(|w| view! { <p class="alert alert-warn" role="status" data-test="policy-warning">{w}</p> })}
+        <ChecklistTemplateForm slug=Signal::derive(slug)/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let s = slug();
@@ -89,5 +90,80 @@ fn PolicyForm(
                 </ActionForm>
             })}
         </section>
+    }
+}
+
+/// The project's release checklist template: every new release gets a copy.
+#[component]
+fn ChecklistTemplateForm(slug: Signal<String>) -> impl IntoView {
+    let save = ServerAction::<SaveChecklistTemplate>::new();
+    let errors = FormErrors::from_action(save.value());
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let template = Resource::new(
+        move || (slug.get(), save.version().get()),
+        |(s, _)| get_checklist_template(s),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match template.await {
+                    Ok((t, can_edit)) => {
+                        let mut rows: Vec<_> = t.items.into_iter().map(Some).collect();
+                        rows.extend([None, None]);
+                        view! {
+                            <section class="panel" data-test="checklist-template">
+                                <h2>"Release checklist"</h2>
+                                <p class="hint">"Every new release gets its own copy. An item can be required before an environment tier (it then blocks promotion until ticked), or ticked automatically when evidence of that kind arrives (e.g. smoke-tests). Existing releases keep their checklist."</p>
+                                <FormAlert errors/>
+                                {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
+                                <ActionForm action=save attr:class="form">
+                                    <input type="hidden" name="slug" value=slug/>
+                                    <fieldset disabled=!can_edit>
+                                    {rows.into_iter().enumerate().map(|(i, it)| {
+                                        let tier = it.as_ref().and_then(|t| t.required_before).map(|t| t.as_str()).unwrap_or("");
+                                        view! {
+                                            <div class="inline-form checklist-row">
+                                                <div class="field">
+                                                    <label for=format!("item-{i}-title")>"Item"</label>
+                                                    <input id=format!("item-{i}-title") name=format!("items[{i}][title]") maxlength="120"
+                                                        value=it.as_ref().map(|t| t.title.clone()).unwrap_or_default()/>
+                                                </div>
+                                                <div class="field">
+                                                    <label for=format!("item-{i}-key")>"Key"</label>
+                                                    <input id=format!("item-{i}-key") name=format!("items[{i}][key]") maxlength="40"
+                                                        value=it.as_ref().map(|t| t.key.clone()).unwrap_or_default()/>
+                                                </div>
+                                                <div class="field">
+                                                    <label for=format!("item-{i}-tier")>"Required before"</label>
+                                                    <select id=format!("item-{i}-tier") name=format!("items[{i}][required_before]")>
+                                                        <option value="" selected=tier.is_empty()>"not required"</option>
+                                                        <option value="development" selected=tier == "development">"development"</option>
+                                                        <option value="staging" selected=tier == "staging">"staging"</option>
+                                                        <option value="production" selected=tier == "production">"production"</option>
+                                                    </select>
+                                                </div>
+                                                <div class="field">
+                                                    <label for=format!("item-{i}-auto")>"Ticked by evidence"</label>
+                                                    <input id=format!("item-{i}-auto") name=format!("items[{i}][auto_from]") maxlength="40"
+                                                        value=it.as_ref().and_then(|t| t.auto_from.clone()).unwrap_or_default()/>
+                                                </div>
+                                                <div class="field grow">
+                                                    <label for=format!("item-{i}-help")>"What done means"</label>
+                                                    <input id=format!("item-{i}-help") name=format!("items[{i}][help]") maxlength="500"
+                                                        value=it.as_ref().map(|t| t.help.clone()).unwrap_or_default()/>
+                                                </div>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                    </fieldset>
+                                    {can_edit.then(|| view! { <p class="actions"><button type="submit" class="button primary" data-test="save-checklist">"Save checklist"</button></p> })}
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -767,3 +767,81 @@ async fn changes_reach_open_pages_live(app: &TestApp) {
 }
 
 on_both_databases!(changes_reach_open_pages_live);
+
+async fn each_project_has_its_own_checklist_template(app: &TestApp) {
+    let (erin, _, _, _, rick) = team(app).await;
+    let releases = app.services.releases();
+    let (template, can_edit) = releases
+        .checklist_template(Some(&rick), "shop")
+        .await
+        .unwrap();
+    assert!(can_edit);
+    assert_eq!(template.items.len(), 8, "the default until edited");
+    assert!(
+        !releases
+            .checklist_template(Some(&erin), "shop")
+            .await
+            .unwrap()
+            .1
+    );
+    // Through the HTTP API: a bad key is explained; a good template is used
+    // by new releases only.
+    let client = app.login("rick", USER_PASSWORD).await;
+    let res = app
+        .post(
+            &client,
+            "/api/releases/checklist-template/save",
+            &[
+                ("slug", "shop"),
+                ("items[0][title]", "Canary healthy"),
+                ("items[0][key]", "Canary!"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let before = new_release(app, &erin, "8.0.0").await;
+    let res = app
+        .post(
+            &client,
+            "/api/releases/checklist-template/save",
+            &[
+                ("slug", "shop"),
+                ("items[0][title]", "Canary healthy"),
+                ("items[0][key]", "canary"),
+                ("items[0][required_before]", "production"),
+                ("items[0][auto_from]", "canary-metrics"),
+                ("items[1][title]", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let after = new_release(app, &erin, "8.1.0").await;
+    let keys = |v: slipway_domain::read::ReleaseView| {
+        v.checklist.into_iter().map(|c| c.key).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(releases.get(Some(&erin), "shop", after).await.unwrap()),
+        vec!["canary"]
+    );
+    assert_eq!(
+        keys(releases.get(Some(&erin), "shop", before).await.unwrap()).len(),
+        8,
+        "existing releases keep theirs"
+    );
+    let res = app.login("erin", USER_PASSWORD).await;
+    let res = app
+        .post(
+            &res,
+            "/api/releases/checklist-template/save",
+            &[("slug", "shop")],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+}
+
+on_both_databases!(each_project_has_its_own_checklist_template);
