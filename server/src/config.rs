@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Every setting's key; `SLIPWAY_<KEY>` in the environment.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
+    "review_due_hours",
     "addr",
     "git_tagger_email",
     "data_dir",
@@ -41,6 +42,7 @@ struct RawSettings {
     site_root: PathBuf,
     git_tagger_email: String,
     git_credentials: BTreeMap<String, RawCredential>,
+    review_due_hours: i64,
 }
 
 /// `[git_credentials.NAME]`: a token (https) or an SSH key file (ssh).
@@ -66,6 +68,7 @@ impl Default for RawSettings {
             site_root: PathBuf::from("target/site"),
             git_tagger_email: "slipway@localhost".into(),
             git_credentials: BTreeMap::new(),
+            review_due_hours: 48,
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct Settings {
     /// Named credentials for repositories (`[git_credentials.NAME]` or
     /// `SLIPWAY_GIT_CREDENTIALS__NAME__TOKEN`); repositories refer to them by name.
     pub git_credentials: BTreeMap<String, GitCredential>,
+    /// Hours reviewers have to close a break-glass review (`SLIPWAY_REVIEW_DUE_HOURS`).
+    pub review_due_hours: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +226,12 @@ impl Settings {
                 format!("\"{email}\" is not an e-mail address"),
             ));
         }
+        if !(1..=24 * 30).contains(&raw.review_due_hours) {
+            return Err(invalid(
+                "review_due_hours",
+                "must be between 1 and 720 (30 days)",
+            ));
+        }
         let mut git_credentials = BTreeMap::new();
         for (name, c) in raw.git_credentials {
             let key = format!("git_credentials.{name}");
@@ -273,6 +284,7 @@ impl Settings {
             site_root: raw.site_root,
             git_tagger_email: email.to_owned(),
             git_credentials,
+            review_due_hours: raw.review_due_hours,
         })
     }
 

@@ -64,7 +64,10 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
 /// migrations, the first admin account, and optionally the demo project.
 pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, StartError> {
     let store = open_store(settings).await?;
-    let services = Services::new(store, Clock::system(), git_settings(settings));
+    let services = Services::new(store, Clock::system(), git_settings(settings))
+        .with_release_settings(slipway_services::ReleaseSettings {
+            review_due_hours: settings.review_due_hours,
+        });
     let configured = settings
         .admin_password
         .as_ref()

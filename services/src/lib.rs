@@ -38,10 +38,27 @@ pub struct Services {
     pub clock: Clock,
     pub login_limiter: Arc<accounts::rate_limit::LoginLimiter>,
     pub git: Arc<GitSettings>,
+    /// Rules for releases that come from configuration.
+    pub release_settings: Arc<ReleaseSettings>,
     /// Live updates to open browsers (and other instances).
     pub events: Arc<events::Events>,
     /// One lock per project mirror: fetches, tags and branches never overlap.
     mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// Release rules from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseSettings {
+    /// Hours the named reviewers have to close a break-glass review.
+    pub review_due_hours: i64,
+}
+
+impl Default for ReleaseSettings {
+    fn default() -> Self {
+        Self {
+            review_due_hours: 48,
+        }
+    }
 }
 
 /// Where mirrors live and which credentials exist (from configuration).
@@ -73,6 +90,7 @@ impl Services {
             login_limiter: Arc::new(accounts::rate_limit::LoginLimiter::default()),
             git: Arc::new(git),
             events,
+            release_settings: Arc::new(ReleaseSettings::default()),
             mirror_locks: Arc::default(),
         }
     }
@@ -87,6 +105,12 @@ impl Services {
 
     pub fn repositories(&self) -> repositories::Repositories<'_> {
         repositories::Repositories { services: self }
+    }
+
+    /// The same services with release rules from configuration.
+    pub fn with_release_settings(mut self, settings: ReleaseSettings) -> Self {
+        self.release_settings = Arc::new(settings);
+        self
     }
 
     pub fn releases(&self) -> releases::Releases<'_> {

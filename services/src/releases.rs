@@ -76,9 +76,6 @@ impl From<sqlx::Error> for SignOffLinkError {
     }
 }
 
-/// How long named reviewers have to review a break-glass promotion.
-pub const REVIEW_DUE_HOURS: i64 = 48;
-
 fn state_of(row: &store::ReleaseRow) -> Result<ReleaseState, ServiceError> {
     ReleaseState::parse(&row.state).ok_or_else(|| {
         ServiceError::Internal(format!("unknown release state {:?}", row.state).into())
@@ -1214,7 +1211,7 @@ impl Releases<'_> {
             .bind(actor.id.0)
             .bind(&actor.username)
             .bind(now)
-            .bind(now + REVIEW_DUE_HOURS * 3_600_000)
+            .bind(now + self.services.release_settings.review_due_hours * 3_600_000)
             .execute(&mut *tx)
             .await?;
             audit_store::insert(

@@ -87,6 +87,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         site_root: dir.path().join("site"),
         git_tagger_email: "slipway@test.invalid".into(),
         git_credentials: Default::default(),
+        review_due_hours: 48,
     }
 }
 

@@ -845,3 +845,86 @@ async fn each_project_has_its_own_checklist_template(app: &TestApp) {
 }
 
 on_both_databases!(each_project_has_its_own_checklist_template);
+
+async fn bad_approval_policies_are_explained_and_production_without_approval_warns(app: &TestApp) {
+    let _ = team(app).await;
+    let rick = app.login("rick", USER_PASSWORD).await;
+    let before = app.audit_count().await;
+    for (pairs, field) in [
+        (vec![("required", "two")], "required"),
+        (vec![("required", "21")], "required"),
+        (
+            vec![
+                ("required", "1"),
+                ("groups[0][at_least]", "1"),
+                ("groups[0][roles]", "wizard"),
+            ],
+            "groups[0].roles",
+        ),
+        (
+            vec![
+                ("required", "1"),
+                ("groups[0][at_least]", "0"),
+                ("groups[0][roles]", "sre"),
+            ],
+            "groups[0].at_least",
+        ),
+        (
+            vec![
+                ("required", "1"),
+                ("groups[0][at_least]", "2"),
+                ("groups[0][roles]", "sre"),
+            ],
+            "required",
+        ),
+    ] {
+        let mut form = vec![("slug", "shop"), ("environment", "prod")];
+        form.extend(pairs.iter().copied());
+        let res = app.post(&rick, "/api/releases/policy", &form).await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            "{pairs:?}"
+        );
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains(&format!("\"field\":\"{field}\"")),
+            "{pairs:?}: {body}"
+        );
+        if field == "groups[0].roles" {
+            assert!(
+                body.contains("wizard") && body.contains("release_manager"),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(app.audit_count().await, before, "nothing stored");
+    // Zero approvals for production is allowed, with a warning.
+    let res = app
+        .post(
+            &rick,
+            "/api/releases/policy",
+            &[("slug", "shop"), ("environment", "prod"), ("required", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Production releases will need no approval"));
+    let res = app
+        .post(
+            &rick,
+            "/api/releases/policy",
+            &[
+                ("slug", "shop"),
+                ("environment", "nowhere"),
+                ("required", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+}
+
+on_both_databases!(bad_approval_policies_are_explained_and_production_without_approval_warns);
