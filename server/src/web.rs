@@ -102,7 +102,14 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             std::time::Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Never the query string, and never the secret in link paths.
+            tracing::debug_span!(
+                "request",
+                method = %req.method(),
+                path = %loggable_path(req.uri().path()),
+            )
+        }))
         .with_state(state)
 }
 
@@ -236,6 +243,19 @@ async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 /// `GET /healthz`: the process is up.
+/// A request path fit for logs: the tokens of sign-off links and calendar
+/// feeds are secrets, so they are replaced.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/sign/", "/calendar/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                return format!("{prefix}[redacted]");
+            }
+        }
+    }
+    path.to_owned()
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -271,4 +291,20 @@ fn unavailable_page() -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn link_tokens_never_reach_the_logs() {
+        assert_eq!(loggable_path("/sign/0123abcd"), "/sign/[redacted]");
+        assert_eq!(
+            loggable_path("/calendar/0123abcd.ics"),
+            "/calendar/[redacted]"
+        );
+        assert_eq!(loggable_path("/calendar"), "/calendar");
+        assert_eq!(loggable_path("/projects/shop"), "/projects/shop");
+    }
 }
