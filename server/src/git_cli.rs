@@ -10,6 +10,7 @@ use slipway_domain::tagging::ReleasePolicy;
 use slipway_services::git::publish::{self, Push, TagRequest};
 use slipway_services::git::{GitError, Repo};
 use slipway_services::versioning::{self, PlanError, PlanRequest};
+use slipway_services::Clock;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args, Clone)]
@@ -197,12 +198,11 @@ fn open(args: &RepoArgs) -> Result<(Repo, ReleasePolicy, Links), Failure> {
 }
 
 fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
+    Clock::system().today()
 }
 
 fn date_string() -> String {
-    let d = today();
-    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+    Clock::system().date_string()
 }
 
 pub fn version(cmd: VersionCommand) -> Result<(), Failure> {

@@ -27,8 +27,7 @@ impl Clock {
 
     /// Today as `YYYY-MM-DD` (UTC), for release-note headings.
     pub fn date_string(&self) -> String {
-        let d = self.today();
-        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        format_date_ms(self.now_ms())
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -52,6 +51,12 @@ pub fn from_ms(ms: i64) -> OffsetDateTime {
 }
 
 /// "2026-11-23 14:05 UTC": how times are shown in the portal.
+/// The UTC date of an instant, `2026-12-01`.
+pub fn format_date_ms(ms: i64) -> String {
+    let t = from_ms(ms);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
 pub fn format_ms(ms: i64) -> String {
     let t = from_ms(ms);
     format!(

@@ -10,7 +10,7 @@
 //! enforced by a partial unique index.
 
 use crate::accounts::require;
-use crate::clock::format_ms;
+use crate::clock::{format_date_ms, format_ms};
 use crate::error::is_unique_violation;
 use crate::storage::{
     audit as audit_store, environments, notes as notes_store, projects, releases as store, Tx,
@@ -327,23 +327,10 @@ impl Releases<'_> {
             now,
         )
         .await?;
-        audit_store::insert(
-            tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ReleaseTransitioned,
-                subject_id: l.release.id.to_string(),
-                subject_label: format!("{} {}", l.project.slug, l.release.version),
-                project: Some(l.pid()),
-                before: Some(json!({ "state": from.as_str() })),
-                after: Some(json!({
+        audit_release(tx, actor, l, AuditAction::ReleaseTransitioned, Some(json!({ "state": from.as_str() })), Some(json!({
                     "state": to.as_str(), "transition": t.label(), "environment": l.env_name(reached.or(target)),
                     "reason": reason, "break_glass": break_glass,
-                })),
-            },
-            now,
-        )
-        .await?;
+                })), now).await?;
         Ok(to)
     }
 
@@ -480,7 +467,7 @@ impl Releases<'_> {
                     title: r.title,
                     state: r.state.clone(),
                     state_label: state.map_or(r.state, |s| s.label().to_owned()),
-                    planned: r.planned_at.map(|ms| format_ms(ms)[..10].to_owned()),
+                    planned: r.planned_at.map(format_date_ms),
                     reached_environment: r
                         .reached_environment_id
                         .and_then(|id| envs.iter().find(|e| e.id == id).map(|e| e.name.clone())),
@@ -588,10 +575,7 @@ impl Releases<'_> {
             notes_id: l.release.notes_id,
             notes_revision: l.release.notes_revision,
             notes_html,
-            planned: l
-                .release
-                .planned_at
-                .map(|ms| format_ms(ms)[..10].to_owned()),
+            planned: l.release.planned_at.map(format_date_ms),
             author: name_of(l.release.author_id),
             owner: name_of(l.release.owner_id),
             target_environment: target.as_ref().map(|(e, _)| e.name.clone()),
@@ -944,20 +928,16 @@ impl Releases<'_> {
             Err(e) if is_unique_violation(&e) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        audit_store::insert(
+        audit_release(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ApprovalRecorded,
-                subject_id: id.to_string(),
-                subject_label: format!("{} {}", l.project.slug, l.release.version),
-                project: Some(l.pid()),
-                before: None,
-                after: Some(json!({
-                    "decision": decision_text, "comment": comment, "environment": env.name,
-                    "artifact": seen_artifact, "notes_revision": seen_revision,
-                })),
-            },
+            actor,
+            &l,
+            AuditAction::ApprovalRecorded,
+            None,
+            Some(json!({
+                "decision": decision_text, "comment": comment, "environment": env.name,
+                "artifact": seen_artifact, "notes_revision": seen_revision,
+            })),
             now,
         )
         .await?;
@@ -1000,17 +980,13 @@ impl Releases<'_> {
                 "You have no decision on this release to revoke.".into(),
             ));
         }
-        audit_store::insert(
+        audit_release(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ApprovalRevoked,
-                subject_id: id.to_string(),
-                subject_label: format!("{} {}", l.project.slug, l.release.version),
-                project: Some(l.pid()),
-                before: None,
-                after: None,
-            },
+            actor,
+            &l,
+            AuditAction::ApprovalRevoked,
+            None,
+            None,
             now,
         )
         .await?;
@@ -1078,20 +1054,7 @@ impl Releases<'_> {
             )
         };
         let voided = store::end_approvals(&mut tx, id, None, &why, now).await?;
-        audit_store::insert(
-            &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ReleaseChanged,
-                subject_id: id.to_string(),
-                subject_label: format!("{} {}", l.project.slug, l.release.version),
-                project: Some(l.pid()),
-                before: Some(json!({ "artifact": l.release.artifact, "notes_revision": l.release.notes_revision })),
-                after: Some(json!({ "artifact": artifact, "notes_revision": revision, "decisions_voided": voided, "why": why })),
-            },
-            now,
-        )
-        .await?;
+        audit_release(&mut tx, actor, &l, AuditAction::ReleaseChanged, Some(json!({ "artifact": l.release.artifact, "notes_revision": l.release.notes_revision })), Some(json!({ "artifact": artifact, "notes_revision": revision, "decisions_voided": voided, "why": why })), now).await?;
         if l.state == ReleaseState::Approved {
             self.transition(
                 &mut tx,
@@ -1214,19 +1177,13 @@ impl Releases<'_> {
             .bind(now + self.services.release_settings.review_due_hours * 3_600_000)
             .execute(&mut *tx)
             .await?;
-            audit_store::insert(
+            audit_release(
                 &mut tx,
-                &audit_store::NewEvent {
-                    actor: Some((actor.id, &actor.username)),
-                    action: AuditAction::BreakGlassUsed,
-                    subject_id: id.to_string(),
-                    subject_label: format!("{} {}", l.project.slug, l.release.version),
-                    project: Some(l.pid()),
-                    before: None,
-                    after: Some(
-                        json!({ "environment": env.name, "reason": reason, "bypassed": bypassed }),
-                    ),
-                },
+                actor,
+                &l,
+                AuditAction::BreakGlassUsed,
+                None,
+                Some(json!({ "environment": env.name, "reason": reason, "bypassed": bypassed })),
                 now,
             )
             .await?;
@@ -1361,7 +1318,7 @@ impl Releases<'_> {
                     version: r.version.clone(),
                     title: r.title.clone(),
                     environment: env.name.clone(),
-                    planned: r.planned_at.map(|ms| format_ms(ms)[..10].to_owned()),
+                    planned: r.planned_at.map(format_date_ms),
                 });
             }
         }
@@ -1760,17 +1717,13 @@ impl Releases<'_> {
                 "That item does not exist or is already ticked.".into(),
             ));
         }
-        audit_store::insert(
+        audit_release(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ChecklistTicked,
-                subject_id: id.to_string(),
-                subject_label: format!("{} {}", l.project.slug, l.release.version),
-                project: Some(l.pid()),
-                before: None,
-                after: Some(json!({ "item": key })),
-            },
+            actor,
+            &l,
+            AuditAction::ChecklistTicked,
+            None,
+            Some(json!({ "item": key })),
             now,
         )
         .await?;
@@ -1778,6 +1731,33 @@ impl Releases<'_> {
         self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
+}
+
+/// The audit event of a change to one release (with its project).
+async fn audit_release(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Principal,
+    l: &Loaded,
+    action: AuditAction,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    audit_store::insert(
+        conn,
+        &audit_store::NewEvent {
+            actor: Some((actor.id, &actor.username)),
+            action,
+            subject_id: l.release.id.to_string(),
+            subject_label: format!("{} {}", l.project.slug, l.release.version),
+            project: Some(l.pid()),
+            before,
+            after,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 fn short(s: &str) -> String {

@@ -12,7 +12,6 @@ use slipway_domain::tagging::{ReleasePolicy, Scheme};
 use slipway_domain::version::{next_calver, Analysis, Bump, RangeCommit};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
@@ -241,13 +240,7 @@ fn reachable_within(by_id: &HashMap<&str, &GitCommit>, starts: &[String]) -> Has
 }
 
 fn date_of(seconds: i64) -> Option<String> {
-    let d = OffsetDateTime::from_unix_timestamp(seconds).ok()?.date();
-    Some(format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        d.month() as u8,
-        d.day()
-    ))
+    Some(crate::clock::format_date_ms(seconds.checked_mul(1000)?))
 }
 
 /// The whole CHANGELOG.md of a line as seen from `rev`: a section per
