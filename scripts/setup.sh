@@ -42,8 +42,9 @@ fi
 # npm's binaryen provides wasm-opt; Debian's older one breaks hydration.
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 
-# The test suite checks Slipway's iCalendar feeds with an independent parser.
-if ! python3 -c "import icalendar" 2>/dev/null; then
-  say "installing the Python icalendar package (feed tests)"
-  python3 -m pip install --quiet --disable-pip-version-check icalendar || say "could not install icalendar; the feed test will try again"
+# The test suite checks Slipway's iCalendar feeds with an independent parser,
+# and its notification e-mail with a real SMTP server (aiosmtpd).
+if ! python3 -c "import icalendar, aiosmtpd" 2>/dev/null; then
+  say "installing the Python icalendar and aiosmtpd packages (feed and e-mail tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar aiosmtpd || say "could not install icalendar and aiosmtpd; the feed and e-mail tests need them"
 fi

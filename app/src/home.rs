@@ -37,6 +37,7 @@ pub fn HomePage() -> impl IntoView {
                             <p><a class="button primary" href="/projects/new" data-test="new-project">"New project"</a></p>
                         })}
                     </section>
+                    <crate::notifications::inbox::Inbox/>
                     <crate::releases::reviews::Reviews slug=String::new()/>
                     {(!queue.is_empty()).then(|| view! {
                         <section class="panel" data-test="signoff-queue">

@@ -12,6 +12,7 @@ pub mod components;
 pub mod error;
 pub mod home;
 pub mod notes;
+pub mod notifications;
 pub mod projects;
 pub mod releases;
 pub mod repository;

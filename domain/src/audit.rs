@@ -45,10 +45,13 @@ pub enum AuditAction {
     TrainRemoved,
     FeedTokenCreated,
     FeedTokenRevoked,
+    UserEmailChanged,
+    EvidenceRecorded,
+    ReviewCompleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -89,6 +92,9 @@ impl AuditAction {
         AuditAction::TrainRemoved,
         AuditAction::FeedTokenCreated,
         AuditAction::FeedTokenRevoked,
+        AuditAction::UserEmailChanged,
+        AuditAction::EvidenceRecorded,
+        AuditAction::ReviewCompleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +139,9 @@ impl AuditAction {
             AuditAction::TrainRemoved => "train.removed",
             AuditAction::FeedTokenCreated => "feed_token.created",
             AuditAction::FeedTokenRevoked => "feed_token.revoked",
+            AuditAction::UserEmailChanged => "user.email_changed",
+            AuditAction::EvidenceRecorded => "evidence.recorded",
+            AuditAction::ReviewCompleted => "review.completed",
         }
     }
 

@@ -64,6 +64,15 @@ impl Default for ChecklistTemplate {
     }
 }
 
+/// Item keys and evidence kinds: lowercase letters, digits and '-', at most
+/// 40 characters (`smoke-tests`, `rollback-plan`).
+pub fn is_evidence_kind(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 impl ChecklistTemplate {
     /// Keys are unique slugs, titles present, evidence kinds well-formed.
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -73,12 +82,7 @@ impl ChecklistTemplate {
         }
         let mut keys: Vec<&str> = Vec::new();
         for (i, it) in self.items.iter().enumerate() {
-            let slug = |s: &str| {
-                !s.is_empty()
-                    && s.len() <= 40
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            };
+            let slug = is_evidence_kind;
             if !slug(&it.key) {
                 errors.push(
                     format!("items[{i}].key"),
@@ -272,6 +276,23 @@ mod tests {
             .tick("nope", UserId(1), "A", 1)
             .unwrap_err()
             .contains("no item"));
+    }
+
+    #[test]
+    fn evidence_kinds_are_short_slugs() {
+        for ok in ["smoke-tests", "qa-report", "a", "perf-2"] {
+            assert!(is_evidence_kind(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Smoke",
+            "smoke tests",
+            "smoke_tests",
+            "é",
+            &"a".repeat(41),
+        ] {
+            assert!(!is_evidence_kind(bad), "{bad}");
+        }
     }
 
     #[test]

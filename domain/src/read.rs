@@ -62,6 +62,8 @@ pub struct GrantView {
 pub struct UserSummary {
     pub username: String,
     pub display_name: String,
+    /// Where notifications are e-mailed (none: only the Slipway inbox).
+    pub email: Option<String>,
     pub disabled: bool,
     pub must_change_password: bool,
     pub created_at: String,
@@ -326,6 +328,42 @@ pub struct ReleaseView {
     pub cannot_decide_because: Option<String>,
     pub can_promote: bool,
     pub can_break_glass: bool,
+    /// Evidence recorded for this release so far, newest first.
+    pub evidence: Vec<EvidenceView>,
+    pub can_record_evidence: bool,
+    /// People who may be named to review a break-glass promotion
+    /// (`(username, display name)`), for the break-glass form.
+    pub reviewer_candidates: Vec<(String, String)>,
+}
+
+/// One piece of evidence about a release's artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceView {
+    pub kind: String,
+    /// `passed`, `failed` or `info`.
+    pub outcome: String,
+    pub summary: String,
+    pub url: Option<String>,
+    pub recorded_by: String,
+    pub at: String,
+    /// False when it was recorded for an earlier artifact.
+    pub current: bool,
+    /// Checklist items it ticked.
+    pub ticked: Vec<String>,
+}
+
+/// A notification in the person's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub link: String,
+    pub at: String,
+    pub read: bool,
+    /// How the e-mail copy fared, in words (`None` when none was sent).
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,7 +419,18 @@ pub struct ReviewView {
     pub due_at: String,
     pub overdue: bool,
     pub closed: Option<String>,
+    /// The named reviewers, each with their conclusion once given.
+    pub reviewers: Vec<ReviewerView>,
+    /// The viewer is a named reviewer who has not concluded yet.
     pub can_close: bool,
+}
+
+/// A person named to complete a post-release review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerView {
+    pub name: String,
+    /// "Done on 2026-11-23 10:00: …" once they concluded.
+    pub done: Option<String>,
 }
 
 /// What an entry in the release calendar is.

@@ -15,8 +15,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Every setting's key; `SLIPWAY_<KEY>` in the environment.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
     "review_due_hours",
+    "smtp_url",
+    "mail_from",
     "addr",
     "git_tagger_email",
     "data_dir",
@@ -43,6 +45,8 @@ struct RawSettings {
     git_tagger_email: String,
     git_credentials: BTreeMap<String, RawCredential>,
     review_due_hours: i64,
+    smtp_url: Option<String>,
+    mail_from: String,
 }
 
 /// `[git_credentials.NAME]`: a token (https) or an SSH key file (ssh).
@@ -69,6 +73,8 @@ impl Default for RawSettings {
             git_tagger_email: "slipway@localhost".into(),
             git_credentials: BTreeMap::new(),
             review_due_hours: 48,
+            smtp_url: None,
+            mail_from: "Slipway <slipway@localhost>".into(),
         }
     }
 }
@@ -102,6 +108,12 @@ pub struct Settings {
     pub git_credentials: BTreeMap<String, GitCredential>,
     /// Hours reviewers have to close a break-glass review (`SLIPWAY_REVIEW_DUE_HOURS`).
     pub review_due_hours: i64,
+    /// Where notification e-mail goes out (`SLIPWAY_SMTP_URL`), e.g.
+    /// `smtp://mail.example.com:587?tls=required` or
+    /// `smtps://user:password@mail.example.com`; unset: dashboard only.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of notification e-mail (`SLIPWAY_MAIL_FROM`).
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +244,28 @@ impl Settings {
                 "must be between 1 and 720 (30 days)",
             ));
         }
+        let smtp_url = match raw.smtp_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => {
+                // Built once here to validate; errors never repeat the URL
+                // (it may carry a password).
+                slipway_services::notifications::Mailer::new(
+                    url,
+                    &raw.mail_from,
+                    public_url.as_deref().unwrap_or_default(),
+                )
+                .map_err(|e| match e {
+                    slipway_services::notifications::MailSettingsError::From => {
+                        invalid("mail_from", e.to_string())
+                    }
+                    slipway_services::notifications::MailSettingsError::PublicUrl => {
+                        invalid("public_url", e.to_string())
+                    }
+                    _ => invalid("smtp_url", e.to_string()),
+                })?;
+                Some(SecretString::from(url.to_owned()))
+            }
+        };
         let mut git_credentials = BTreeMap::new();
         for (name, c) in raw.git_credentials {
             let key = format!("git_credentials.{name}");
@@ -285,6 +319,8 @@ impl Settings {
             git_tagger_email: email.to_owned(),
             git_credentials,
             review_due_hours: raw.review_due_hours,
+            smtp_url,
+            mail_from: raw.mail_from.trim().to_owned(),
         })
     }
 
@@ -294,6 +330,17 @@ impl Settings {
             Some(url) => url.expose_secret().to_owned(),
             None => slipway_services::Store::sqlite_url_in(&self.data_dir),
         }
+    }
+
+    /// The mailer for notification e-mail, when `smtp_url` is set.
+    pub fn mailer(&self) -> Option<slipway_services::notifications::Mailer> {
+        let url = self.smtp_url.as_ref()?;
+        slipway_services::notifications::Mailer::new(
+            url.expose_secret(),
+            &self.mail_from,
+            self.public_url.as_deref().unwrap_or_default(),
+        )
+        .ok()
     }
 
     /// Cookies carry `Secure` when people reach Slipway over https.
@@ -366,6 +413,60 @@ mod tests {
                 .map(|_| ())
         });
         assert!(e.contains("password"), "{e}");
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_and_the_password_never_shows() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "SLIPWAY_SMTP_URL",
+                "smtps://slipway:hunter2secret@mail.example.com",
+            );
+            jail.set_env("SLIPWAY_PUBLIC_URL", "https://slipway.example.com");
+            jail.set_env("SLIPWAY_MAIL_FROM", "Releases <releases@example.com>");
+            let s = Settings::load(None).expect("loads");
+            assert!(s.mailer().is_some());
+            assert!(!format!("{s:?}").contains("hunter2secret"));
+            assert!(!format!("{:?}", s.mailer()).contains("hunter2secret"));
+            Ok(())
+        });
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "")?;
+            jail.set_env(
+                "SLIPWAY_SMTP_URL",
+                "smtps://slipway:hunter2secret@mail.example.com",
+            );
+            Ok(())
+        });
+        assert!(
+            e.contains("SLIPWAY_PUBLIC_URL")
+                && e.contains("when smtp_url is set")
+                && !e.contains("hunter2secret"),
+            "{e}"
+        );
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "")?;
+            jail.set_env("SLIPWAY_SMTP_URL", "mail.example.com:hunter2secret");
+            jail.set_env("SLIPWAY_PUBLIC_URL", "https://slipway.example.com");
+            Ok(())
+        });
+        assert!(
+            e.contains("SLIPWAY_SMTP_URL") && !e.contains("hunter2secret"),
+            "{e}"
+        );
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "")?;
+            jail.set_env("SLIPWAY_SMTP_URL", "smtp://localhost:25");
+            jail.set_env("SLIPWAY_PUBLIC_URL", "https://slipway.example.com");
+            jail.set_env("SLIPWAY_MAIL_FROM", "not an address");
+            Ok(())
+        });
+        assert!(e.contains("SLIPWAY_MAIL_FROM"), "{e}");
+        Jail::expect_with(|_| {
+            let s = Settings::load(None).expect("defaults load");
+            assert!(s.smtp_url.is_none() && s.mailer().is_none());
+            Ok(())
+        });
     }
 
     #[test]

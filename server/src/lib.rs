@@ -64,10 +64,13 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
 /// migrations, the first admin account, and optionally the demo project.
 pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, StartError> {
     let store = open_store(settings).await?;
-    let services = Services::new(store, Clock::system(), git_settings(settings))
+    let mut services = Services::new(store, Clock::system(), git_settings(settings))
         .with_release_settings(slipway_services::ReleaseSettings {
             review_due_hours: settings.review_due_hours,
         });
+    if let Some(mailer) = settings.mailer() {
+        services = services.with_mailer(mailer);
+    }
     let configured = settings
         .admin_password
         .as_ref()
@@ -160,6 +163,25 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         }
     });
 
+    // Notification e-mail: sent right after the change that queued it (woken),
+    // and retried on a timer.
+    let mail_services = services.clone();
+    let mailer = tokio::spawn(async move {
+        if mail_services.mailer.is_none() {
+            return;
+        }
+        let notifications = mail_services.notifications();
+        loop {
+            if let Err(e) = notifications.deliver_due().await {
+                tracing::warn!(error = %e, "notification e-mail delivery failed");
+            }
+            tokio::select! {
+                () = notifications.woken() => {}
+                () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+            }
+        }
+    });
+
     // Live updates published by other instances (PostgreSQL LISTEN).
     let relay_services = services.clone();
     let relay = tokio::spawn(async move {
@@ -177,6 +199,7 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         .await;
         cleanup.abort();
         fetcher.abort();
+        mailer.abort();
         relay.abort();
         result
     });

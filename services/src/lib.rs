@@ -15,6 +15,7 @@ pub mod events;
 pub mod git;
 pub mod markdown;
 pub mod notes;
+pub mod notifications;
 pub mod projects;
 pub mod releases;
 pub mod repositories;
@@ -42,6 +43,10 @@ pub struct Services {
     pub release_settings: Arc<ReleaseSettings>,
     /// Live updates to open browsers (and other instances).
     pub events: Arc<events::Events>,
+    /// E-mail delivery, when SMTP is configured.
+    pub mailer: Option<Arc<notifications::Mailer>>,
+    /// Wakes the e-mail delivery job after a commit that queued mail.
+    pub(crate) outbox_wake: notifications::Wake,
     /// One lock per project mirror: fetches, tags and branches never overlap.
     mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -91,6 +96,8 @@ impl Services {
             git: Arc::new(git),
             events,
             release_settings: Arc::new(ReleaseSettings::default()),
+            mailer: None,
+            outbox_wake: Arc::default(),
             mirror_locks: Arc::default(),
         }
     }
@@ -111,6 +118,16 @@ impl Services {
     pub fn with_release_settings(mut self, settings: ReleaseSettings) -> Self {
         self.release_settings = Arc::new(settings);
         self
+    }
+
+    /// The same services sending e-mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: notifications::Mailer) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
+    }
+
+    pub fn notifications(&self) -> notifications::Notifications<'_> {
+        notifications::Notifications { services: self }
     }
 
     pub fn releases(&self) -> releases::Releases<'_> {

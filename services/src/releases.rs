@@ -9,9 +9,15 @@
 //! PostgreSQL, the write lock on SQLite); one live decision per person is
 //! enforced by a partial unique index.
 
+mod evidence;
+mod reviews;
+
+pub use evidence::EvidenceInput;
+
 use crate::accounts::require;
 use crate::clock::{format_date_ms, format_ms};
 use crate::error::is_unique_violation;
+use crate::notifications::{self, NewNotification};
 use crate::storage::{
     audit as audit_store, environments, notes as notes_store, projects, releases as store, Tx,
 };
@@ -21,8 +27,8 @@ use slipway_domain::approval::{self, Approval, ApprovalPolicy, Decision, Subject
 use slipway_domain::checklist::{Checklist, ChecklistTemplate};
 use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
 use slipway_domain::read::{
-    ChecklistItemView, DecisionView, EnvironmentPolicy, ReleaseSummary, ReleaseView, ReviewView,
-    SignOffItem, TransitionView,
+    ChecklistItemView, DecisionView, EnvironmentPolicy, ReleaseSummary, ReleaseView, SignOffItem,
+    TransitionView,
 };
 use slipway_domain::release::{ReleaseState, Transition};
 use slipway_domain::{
@@ -44,6 +50,22 @@ pub struct NewReleaseInput {
     pub artifact: String,
     /// `YYYY-MM-DD`, optional.
     pub planned: String,
+}
+
+/// Breaking glass: why, and who reviews it afterwards (usernames).
+#[derive(Debug, Clone, Copy)]
+pub struct BreakGlassInput<'a> {
+    pub reason: &'a str,
+    pub reviewers: &'a [String],
+}
+
+/// A sign-off link as created: the path to hand over once, and where it
+/// was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedLink {
+    pub path: String,
+    /// The address it is being e-mailed to, when it is.
+    pub emailed_to: Option<String>,
 }
 
 /// How long a sign-off link stays valid.
@@ -387,7 +409,9 @@ impl Releases<'_> {
                 notes_id,
                 notes_revision,
                 artifact: &artifact,
-                artifact_created_by: None,
+                // Until artifacts are built by Slipway, whoever names the
+                // commit a release ships counts as the artifact's creator.
+                artifact_created_by: Some(actor.id.0),
                 author_id: actor.id.0,
                 owner_id: actor.id.0,
                 planned_at: planned,
@@ -563,6 +587,21 @@ impl Releases<'_> {
             l.state,
             ReleaseState::Candidate | ReleaseState::Approved | ReleaseState::Released
         ) && target.is_some();
+        let evidence = Self::evidence(&mut conn, l.release.id, &l.release.artifact).await?;
+        drop(conn);
+        let can_break_glass = actor.can(Permission::BreakGlass, Some(pid));
+        let reviewer_candidates = if can_break_glass && target.is_some() {
+            self.services
+                .accounts()
+                .people_who_can(Permission::ApproveReleases, pid)
+                .await?
+                .into_iter()
+                .filter(|p| p.id != actor.id)
+                .map(|p| (p.username, p.display_name))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(ReleaseView {
             id: l.release.id,
             project_slug: l.project.slug.clone(),
@@ -633,7 +672,12 @@ impl Releases<'_> {
             can_decide: decidable && actor.can(Permission::ApproveReleases, Some(pid)),
             cannot_decide_because: cannot,
             can_promote: actor.can(Permission::PromoteReleases, Some(pid)),
-            can_break_glass: actor.can(Permission::BreakGlass, Some(pid)),
+            can_break_glass,
+            evidence,
+            can_record_evidence: !l.state.is_final()
+                && (actor.can(Permission::ManageReleases, Some(pid))
+                    || actor.can(Permission::PromoteReleases, Some(pid))),
+            reviewer_candidates,
         })
     }
 
@@ -1040,7 +1084,16 @@ impl Releases<'_> {
                 .map_or(0, |r| r.number),
             None => 0,
         };
-        store::set_subject(&mut tx, id, expected_artifact, artifact, revision, now).await?;
+        store::set_subject(
+            &mut tx,
+            id,
+            expected_artifact,
+            artifact,
+            revision,
+            actor.id.0,
+            now,
+        )
+        .await?;
         let why = if artifact != l.release.artifact {
             format!(
                 "the artifact changed ({} → {})",
@@ -1053,7 +1106,41 @@ impl Releases<'_> {
                 l.release.notes_revision
             )
         };
+        let live: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT user_id, decision FROM approvals WHERE release_id = $1 AND ended_at IS NULL",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         let voided = store::end_approvals(&mut tx, id, None, &why, now).await?;
+        for (user, decision) in &live {
+            if *user == actor.id.0 {
+                continue;
+            }
+            notifications::enqueue(
+                &mut tx,
+                self.services,
+                &NewNotification {
+                    user_id: *user,
+                    kind: "decision_voided",
+                    subject: format!(
+                        "Your {} of {} {} no longer counts",
+                        if decision == "reject" { "rejection" } else { "approval" },
+                        l.project.name,
+                        l.release.version
+                    ),
+                    body: format!(
+                        "{} changed {} {}: {why}. Decisions made before the change no longer count, \
+                         so the release needs your sign-off again.",
+                        actor.display_name, l.project.name, l.release.version
+                    ),
+                    link: format!("/projects/{}/releases/{id}#decision", l.project.slug),
+                    email_link: None,
+                    release_id: Some(id),
+                },
+            )
+            .await?;
+        }
         audit_release(&mut tx, actor, &l, AuditAction::ReleaseChanged, Some(json!({ "artifact": l.release.artifact, "notes_revision": l.release.notes_revision })), Some(json!({ "artifact": artifact, "notes_revision": revision, "decisions_voided": voided, "why": why })), now).await?;
         if l.state == ReleaseState::Approved {
             self.transition(
@@ -1069,6 +1156,7 @@ impl Releases<'_> {
             .await?;
         }
         tx.commit().await?;
+        self.services.notifications().wake();
         self.services.events.release_changed(l.project.id, id).await;
         Ok(())
     }
@@ -1081,7 +1169,7 @@ impl Releases<'_> {
         actor: Option<&Principal>,
         slug: &str,
         id: i64,
-        break_glass_reason: Option<&str>,
+        break_glass: Option<BreakGlassInput<'_>>,
     ) -> Result<String, ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
@@ -1094,8 +1182,9 @@ impl Releases<'_> {
                 ServiceError::Conflict("This release has reached the last environment.".into())
             })?;
         let (_, evaluation, _) = Self::evaluation(&mut tx, &l, &env).await?;
-        let break_glass = break_glass_reason.map(|r| BreakGlass {
-            reason: r.trim().to_owned(),
+        let reviewers_named = break_glass.map(|b| b.reviewers).unwrap_or_default();
+        let break_glass = break_glass.map(|b| BreakGlass {
+            reason: b.reason.trim().to_owned(),
         });
         let input = self
             .gate_input(
@@ -1116,6 +1205,13 @@ impl Releases<'_> {
             }
             GateDecision::Allow => None,
             GateDecision::AllowBreakGlass { bypassed } => Some(bypassed.clone()),
+        };
+        let reviewers = match bypassed {
+            Some(_) => {
+                self.check_reviewers(actor, l.pid(), reviewers_named)
+                    .await?
+            }
+            None => Vec::new(),
         };
         let reason = break_glass
             .as_ref()
@@ -1162,33 +1258,11 @@ impl Releases<'_> {
         )
         .await?;
         if let Some(bypassed) = bypassed {
-            let now = self.services.clock.now_ms();
-            sqlx::query(
-                "INSERT INTO post_release_reviews (release_id, environment_id, reason, bypassed, opened_by, opened_by_name, opened_at, due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(env.id)
-            .bind(&reason)
-            .bind(bypassed.join("\n"))
-            .bind(actor.id.0)
-            .bind(&actor.username)
-            .bind(now)
-            .bind(now + self.services.release_settings.review_due_hours * 3_600_000)
-            .execute(&mut *tx)
-            .await?;
-            audit_release(
-                &mut tx,
-                actor,
-                &l,
-                AuditAction::BreakGlassUsed,
-                None,
-                Some(json!({ "environment": env.name, "reason": reason, "bypassed": bypassed })),
-                now,
-            )
-            .await?;
+            self.open_review(&mut tx, actor, &l, &env, &reason, &bypassed, &reviewers)
+                .await?;
         }
         tx.commit().await?;
+        self.services.notifications().wake();
         self.services.events.release_changed(l.project.id, id).await;
         Ok(env.name)
     }
@@ -1325,149 +1399,19 @@ impl Releases<'_> {
         Ok(out)
     }
 
-    /// Post-release reviews opened by break-glass in the projects the actor
-    /// can see (one project with `slug`), open ones first; `open_only`
-    /// leaves out closed ones (the dashboard).
-    pub async fn reviews(
-        &self,
-        actor: Option<&Principal>,
-        slug: Option<&str>,
-        open_only: bool,
-    ) -> Result<Vec<ReviewView>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let visible = self.services.projects().list(Some(actor), false).await?;
-        let now = self.services.clock.now_ms();
-        let mut conn = self.services.store.pool().acquire().await?;
-        let mut out = Vec::new();
-        for p in visible.iter().filter(|p| slug.is_none_or(|s| s == p.slug)) {
-            let Some(project) = projects::find_by_slug(&mut conn, &p.slug).await? else {
-                continue;
-            };
-            let pid = ProjectId(project.id);
-            let rows: Vec<ReviewRow> = sqlx::query_as(
-                "SELECT r.id, r.release_id, rel.version, e.name AS environment, r.reason, r.bypassed, \
-                 r.opened_by, r.opened_by_name, r.opened_at, r.due_at, r.closed_at, r.conclusion \
-                 FROM post_release_reviews r JOIN releases rel ON rel.id = r.release_id \
-                 LEFT JOIN environments e ON e.id = r.environment_id \
-                 WHERE rel.project_id = $1 ORDER BY r.closed_at IS NOT NULL, r.due_at",
-            )
-            .bind(pid.0)
-            .fetch_all(&mut *conn)
-            .await?;
-            for r in rows {
-                if open_only && r.closed_at.is_some() {
-                    continue;
-                }
-                out.push(ReviewView {
-                    id: r.id,
-                    project_slug: project.slug.clone(),
-                    project_name: project.name.clone(),
-                    release_id: r.release_id,
-                    version: r.version,
-                    environment: r.environment,
-                    reason: r.reason,
-                    bypassed: r.bypassed.lines().map(str::to_owned).collect(),
-                    opened_by: r.opened_by_name,
-                    opened_at: format_ms(r.opened_at),
-                    due_at: format_ms(r.due_at),
-                    overdue: r.closed_at.is_none() && r.due_at < now,
-                    closed: r.closed_at.map(|at| {
-                        format!(
-                            "Closed on {}: {}",
-                            format_ms(at),
-                            r.conclusion.clone().unwrap_or_default()
-                        )
-                    }),
-                    can_close: r.closed_at.is_none()
-                        && r.opened_by != Some(actor.id.0)
-                        && actor.can(Permission::ApproveReleases, Some(pid)),
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    /// Closes a post-release review with its conclusion. Someone other than
-    /// the person who broke glass, who may approve releases, closes it.
-    pub async fn close_review(
-        &self,
-        actor: Option<&Principal>,
-        slug: &str,
-        review: i64,
-        conclusion: &str,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let conclusion = conclusion.trim();
-        if conclusion.chars().count() < 10 || conclusion.len() > 4000 {
-            return Err(ServiceError::field(
-                "conclusion",
-                "Write what the review found and what follows from it (10 to 4,000 characters).",
-            ));
-        }
-        let project = self.services.repositories().project(actor, slug).await?;
-        let pid = ProjectId(project.id);
-        require(Some(actor), Permission::ApproveReleases, Some(pid))?;
-        let mut tx = self.services.store.begin().await?;
-        let row: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT r.release_id, r.opened_by, r.closed_at FROM post_release_reviews r \
-             JOIN releases rel ON rel.id = r.release_id WHERE r.id = $1 AND rel.project_id = $2",
-        )
-        .bind(review)
-        .bind(pid.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((release_id, opened_by, closed_at)) = row else {
-            return Err(ServiceError::NotFound("review"));
-        };
-        if closed_at.is_some() {
-            return Err(ServiceError::Conflict(
-                "This review is already closed.".into(),
-            ));
-        }
-        if opened_by == Some(actor.id.0) {
-            return Err(ServiceError::Conflict(
-                "You broke glass for this release, so someone else must review it.".into(),
-            ));
-        }
-        let now = self.services.clock.now_ms();
-        sqlx::query(
-            "UPDATE post_release_reviews SET closed_at = $2, closed_by = $3, conclusion = $4 \
-             WHERE id = $1 AND closed_at IS NULL",
-        )
-        .bind(review)
-        .bind(now)
-        .bind(actor.id.0)
-        .bind(conclusion)
-        .execute(&mut *tx)
-        .await?;
-        audit_store::insert(
-            &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ReviewClosed,
-                subject_id: review.to_string(),
-                subject_label: format!("{} release {release_id}", project.slug),
-                project: Some(pid),
-                before: None,
-                after: Some(json!({ "conclusion": conclusion })),
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Creates a sign-off link for one approver (to send by e-mail or chat):
-    /// single-use, valid for [`SIGN_OFF_LINK_HOURS`], bound to that person.
-    /// Returns the link's path; the token is not stored, only its hash.
+    /// Creates a sign-off link for one approver: single-use, valid for
+    /// [`SIGN_OFF_LINK_HOURS`], bound to that person. The approver is told in
+    /// their Slipway inbox and, when they have an address and mail is set
+    /// up, gets the link by e-mail; the path is also returned once, to paste
+    /// into chat. The token is not stored, only its hash (the queued e-mail
+    /// holds it until it is sent).
     pub async fn issue_sign_off_link(
         &self,
         actor: Option<&Principal>,
         slug: &str,
         id: i64,
         approver: &str,
-    ) -> Result<String, ServiceError> {
+    ) -> Result<IssuedLink, ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
@@ -1517,8 +1461,44 @@ impl Releases<'_> {
         .bind(now + SIGN_OFF_LINK_HOURS * 3_600_000)
         .execute(&mut *tx)
         .await?;
+        let path = format!("/sign/{token}");
+        let emailed = notifications::enqueue(
+            &mut tx,
+            self.services,
+            &NewNotification {
+                user_id: target.id.0,
+                kind: "sign_off_requested",
+                subject: format!(
+                    "Sign-off requested: {} {}",
+                    l.project.name, l.release.version
+                ),
+                body: format!(
+                    "{} asks you to sign off {} {}{}. The link opens the release at the decision once you \
+                     are signed in as yourself; it works once, for {SIGN_OFF_LINK_HOURS} hours, and never \
+                     approves by itself.",
+                    actor.display_name,
+                    l.project.name,
+                    l.release.version,
+                    if l.release.title.is_empty() { String::new() } else { format!(" ({})", l.release.title) }
+                ),
+                link: format!("/projects/{}/releases/{id}#decision", l.project.slug),
+                email_link: Some(path.clone()),
+                release_id: Some(id),
+            },
+        )
+        .await?;
+        let emailed_to = if emailed {
+            sqlx::query_as::<_, (Option<String>,)>("SELECT email FROM users WHERE id = $1")
+                .bind(target.id.0)
+                .fetch_one(&mut *tx)
+                .await?
+                .0
+        } else {
+            None
+        };
         tx.commit().await?;
-        Ok(format!("/sign/{token}"))
+        self.services.notifications().wake();
+        Ok(IssuedLink { path, emailed_to })
     }
 
     /// Opens a sign-off link: checks it is genuine, unused, unexpired and
@@ -1775,22 +1755,6 @@ struct ChecklistRow {
     ticked_by_name: Option<String>,
     ticked_at: Option<i64>,
     evidence: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct ReviewRow {
-    id: i64,
-    release_id: i64,
-    version: String,
-    environment: Option<String>,
-    reason: String,
-    bypassed: String,
-    opened_by: Option<i64>,
-    opened_by_name: String,
-    opened_at: i64,
-    due_at: i64,
-    closed_at: Option<i64>,
-    conclusion: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]

@@ -143,20 +143,58 @@ pub async fn change_release(
     )
 }
 
-/// Promotes through the gate; `break_glass_reason` non-empty breaks glass.
+/// Promotes through the gate; `break_glass_reason` non-empty breaks glass,
+/// and then `reviewers` (usernames) review it afterwards.
 #[server(endpoint = "releases/promote")]
 pub async fn promote_release(
     slug: String,
     id: i64,
     #[server(default)] break_glass_reason: String,
+    #[server(default)] reviewers: Vec<String>,
 ) -> Result<String, AppError> {
     use crate::server::{check, principal, services};
+    use slipway_services::releases::BreakGlassInput;
     let actor = principal()?;
-    let reason = (!break_glass_reason.trim().is_empty()).then_some(break_glass_reason.as_str());
+    let break_glass = (!break_glass_reason.trim().is_empty()).then_some(BreakGlassInput {
+        reason: &break_glass_reason,
+        reviewers: &reviewers,
+    });
     check(
         services()?
             .releases()
-            .promote(Some(&actor), &slug, id, reason)
+            .promote(Some(&actor), &slug, id, break_glass)
+            .await,
+    )
+}
+
+/// Records evidence (a report, a dry-run, smoke tests) for the release's
+/// artifact. Returns the checklist items it ticked.
+#[server(endpoint = "releases/evidence")]
+pub async fn record_evidence(
+    slug: String,
+    id: i64,
+    #[server(default)] kind: String,
+    #[server(default)] outcome: String,
+    #[server(default)] summary: String,
+    #[server(default)] url: String,
+) -> Result<Vec<String>, AppError> {
+    use crate::server::{check, principal, services};
+    use slipway_services::releases::EvidenceInput;
+    let actor = principal()?;
+    check(
+        services()?
+            .releases()
+            .record_evidence(
+                Some(&actor),
+                &slug,
+                id,
+                &EvidenceInput {
+                    kind,
+                    outcome,
+                    summary,
+                    url,
+                },
+            )
             .await,
     )
 }
@@ -245,20 +283,23 @@ pub async fn close_review(slug: String, review: i64, conclusion: String) -> Resu
     )
 }
 
-/// A single-use sign-off link for one approver (to send by e-mail or chat).
+/// A single-use sign-off link for one approver: sent to their inbox (and
+/// e-mail, when they have an address) and returned once for chat, with the
+/// address it is e-mailed to.
 #[server(endpoint = "releases/sign-link")]
 pub async fn issue_sign_off_link(
     slug: String,
     id: i64,
     approver: String,
-) -> Result<String, AppError> {
+) -> Result<(String, Option<String>), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
     check(
         services()?
             .releases()
             .issue_sign_off_link(Some(&actor), &slug, id, &approver)
-            .await,
+            .await
+            .map(|l| (l.path, l.emailed_to)),
     )
 }
 

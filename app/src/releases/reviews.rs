@@ -22,7 +22,7 @@ pub fn Reviews(#[prop(into)] slug: Signal<String>) -> impl IntoView {
                 (!list.is_empty()).then(|| view! {
                     <section class="panel alert-warn" data-test="reviews">
                         <h2>"Post-release reviews"</h2>
-                        <p class="hint">"Someone broke glass to ship these without the usual sign-off. Someone else reviews what happened before the due date."</p>
+                        <p class="hint">"Someone broke glass to ship these without the usual sign-off. The people named review what happened before the due date; the review closes when all of them have given their conclusion."</p>
                         <FormAlert errors/>
                         <ul class="list">
                             {list.into_iter().map(|r| {
@@ -38,16 +38,27 @@ pub fn Reviews(#[prop(into)] slug: Signal<String>) -> impl IntoView {
                                         {(!r.bypassed.is_empty()).then(|| view! {
                                             <p class="muted">{format!("Bypassed: {}", r.bypassed.join(" "))}</p>
                                         })}
+                                        <ul class="reviewers" data-test="reviewers">
+                                            {r.reviewers.iter().map(|v| view! {
+                                                <li>
+                                                    <strong>{v.name.clone()}</strong>
+                                                    {match v.done.clone() {
+                                                        Some(d) => format!(" — {d}"),
+                                                        None => " — has not concluded yet".to_owned(),
+                                                    }}
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
                                         {r.closed.clone().map(|c| view! { <p class="muted">{c}</p> })}
                                         {r.can_close.then(|| view! {
                                             <ActionForm action=close attr:class="inline-form">
                                                 <input type="hidden" name="slug" value=r.project_slug.clone()/>
                                                 <input type="hidden" name="review" value=r.id.to_string()/>
                                                 <div class="field grow">
-                                                    <label for=format!("review-{}", r.id)>"Conclusion"</label>
+                                                    <label for=format!("review-{}", r.id)>"Your conclusion"</label>
                                                     <input id=format!("review-{}", r.id) name="conclusion" required minlength="10" maxlength="4000"/>
                                                 </div>
-                                                <button type="submit" class="button">"Close review"</button>
+                                                <button type="submit" class="button">"Give my conclusion"</button>
                                             </ActionForm>
                                         })}
                                     </li>

@@ -2,10 +2,10 @@
 //! ships, what changed, the checklist, who approved, and to decide.
 
 use super::api::{
-    get_release, ChangeRelease, DecideRelease, IssueSignOffLink, PromoteRelease, RevokeDecision,
-    TickItem, TransitionRelease,
+    get_release, ChangeRelease, DecideRelease, IssueSignOffLink, PromoteRelease, RecordEvidence,
+    RevokeDecision, TickItem, TransitionRelease,
 };
-use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading};
+use crate::components::{ErrorPanel, FieldError, FormAlert, FormErrors, Loading};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,6 +20,7 @@ struct Actions {
     transition: ServerAction<TransitionRelease>,
     tick: ServerAction<TickItem>,
     change: ServerAction<ChangeRelease>,
+    evidence: ServerAction<RecordEvidence>,
 }
 
 #[component]
@@ -40,6 +41,7 @@ pub fn ReleasePage() -> impl IntoView {
         transition: ServerAction::new(),
         tick: ServerAction::new(),
         change: ServerAction::new(),
+        evidence: ServerAction::new(),
     };
     // Live: other people's decisions, ticks and state changes reload the
     // release within a second (server-sent events; see server/src/live.rs).
@@ -71,6 +73,7 @@ pub fn ReleasePage() -> impl IntoView {
                 a.transition.version().get(),
                 a.tick.version().get(),
                 a.change.version().get(),
+                a.evidence.version().get(),
             )
         },
         |(_, s, i, ..)| get_release(s, i),
@@ -98,7 +101,12 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
     let link = ServerAction::<IssueSignOffLink>::new();
     let link_errors = FormErrors::from_action(link.value());
     let issued = move || match link.value().get() {
-        Some(Ok(path)) => Some(path),
+        Some(Ok(sent)) => Some(sent),
+        _ => None,
+    };
+    let evidence_errors = FormErrors::from_action(a.evidence.value());
+    let evidence_ticked = move || match a.evidence.value().get() {
+        Some(Ok(ticked)) => Some(ticked),
         _ => None,
     };
     let promoted = move || match a.promote.value().get() {
@@ -127,6 +135,9 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
     let seen_revision = r.notes_revision.to_string();
     let cannot_decide = r.cannot_decide_because.clone();
     let checklist = r.checklist.clone();
+    let candidates = r.reviewer_candidates.clone();
+    let evidence = r.evidence.clone();
+    let can_record_evidence = r.can_record_evidence;
     view! {
         <Title text=format!("{} {}", r.project_name, r.version)/>
         <section class="page-head">
@@ -185,7 +196,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                 view! {
                     <details>
                         <summary>"Send a sign-off link"</summary>
-                        <p class="hint">"A link for one approver to paste into e-mail or chat: it opens this page at the decision, once, within 72 hours, and only when they are signed in as themselves. It never approves by itself."</p>
+                        <p class="hint">"Asks one approver for their sign-off: they are told on their Slipway dashboard and, when they have an e-mail address, get the link by e-mail. You also see the link once, to paste into chat. It opens this page at the decision, once, within 72 hours, and only when they are signed in as themselves. It never approves by itself."</p>
                         <ActionForm action=link attr:class="inline-form" attr:data-test="sign-link-form">
                             <FormAlert errors=link_errors/>
                             {hidden()}
@@ -195,9 +206,13 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                             </div>
                             <button type="submit" class="button">"Create link"</button>
                         </ActionForm>
-                        {move || issued().map(|path| view! {
+                        {move || issued().map(|(path, emailed_to)| view! {
                             <p class="alert alert-ok" role="status" data-test="sign-link">
-                                "Shown once — copy it now: " <a href=path.clone()>{path.clone()}</a>
+                                {match emailed_to {
+                                    Some(to) => format!("Sent to their dashboard and e-mailed to {to}. "),
+                                    None => "Sent to their dashboard (they have no e-mail address in Slipway, or e-mail is not set up). ".to_owned(),
+                                }}
+                                "For chat, copy the link now (shown once): " <a href=path.clone()>{path.clone()}</a>
                             </p>
                         })}
                     </details>
@@ -250,6 +265,80 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
             </ul>
         </section>
 
+        <section class="panel" data-test="evidence">
+            <h2>"Evidence"</h2>
+            <p class="hint">"Reports, dry-runs and test results for the commit this release ships. Passed evidence ticks the checklist items waiting for its kind."</p>
+            {if evidence.is_empty() {
+                view! { <p class="muted">"No evidence recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="list" data-test="evidence-list">
+                        {evidence.into_iter().map(|e| {
+                            let badge = format!("badge outcome-{}", e.outcome);
+                            view! {
+                                <li class:ended=!e.current>
+                                    <span class=badge>{e.outcome.clone()}</span> " "
+                                    <strong>{e.kind.clone()}</strong> ": " {e.summary.clone()}
+                                    {e.url.clone().map(|u| view! { " " <a href=u rel="noopener noreferrer nofollow">"report"</a> })}
+                                    <span class="muted">{format!(" — {}, {}", e.recorded_by, e.at)}</span>
+                                    {(!e.ticked.is_empty()).then(|| view! { <p class="muted">{format!("Ticked: {}", e.ticked.join(", "))}</p> })}
+                                    {(!e.current).then(|| view! { <p class="muted">"Recorded for an earlier artifact: it does not count for this one."</p> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {can_record_evidence.then(|| {
+                let hidden = hidden.clone();
+                view! {
+                    <details>
+                        <summary>"Record evidence"</summary>
+                        <ActionForm action=a.evidence attr:class="form" attr:data-test="evidence-form">
+                            <FormAlert errors=evidence_errors/>
+                            {hidden()}
+                            <div class="field">
+                                <label for="evidence-kind">"Kind"</label>
+                                <input id="evidence-kind" name="kind" required maxlength="40" list="evidence-kinds" placeholder="smoke-tests"/>
+                                <datalist id="evidence-kinds">
+                                    <option value="smoke-tests"/>
+                                    <option value="qa-report"/>
+                                    <option value="migration-dry-run"/>
+                                    <option value="perf-test"/>
+                                    <option value="security-scan"/>
+                                </datalist>
+                                <FieldError errors=evidence_errors error_key="kind" id="evidence-kind-error"/>
+                            </div>
+                            <div class="field">
+                                <label for="evidence-outcome">"Outcome"</label>
+                                <select id="evidence-outcome" name="outcome">
+                                    <option value="passed">"Passed"</option>
+                                    <option value="failed">"Failed"</option>
+                                    <option value="info">"For information"</option>
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for="evidence-summary">"What it shows"</label>
+                                <input id="evidence-summary" name="summary" required maxlength="500"/>
+                                <FieldError errors=evidence_errors error_key="summary" id="evidence-summary-error"/>
+                            </div>
+                            <div class="field">
+                                <label for="evidence-url">"Link to the report" <span class="optional">" (optional)"</span></label>
+                                <input id="evidence-url" name="url" type="url" maxlength="2000"/>
+                                <FieldError errors=evidence_errors error_key="url" id="evidence-url-error"/>
+                            </div>
+                            <button type="submit" class="button">"Record"</button>
+                        </ActionForm>
+                        {move || evidence_ticked().map(|t| view! {
+                            <p class="alert alert-ok" role="status" data-test="evidence-recorded">
+                                {if t.is_empty() { "Recorded.".to_owned() } else { format!("Recorded; ticked {}.", t.join(", ")) }}
+                            </p>
+                        })}
+                    </details>
+                }
+            })}
+        </section>
+
         {(r.can_promote && target.is_some()).then(|| {
             let (h1, h2) = (hidden.clone(), hidden.clone());
             let env = target.clone().unwrap_or_default();
@@ -274,13 +363,26 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                     {r.can_break_glass.then(|| view! {
                         <details class="danger-zone">
                             <summary>"Break glass (emergency)"</summary>
-                            <p class="hint">"Promotes without approvals, checklist or freeze. Opens a post-release review that named approvers must complete."</p>
+                            <p class="hint">"Promotes without approvals, checklist or freeze. Opens a post-release review that the people you name must complete; they are told at once."</p>
                             <ActionForm action=a.promote attr:class="form" attr:data-test="break-glass-form">
                                 {h2()}
                                 <div class="field">
                                     <label for="break-glass-reason">"Reason"</label>
                                     <textarea id="break-glass-reason" name="break_glass_reason" rows="2" required minlength="10"></textarea>
                                 </div>
+                                <fieldset class="field" data-test="break-glass-reviewers">
+                                    <legend>"Who reviews it afterwards"</legend>
+                                    {if candidates.is_empty() {
+                                        view! { <p class="alert alert-warn">"Nobody else can approve this project's releases, so nobody can review: grant someone a role first."</p> }.into_any()
+                                    } else {
+                                        candidates.iter().enumerate().map(|(i, (user, name))| view! {
+                                            <label class="check">
+                                                <input type="checkbox" name=format!("reviewers[{i}]") value=user.clone()/>
+                                                {format!(" {name} ({user})")}
+                                            </label>
+                                        }).collect_view().into_any()
+                                    }}
+                                </fieldset>
                                 <button type="submit" class="button danger" data-test="break-glass">"Break glass and promote"</button>
                             </ActionForm>
                         </details>

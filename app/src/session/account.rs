@@ -13,6 +13,7 @@ pub fn AccountPage() -> impl IntoView {
     let action = session.change_password;
     let errors = FormErrors::from_action(action.value());
     let done = move || matches!(action.value().get(), Some(Ok(())));
+    let email = Resource::new(|| (), |_| crate::notifications::api::my_email());
     view! {
         <Title text="Your account"/>
         <Suspense fallback=Loading>
@@ -35,6 +36,12 @@ pub fn AccountPage() -> impl IntoView {
                                     errors required=true input_type="password" autocomplete="new-password" maxlength=1024/>
                                 <button type="submit" class="button primary">"Change password"</button>
                             </ActionForm>
+                            {match email.await {
+                                Ok(current) => view! {
+                                    <crate::notifications::email::EmailForm username=u.username.clone() current own=true/>
+                                }.into_any(),
+                                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                            }}
                         </section>
                     }.into_any(),
                     Ok(None) => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),

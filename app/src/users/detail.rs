@@ -116,6 +116,9 @@ fn UserView(u: UserSummary, projects: Vec<ProjectSummary>, actions: UserActions)
                 <dl>{Role::ALL.into_iter().map(|r| view! { <dt>{r.label()}</dt><dd>{r.description()}</dd> }).collect_view()}</dl>
             </details>
         </section>
+        <section class="panel">
+            <crate::notifications::email::EmailForm username=u.username.clone() current=u.email.clone() own=false/>
+        </section>
         <section class="panel danger-zone">
             <h2>{if u.disabled { "Enable this account" } else { "Disable this account" }}</h2>
             <p class="hint">"A disabled account cannot sign in, and its open sessions end at once. Its history is kept."</p>

@@ -88,11 +88,18 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         git_tagger_email: "slipway@test.invalid".into(),
         git_credentials: Default::default(),
         review_due_hours: 48,
+        smtp_url: None,
+        mail_from: "Slipway <slipway@test.invalid>".into(),
     }
 }
 
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// A running Slipway whose settings `configure` adjusts first.
+    pub async fn spawn_with(db: Db, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut pg = None;
         let database_url = match db {
@@ -112,7 +119,8 @@ impl TestApp {
                 Some(url)
             }
         };
-        let settings = test_settings(&dir, database_url);
+        let mut settings = test_settings(&dir, database_url);
+        configure(&mut settings);
         // A stand-in for the built browser bundle.
         std::fs::create_dir_all(settings.site_root.join("pkg")).unwrap();
         std::fs::write(

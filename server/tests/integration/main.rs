@@ -10,6 +10,7 @@ mod bad_input;
 mod calendar;
 mod cli;
 mod health;
+mod notifications;
 mod permissions;
 mod projects;
 mod releases;

@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, USER_PASSWORD};
 use crate::on_both_databases;
 use slipway_domain::approval::{ApprovalPolicy, Decision, RoleGroup};
 use slipway_domain::{Principal, Role};
-use slipway_services::releases::NewReleaseInput;
+use slipway_services::releases::{BreakGlassInput, NewReleaseInput};
 use slipway_services::ServiceError;
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -352,10 +352,60 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     // Revoking one's own decision, until promotion.
     releases.revoke(Some(&tess), "shop", id).await.unwrap();
     assert!(conflict(releases.revoke(Some(&tess), "shop", id).await).contains("no decision"));
+    // The approvers whose decisions were voided were told why.
+    for who in [&tess, &paula] {
+        let inbox = app
+            .services
+            .notifications()
+            .inbox(Some(who), 10)
+            .await
+            .unwrap();
+        let voided: Vec<_> = inbox
+            .iter()
+            .filter(|n| n.kind == "decision_voided")
+            .collect();
+        assert_eq!(voided.len(), 1, "{inbox:?}");
+        assert!(
+            voided[0].subject == "Your approval of Shop 2.0.0 no longer counts"
+                && voided[0]
+                    .body
+                    .contains("the artifact changed (0123456789ab → fedcba987654)")
+                && voided[0].link.ends_with("#decision"),
+            "{voided:?}"
+        );
+    }
+    // Whoever puts a different artifact in counts as its creator: rick may
+    // approve releases, but not one whose artifact he just set.
+    releases
+        .change(Some(&rick), "shop", id, SHA, OTHER_SHA)
+        .await
+        .unwrap();
+    let v = releases.get(Some(&rick), "shop", id).await.unwrap();
+    assert!(v.cannot_decide_because.is_some(), "{v:?}");
+    assert!(releases
+        .decide(Some(&rick), "shop", id, Decision::Approve, "", SHA, 0)
+        .await
+        .is_err());
+    // Paula's approval of OTHER_SHA and tess's rejection are voided again.
+    let inbox = app
+        .services
+        .notifications()
+        .inbox(Some(&paula), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        inbox.iter().filter(|n| n.kind == "decision_voided").count(),
+        2
+    );
+}
+
+fn glass<'a>(reason: &'a str, reviewers: &'a [String]) -> Option<BreakGlassInput<'a>> {
+    Some(BreakGlassInput { reason, reviewers })
 }
 
 async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp) {
-    let (erin, tess, _, sam, rick) = team(app).await;
+    let (erin, tess, paula, sam, rick) = team(app).await;
+    let named = ["tess".to_owned(), "Paula ".to_owned()];
     let releases = app.services.releases();
     for env in ["dev", "staging"] {
         releases
@@ -403,7 +453,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     // Break-glass: only with the permission and a reason.
     let err = conflict(
         releases
-            .promote(Some(&tess), "shop", id, Some("Payments are down"))
+            .promote(Some(&tess), "shop", id, glass("Payments are down", &named))
             .await
             .map_err(|e| match e {
                 ServiceError::Forbidden => ServiceError::Conflict("forbidden".into()),
@@ -411,12 +461,49 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
             }),
     );
     assert_eq!(err, "forbidden", "tech leads may not promote at all");
-    assert!(
-        conflict(releases.promote(Some(&sam), "shop", id, Some("now")).await).contains("Say why")
+    assert!(conflict(
+        releases
+            .promote(Some(&sam), "shop", id, glass("now", &named))
+            .await
+    )
+    .contains("Say why"));
+    // Named reviewers: at least one, others who may approve, never oneself.
+    let reviewers_error = |r: Result<String, ServiceError>| match r {
+        Err(ServiceError::Validation(e)) => e.get("reviewers").unwrap_or_default().to_owned(),
+        other => panic!("expected a reviewers error, got {other:?}"),
+    };
+    let why = "Payments are down, INC-42";
+    assert!(reviewers_error(
+        releases
+            .promote(Some(&sam), "shop", id, glass(why, &[]))
+            .await
+    )
+    .contains("at least one"));
+    assert!(reviewers_error(
+        releases
+            .promote(Some(&sam), "shop", id, glass(why, &["sam".to_owned()]))
+            .await
+    )
+    .contains("someone else"));
+    assert!(reviewers_error(
+        releases
+            .promote(Some(&sam), "shop", id, glass(why, &["nobody".to_owned()]))
+            .await
+    )
+    .contains("\"nobody\" is not someone who can approve"));
+    assert_eq!(
+        releases
+            .get(Some(&sam), "shop", id)
+            .await
+            .unwrap()
+            .reached_environment
+            .as_deref(),
+        Some("staging"),
+        "a refused break-glass changes nothing"
     );
     assert_eq!(
         releases
-            .promote(Some(&sam), "shop", id, Some("Payments are down, INC-42"))
+            .promote(Some(&sam), "shop", id, glass(why, &named))
             .await
             .unwrap(),
         "prod"
@@ -435,7 +522,22 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     .await
     .unwrap();
     assert_eq!(open, 1);
-    // The review shows on the dashboard until someone else closes it.
+    // The named reviewers are told.
+    for who in [&tess, &paula] {
+        let inbox = app
+            .services
+            .notifications()
+            .inbox(Some(who), 10)
+            .await
+            .unwrap();
+        assert!(
+            inbox.iter().any(|n| n.kind == "review_assigned"
+                && n.subject.contains("Shop 3.0.0")
+                && n.body.contains("INC-42")),
+            "{inbox:?}"
+        );
+    }
+    // The review shows on the dashboard until every named reviewer concluded.
     let reviews = releases.reviews(Some(&tess), None, true).await.unwrap();
     assert_eq!(reviews.len(), 1);
     let r = &reviews[0];
@@ -443,8 +545,17 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         r.reason.contains("INC-42") && !r.overdue && r.can_close,
         "{r:?}"
     );
+    let names: Vec<&str> = r.reviewers.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["paula", "tess"]);
     assert!(r.bypassed.iter().any(|b| b.contains("frozen")), "{r:?}");
     assert!(!releases.reviews(Some(&sam), None, true).await.unwrap()[0].can_close);
+    assert!(!releases.reviews(Some(&rick), None, true).await.unwrap()[0].can_close);
+    assert!(conflict(
+        releases
+            .close_review(Some(&rick), "shop", r.id, "Looked at it, all fine.")
+            .await
+    )
+    .contains("Only the named reviewers complete this review: paula, tess"));
     assert!(conflict(
         releases
             .close_review(Some(&sam), "shop", r.id, "all fine, really")
@@ -464,6 +575,28 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         )
         .await
         .unwrap();
+    assert!(conflict(
+        releases
+            .close_review(Some(&tess), "shop", r.id, "Saying it twice does not count.")
+            .await
+    )
+    .contains("already given"));
+    let still = &releases.reviews(Some(&paula), None, true).await.unwrap()[0];
+    assert!(still.closed.is_none() && still.can_close, "{still:?}");
+    assert!(still.reviewers[1]
+        .done
+        .as_deref()
+        .unwrap()
+        .contains("canary"));
+    releases
+        .close_review(
+            Some(&paula),
+            "shop",
+            r.id,
+            "Agreed; the incident note is filed.",
+        )
+        .await
+        .unwrap();
     assert!(releases
         .reviews(Some(&tess), None, true)
         .await
@@ -473,7 +606,14 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         .reviews(Some(&tess), Some("shop"), false)
         .await
         .unwrap();
-    assert!(all[0].closed.as_deref().unwrap().contains("canary"));
+    assert!(all[0].closed.as_deref().unwrap().starts_with("Closed on"));
+    let (conclusion,): (String,) =
+        sqlx::query_as("SELECT conclusion FROM post_release_reviews WHERE id = $1")
+            .bind(r.id)
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+    assert!(conclusion.contains("tess: Hotfix") && conclusion.contains("paula: Agreed"));
 }
 
 async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
@@ -628,11 +768,59 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
             .await,
         Err(ServiceError::Validation(_))
     ));
-    let path = releases
+    let issued = releases
         .issue_sign_off_link(Some(&erin), "shop", id, "paula")
         .await
         .unwrap();
+    let path = issued.path;
     assert!(path.starts_with("/sign/") && path.len() == 6 + 64, "{path}");
+    assert_eq!(issued.emailed_to, None, "no mail configured here");
+    // Paula is told on her dashboard; the inbox links to the page, and the
+    // token itself is stored nowhere.
+    let paula_p = principal(app, "paula").await;
+    let inbox = app
+        .services
+        .notifications()
+        .inbox(Some(&paula_p), 10)
+        .await
+        .unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0].kind, "sign_off_requested");
+    assert_eq!(
+        inbox[0].link,
+        format!("/projects/shop/releases/{id}#decision")
+    );
+    assert!(!inbox[0].read && inbox[0].email.is_none());
+    let token = path.trim_start_matches("/sign/");
+    let (leaks,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM notifications WHERE body LIKE $1 OR link LIKE $1 OR COALESCE(email_link, '') LIKE $1",
+    )
+    .bind(format!("%{token}%"))
+    .fetch_one(app.services.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(leaks, 0);
+    // Only she can mark it read.
+    assert!(matches!(
+        app.services
+            .notifications()
+            .mark_read(Some(&erin), Some(inbox[0].id))
+            .await,
+        Err(ServiceError::NotFound(_))
+    ));
+    app.services
+        .notifications()
+        .mark_read(Some(&paula_p), Some(inbox[0].id))
+        .await
+        .unwrap();
+    assert!(
+        app.services
+            .notifications()
+            .inbox(Some(&paula_p), 10)
+            .await
+            .unwrap()[0]
+            .read
+    );
 
     // Not signed in: to the login page, and back here afterwards.
     let res = app.client().get(app.url(&path)).send().await.unwrap();
@@ -664,7 +852,8 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
     let path = releases
         .issue_sign_off_link(Some(&erin), "shop", id, "paula")
         .await
-        .unwrap();
+        .unwrap()
+        .path;
     sqlx::query("UPDATE approval_links SET expires_at = 0 WHERE used_at IS NULL")
         .execute(app.services.store.pool())
         .await

@@ -453,6 +453,7 @@ impl Accounts<'_> {
                     .collect(),
                 username: u.username,
                 display_name: u.display_name,
+                email: u.email,
                 disabled: u.disabled,
                 must_change_password: u.must_change_password,
                 created_at: format_ms(u.created_at),
@@ -475,6 +476,7 @@ impl Accounts<'_> {
             grants: g.iter().filter_map(grant_view).collect(),
             username: u.username,
             display_name: u.display_name,
+            email: u.email,
             disabled: u.disabled,
             must_change_password: u.must_change_password,
             created_at: format_ms(u.created_at),
@@ -635,6 +637,98 @@ impl Accounts<'_> {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Accounts<'_> {
+    /// Sets or removes (empty) an e-mail address: people set their own,
+    /// user admins anyone's. Notifications are e-mailed there.
+    pub async fn set_email(
+        &self,
+        actor: Option<&Principal>,
+        username: &str,
+        email: &str,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let username = username.trim().to_ascii_lowercase();
+        if username != actor.username {
+            require(Some(actor), Permission::ManageUsers, None)?;
+        }
+        let email = crate::notifications::parse_email(email)
+            .map_err(|m| ServiceError::field("email", m))?;
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        let user = users::find_by_username(&mut tx, &username)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        if user.email == email {
+            return Ok(());
+        }
+        users::set_email(&mut tx, UserId(user.id), email.as_deref(), now).await?;
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::UserEmailChanged,
+                subject_id: user.id.to_string(),
+                subject_label: user.username.clone(),
+                project: None,
+                before: Some(json!({ "email": user.email })),
+                after: Some(json!({ "email": email })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A person's e-mail address: your own, or anyone's as a user admin.
+    pub async fn email_of(
+        &self,
+        actor: Option<&Principal>,
+        username: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let username = username.trim().to_ascii_lowercase();
+        if username != actor.username {
+            require(Some(actor), Permission::ManageUsers, None)?;
+        }
+        let mut conn = self.services.store.pool().acquire().await?;
+        Ok(users::find_by_username(&mut conn, &username)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?
+            .email)
+    }
+
+    /// Active people who hold `permission` for `project` (for choosing
+    /// reviewers), by display name.
+    pub async fn people_who_can(
+        &self,
+        permission: Permission,
+        project: ProjectId,
+    ) -> Result<Vec<Principal>, ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let all_grants = grants::all(&mut conn).await?;
+        let mut out: Vec<Principal> = users::list(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| Principal {
+                grants: all_grants
+                    .iter()
+                    .filter(|g| g.user_id == u.id)
+                    .filter_map(grants::GrantRow::to_grant)
+                    .collect(),
+                id: UserId(u.id),
+                username: u.username,
+                display_name: u.display_name,
+                must_change_password: u.must_change_password,
+            })
+            .filter(|p| p.can(permission, Some(project)))
+            .collect();
+        out.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        Ok(out)
     }
 }
 

@@ -129,10 +129,14 @@ pub async fn set_subject(
     expected_artifact: &str,
     artifact: &str,
     notes_revision: i64,
+    changed_by: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
+    // Whoever puts a different artifact in is its creator from then on (and
+    // so may not approve it); binding a new notes revision changes nothing.
     let done = sqlx::query(
-        "UPDATE releases SET artifact = $3, notes_revision = $4, updated_at = $5 \
+        "UPDATE releases SET artifact = $3, notes_revision = $4, updated_at = $5, \
+         artifact_created_by = CASE WHEN artifact = $3 THEN artifact_created_by ELSE $6 END \
          WHERE id = $1 AND artifact = $2",
     )
     .bind(id)
@@ -140,6 +144,7 @@ pub async fn set_subject(
     .bind(artifact)
     .bind(notes_revision)
     .bind(now)
+    .bind(changed_by)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

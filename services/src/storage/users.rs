@@ -13,13 +13,14 @@ pub struct UserRow {
     pub disabled: bool,
     pub session_epoch: i64,
     pub created_at: i64,
+    pub email: Option<String>,
 }
 
 // Booleans are read as 0/1 integers: sqlx's `Any` driver cannot map SQLite's
 // BOOLEAN columns, and `CASE` reads the same on SQLite and PostgreSQL.
 const COLUMNS: &str = "id, username, display_name, password_hash, \
     CASE WHEN must_change_password THEN 1 ELSE 0 END AS must_change_password, \
-    CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, session_epoch, created_at";
+    CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, session_epoch, created_at, email";
 
 impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for UserRow {
     fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
@@ -33,6 +34,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for UserRow {
             disabled: row.try_get::<i64, _>("disabled")? != 0,
             session_epoch: row.try_get("session_epoch")?,
             created_at: row.try_get("created_at")?,
+            email: row.try_get("email")?,
         })
     }
 }
@@ -135,5 +137,21 @@ pub async fn set_disabled(
     .bind(id.0)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Sets (or, with `None`, removes) a person's e-mail address.
+pub async fn set_email(
+    conn: &mut AnyConnection,
+    id: UserId,
+    email: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET email = $1, updated_at = $2 WHERE id = $3")
+        .bind(email)
+        .bind(now)
+        .bind(id.0)
+        .execute(conn)
+        .await?;
     Ok(())
 }

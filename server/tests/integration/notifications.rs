@@ -1,0 +1,361 @@
+//! Notification e-mail through a real SMTP server (Python's aiosmtpd on
+//! 127.0.0.1, writing a Maildir), read back with Python's e-mail parser:
+//! sign-off links, voided decisions, retries and giving up, on SQLite and
+//! PostgreSQL.
+
+use crate::helpers::{Db, TestApp, USER_PASSWORD};
+use serde_json::Value;
+use slipway_domain::approval::Decision;
+use slipway_domain::Principal;
+use slipway_services::notifications::MAX_ATTEMPTS;
+use slipway_services::releases::NewReleaseInput;
+use slipway_services::ServiceError;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+const OTHER_SHA: &str = "fedcba9876543210fedcba9876543210fedcba98";
+const PUBLIC_URL: &str = "https://slipway.example.test";
+
+/// A real SMTP server on 127.0.0.1 that stores what it receives.
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Smtp {
+    fn start() -> Smtp {
+        python_packages();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Smtp {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The messages received so far, parsed by Python's `email` package.
+    fn messages(&self) -> Vec<Value> {
+        let out = Command::new("python3")
+            .args(["-c", READ_MAILDIR])
+            .arg(self.maildir.path().join("mail"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    }
+
+    /// Waits (up to 20 s) until `n` messages have arrived.
+    async fn wait_for(&self, n: usize) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let got = self.messages();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "expected {n} e-mails, got {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+const READ_MAILDIR: &str = r#"
+import email, email.policy, json, mailbox, os, sys
+path = sys.argv[1]
+out = []
+if os.path.isdir(path):
+    for key, m in sorted(mailbox.Maildir(path, factory=None, create=False).items(), key=lambda kv: kv[1].get_date()):
+        msg = email.message_from_bytes(m.as_bytes(), policy=email.policy.default)
+        out.append({
+            "to": str(msg["to"]),
+            "from": str(msg["from"]),
+            "subject": str(msg["subject"]),
+            "body": msg.get_body(("plain",)).get_content(),
+        })
+print(json.dumps(out))
+"#;
+
+/// Installs Python's `aiosmtpd` once if it is missing.
+fn python_packages() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let have = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .expect("python3 is needed for the e-mail tests");
+        if !have.status.success() {
+            let out = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pip install aiosmtpd failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    });
+}
+
+async fn principal(app: &TestApp, username: &str) -> Principal {
+    let accounts = app.services.accounts();
+    let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
+    accounts.principal(session).await.unwrap().unwrap()
+}
+
+/// One notification's e-mail columns: (state, attempts, error, link kept?).
+async fn outbox_row(app: &TestApp, id: i64) -> (Option<String>, i64, Option<String>, bool) {
+    let (state, attempts, error, link): (Option<String>, i64, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT email_state, email_attempts, email_error, email_link FROM notifications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(app.services.store.pool())
+        .await
+        .unwrap();
+    (state, attempts, error, link.is_some())
+}
+
+async fn newest_notification(app: &TestApp, user: &Principal) -> i64 {
+    app.services
+        .notifications()
+        .inbox(Some(user), 50)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.id)
+        .max()
+        .unwrap()
+}
+
+async fn emails_tell_approvers_and_retry(db: Db) {
+    let mut smtp = Smtp::start();
+    let smtp_url = smtp.url();
+    let app = TestApp::spawn_with(db, |s| {
+        s.smtp_url = Some(secrecy::SecretString::from(smtp_url));
+        s.public_url = Some(PUBLIC_URL.into());
+    })
+    .await;
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    for (name, role) in [("erin", "engineer"), ("paula", "product_owner")] {
+        app.user_with_role(name, role, Some("shop")).await;
+    }
+    let (erin, paula) = (
+        principal(&app, "erin").await,
+        principal(&app, "paula").await,
+    );
+    let accounts = app.services.accounts();
+
+    // Addresses: checked, your own or (as a user admin) anyone's.
+    match accounts
+        .set_email(Some(&paula), "paula", "paula at example")
+        .await
+    {
+        Err(ServiceError::Validation(e)) => {
+            assert!(e.get("email").unwrap().contains("not an e-mail address"))
+        }
+        other => panic!("expected a field error, got {other:?}"),
+    }
+    assert!(matches!(
+        accounts
+            .set_email(Some(&erin), "paula", "erin@example.test")
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    accounts
+        .set_email(Some(&paula), "paula", " paula@example.test ")
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts.email_of(Some(&paula), "paula").await.unwrap(),
+        Some("paula@example.test".into())
+    );
+
+    // A sign-off link is e-mailed to the approver, with the absolute link.
+    let releases = app.services.releases();
+    let id = releases
+        .create(
+            Some(&erin),
+            "shop",
+            &NewReleaseInput {
+                version: "6.0.0".into(),
+                title: "Gift cards".into(),
+                artifact: SHA.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let issued = releases
+        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .await
+        .unwrap();
+    assert_eq!(issued.emailed_to.as_deref(), Some("paula@example.test"));
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail[0]["to"], "paula@example.test");
+    assert_eq!(mail[0]["from"], "Slipway <slipway@test.invalid>");
+    assert_eq!(mail[0]["subject"], "Sign-off requested: Shop 6.0.0");
+    let body = mail[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("{PUBLIC_URL}{}", issued.path)) && body.contains("Gift cards"),
+        "{body}"
+    );
+    // Once sent, the token is no longer stored anywhere.
+    let sent = newest_notification(&app, &paula).await;
+    let (state, attempts, error, link_kept) = outbox_row(&app, sent).await;
+    assert_eq!(
+        (state.as_deref(), attempts, error, link_kept),
+        (Some("sent"), 1, None, false)
+    );
+    let inbox = app
+        .services
+        .notifications()
+        .inbox(Some(&paula), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        inbox[0].email.as_deref(),
+        Some("E-mailed to paula@example.test")
+    );
+
+    // Paula approves; the artifact changes; she is told by e-mail.
+    releases
+        .decide(Some(&paula), "shop", id, Decision::Approve, "ok", SHA, 0)
+        .await
+        .unwrap();
+    releases
+        .change(Some(&erin), "shop", id, OTHER_SHA, SHA)
+        .await
+        .unwrap();
+    let mail = smtp.wait_for(2).await;
+    assert_eq!(
+        mail[1]["subject"],
+        "Your approval of Shop 6.0.0 no longer counts"
+    );
+    let body = mail[1]["body"].as_str().unwrap();
+    assert!(
+        body.contains("the artifact changed (0123456789ab → fedcba987654)")
+            && body.contains(&format!(
+                "{PUBLIC_URL}/projects/shop/releases/{id}#decision"
+            )),
+        "{body}"
+    );
+
+    // The mail server goes away: the e-mail waits and is retried, the
+    // reason is kept, and after the last attempt it is given up (the token
+    // is dropped; the dashboard entry stays).
+    smtp.stop();
+    releases
+        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .await
+        .unwrap();
+    let waiting = newest_notification(&app, &paula).await;
+    let started = Instant::now();
+    let (state, attempts, error, link_kept) = loop {
+        let row = outbox_row(&app, waiting).await;
+        if row.1 >= 1 {
+            break row;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no attempt made"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (state.as_deref(), attempts, link_kept),
+        (Some("pending"), 1, true)
+    );
+    assert!(
+        error.as_deref().unwrap_or_default().contains("mail server"),
+        "{error:?}"
+    );
+    sqlx::query("UPDATE notifications SET email_attempts = $2, email_next_at = 0 WHERE id = $1")
+        .bind(waiting)
+        .bind(MAX_ATTEMPTS - 1)
+        .execute(app.services.store.pool())
+        .await
+        .unwrap();
+    app.services.notifications().deliver_due().await.unwrap();
+    let (state, attempts, _, link_kept) = outbox_row(&app, waiting).await;
+    assert_eq!(
+        (state.as_deref(), attempts, link_kept),
+        (Some("failed"), MAX_ATTEMPTS, false)
+    );
+    let inbox = app
+        .services
+        .notifications()
+        .inbox(Some(&paula), 10)
+        .await
+        .unwrap();
+    let entry = inbox.iter().find(|n| n.id == waiting).unwrap();
+    assert!(
+        entry
+            .email
+            .as_deref()
+            .unwrap()
+            .starts_with("Could not be e-mailed to paula@example.test"),
+        "{entry:?}"
+    );
+    assert_eq!(smtp.messages().len(), 2, "nothing more arrived");
+    app.finish().await;
+}
+
+mod emails_tell_approvers_and_retry {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::emails_tell_approvers_and_retry(crate::helpers::Db::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::emails_tell_approvers_and_retry(crate::helpers::Db::Postgres).await;
+    }
+}

@@ -1,0 +1,401 @@
+//! Telling people: every notification lands in the person's Slipway inbox
+//! (the dashboard) and, when they have an e-mail address and SMTP is
+//! configured, is e-mailed through lettre.
+//!
+//! Notifications are written in the same transaction as the change they
+//! announce, so none is lost and none is sent for a change that was rolled
+//! back. The rows double as the e-mail outbox: [`Notifications::deliver_due`]
+//! (a background job, woken after each commit) sends pending ones, retries
+//! failures with back-off, and gives up after [`MAX_ATTEMPTS`] with the
+//! reason kept. Several instances may run the job: a row is leased by a
+//! conditional update before it is sent.
+
+use crate::clock::format_ms;
+use crate::storage::Tx;
+use crate::{ServiceError, Services};
+use lettre::message::Mailbox;
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+use slipway_domain::read::NotificationView;
+use slipway_domain::Principal;
+use std::sync::Arc;
+
+/// Attempts before an e-mail is given up (the inbox entry stays).
+pub const MAX_ATTEMPTS: i64 = 6;
+/// How long one delivery attempt holds a row before another instance may retry.
+const LEASE_MS: i64 = 5 * 60_000;
+
+/// Where e-mail goes out: an SMTP transport, the sender, and the public
+/// address links in e-mails point at.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    public_url: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The transport holds the SMTP password: never print it.
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why mail settings are refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MailSettingsError {
+    #[error("is not an SMTP URL like smtp://mail.example.com:587?tls=required or smtps://user:password@mail.example.com")]
+    Url,
+    #[error("is not an e-mail address like \"Slipway <slipway@example.com>\"")]
+    From,
+    #[error("must be set (e-mails need absolute links) when smtp_url is set")]
+    PublicUrl,
+}
+
+impl Mailer {
+    /// `smtp_url` as lettre reads it: `smtp://host:port` (plain, for a relay
+    /// on localhost), `smtp://host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:password@host` (TLS). Errors never repeat the URL.
+    pub fn new(smtp_url: &str, from: &str, public_url: &str) -> Result<Self, MailSettingsError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|_| MailSettingsError::Url)?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from: Mailbox = from.parse().map_err(|_| MailSettingsError::From)?;
+        let public_url = public_url.trim().trim_end_matches('/');
+        if public_url.is_empty() {
+            return Err(MailSettingsError::PublicUrl);
+        }
+        Ok(Self {
+            transport,
+            from,
+            public_url: public_url.to_owned(),
+        })
+    }
+}
+
+/// Checks an e-mail address as people type it (empty means none).
+pub fn parse_email(s: &str) -> Result<Option<String>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() > 254 {
+        return Err("An e-mail address has at most 254 characters.".into());
+    }
+    s.parse::<lettre::Address>()
+        .map(|a| Some(a.to_string()))
+        .map_err(|_| format!("\"{s}\" is not an e-mail address like paula@example.com."))
+}
+
+/// One thing to tell one person.
+pub(crate) struct NewNotification<'a> {
+    pub user_id: i64,
+    /// `approval_voided`, `sign_off_link`, `review_assigned`, …
+    pub kind: &'a str,
+    pub subject: String,
+    /// Plain text: the inbox shows it as text, the e-mail sends it as is.
+    pub body: String,
+    /// Path inside Slipway (`/projects/shop/releases/3#decision`).
+    pub link: String,
+    /// A different path for the e-mail only (a sign-off link with its token,
+    /// which is never kept after sending).
+    pub email_link: Option<String>,
+    pub release_id: Option<i64>,
+}
+
+/// Queues a notification inside the caller's transaction. Disabled people
+/// are not told anything; an e-mail is queued when they have an address and
+/// mail is configured. Returns whether an e-mail was queued.
+pub(crate) async fn enqueue(
+    tx: &mut Tx,
+    services: &Services,
+    n: &NewNotification<'_>,
+) -> Result<bool, ServiceError> {
+    // Booleans are read as 0/1 (see storage/users.rs).
+    let user: Option<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT email, CASE WHEN disabled THEN 1 ELSE 0 END FROM users WHERE id = $1",
+    )
+    .bind(n.user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((email, 0)) = user else {
+        return Ok(false);
+    };
+    let email = email.filter(|_| services.mailer.is_some());
+    let now = services.clock.now_ms();
+    sqlx::query(
+        "INSERT INTO notifications (user_id, kind, subject, body, link, release_id, created_at, \
+         email_state, email_to, email_link, email_next_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(n.user_id)
+    .bind(n.kind)
+    .bind(&n.subject)
+    .bind(&n.body)
+    .bind(&n.link)
+    .bind(n.release_id)
+    .bind(now)
+    .bind(email.as_ref().map(|_| "pending"))
+    .bind(email.as_deref())
+    .bind(email.as_ref().and(n.email_link.as_deref()))
+    .bind(email.as_ref().map(|_| now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(email.is_some())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    kind: String,
+    subject: String,
+    body: String,
+    link: String,
+    created_at: i64,
+    read_at: Option<i64>,
+    email_state: Option<String>,
+    email_to: Option<String>,
+    email_error: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Outgoing {
+    id: i64,
+    subject: String,
+    body: String,
+    link: String,
+    email_to: Option<String>,
+    email_link: Option<String>,
+    email_attempts: i64,
+    email_next_at: Option<i64>,
+}
+
+pub struct Notifications<'a> {
+    pub(crate) services: &'a Services,
+}
+
+impl Notifications<'_> {
+    /// The person's latest notifications, unread first.
+    pub async fn inbox(
+        &self,
+        actor: Option<&Principal>,
+        limit: i64,
+    ) -> Result<Vec<NotificationView>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut conn = self.services.store.pool().acquire().await?;
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, subject, body, link, created_at, read_at, email_state, email_to, email_error \
+             FROM notifications WHERE user_id = $1 \
+             ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(actor.id.0)
+        .bind(limit.clamp(1, 200))
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| NotificationView {
+                id: r.id,
+                kind: r.kind,
+                subject: r.subject,
+                body: r.body,
+                link: r.link,
+                at: format_ms(r.created_at),
+                read: r.read_at.is_some(),
+                email: match (r.email_state.as_deref(), r.email_to) {
+                    (Some("sent"), Some(to)) => Some(format!("E-mailed to {to}")),
+                    (Some("pending"), Some(to)) => Some(format!("Being e-mailed to {to}")),
+                    (Some("failed"), Some(to)) => Some(format!(
+                        "Could not be e-mailed to {to}: {}",
+                        r.email_error.unwrap_or_default()
+                    )),
+                    _ => None,
+                },
+            })
+            .collect())
+    }
+
+    /// Marks one notification (or, with `None`, all) of the person as read.
+    pub async fn mark_read(
+        &self,
+        actor: Option<&Principal>,
+        id: Option<i64>,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let now = self.services.clock.now_ms();
+        let mut conn = self.services.store.pool().acquire().await?;
+        let done = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
+                )
+                .bind(id)
+                .bind(actor.id.0)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL",
+                )
+                .bind(actor.id.0)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+            }
+        };
+        if id.is_some() && done.rows_affected() == 0 {
+            // Someone else's, unknown, or already read: only the last is fine.
+            let mine: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM notifications WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(actor.id.0)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if mine.is_none() {
+                return Err(ServiceError::NotFound("notification"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Wakes the delivery job (after a commit that queued e-mail).
+    pub fn wake(&self) {
+        self.services.outbox_wake.notify_one();
+    }
+
+    /// Waits until [`Self::wake`] is called (the delivery job's idle state).
+    pub async fn woken(&self) {
+        self.services.outbox_wake.notified().await;
+    }
+
+    /// Sends the e-mails that are due. Returns how many were sent. Without
+    /// mail configured, nothing is ever queued and this does nothing.
+    pub async fn deliver_due(&self) -> Result<usize, ServiceError> {
+        let Some(mailer) = self.services.mailer.clone() else {
+            return Ok(0);
+        };
+        let now = self.services.clock.now_ms();
+        let due: Vec<Outgoing> = {
+            let mut conn = self.services.store.pool().acquire().await?;
+            sqlx::query_as(
+                "SELECT id, subject, body, link, email_to, email_link, email_attempts, email_next_at \
+                 FROM notifications WHERE email_state = 'pending' AND email_next_at <= $1 \
+                 ORDER BY email_next_at LIMIT 50",
+            )
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?
+        };
+        let mut sent = 0;
+        for o in due {
+            if self.lease(&o, now).await? && self.send(&mailer, &o).await? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Takes the row for one attempt; false when another instance has it.
+    async fn lease(&self, o: &Outgoing, now: i64) -> Result<bool, ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let taken = sqlx::query(
+            "UPDATE notifications SET email_next_at = $3 \
+             WHERE id = $1 AND email_state = 'pending' AND email_next_at = $2",
+        )
+        .bind(o.id)
+        .bind(o.email_next_at)
+        .bind(now + LEASE_MS)
+        .execute(&mut *conn)
+        .await?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    async fn send(&self, mailer: &Mailer, o: &Outgoing) -> Result<bool, ServiceError> {
+        let link = o.email_link.as_deref().unwrap_or(&o.link);
+        let body = format!(
+            "{}\n\n{}{link}\n\n— Slipway. You get this because you take part in releases at {}; \
+             your notifications are also on your Slipway dashboard.\n",
+            o.body, mailer.public_url, mailer.public_url
+        );
+        let attempt = async {
+            let to: Mailbox = o
+                .email_to
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|_| "the stored address is not valid".to_owned())?;
+            let message = Message::builder()
+                .from(mailer.from.clone())
+                .to(to)
+                .subject(&o.subject)
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(body)
+                .map_err(|e| format!("the message could not be built: {e}"))?;
+            mailer
+                .transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| describe(&e))
+        };
+        let now = self.services.clock.now_ms();
+        let mut conn = self.services.store.pool().acquire().await?;
+        match attempt.await {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE notifications SET email_state = 'sent', email_sent_at = $2, email_link = NULL, \
+                     email_attempts = email_attempts + 1, email_error = NULL WHERE id = $1",
+                )
+                .bind(o.id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(true)
+            }
+            Err(why) => {
+                let attempts = o.email_attempts + 1;
+                let give_up = attempts >= MAX_ATTEMPTS;
+                tracing::warn!(notification = o.id, attempts, error = %why, "e-mail not sent");
+                // 1, 2, 4, 8, 16 minutes.
+                let next = now + 60_000 * (1_i64 << (attempts - 1).clamp(0, 4));
+                sqlx::query(
+                    "UPDATE notifications SET email_state = $2, email_attempts = $3, email_error = $4, \
+                     email_next_at = $5, email_link = CASE WHEN $2 = 'failed' THEN NULL ELSE email_link END \
+                     WHERE id = $1",
+                )
+                .bind(o.id)
+                .bind(if give_up { "failed" } else { "pending" })
+                .bind(attempts)
+                .bind(&why)
+                .bind(next)
+                .execute(&mut *conn)
+                .await?;
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// An SMTP failure in words, without anything secret (lettre's errors carry
+/// no credentials; the server's reply is kept short).
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let mut s = if e.is_permanent() {
+        format!("the mail server refused it: {e}")
+    } else if e.is_transient() {
+        format!("the mail server asked to try later: {e}")
+    } else {
+        format!("the mail server could not be reached: {e}")
+    };
+    if s.chars().count() > 300 {
+        s = s.chars().take(299).chain(['…']).collect();
+    }
+    s
+}
+
+/// Shared by services that queue mail: the wake-up for the delivery job.
+pub(crate) type Wake = Arc<tokio::sync::Notify>;

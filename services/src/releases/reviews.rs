@@ -1,0 +1,377 @@
+//! Post-release reviews opened by break-glass. The person who broke glass
+//! names the reviewers (people who may approve the project's releases, not
+//! themselves); each is told, each writes their conclusion, and the review
+//! closes when the last of them has. Open and overdue reviews show on the
+//! dashboard and the project page until then.
+
+use super::{audit_release, Loaded, Releases};
+use crate::accounts::require;
+use crate::clock::format_ms;
+use crate::notifications::{self, NewNotification};
+use crate::storage::{audit as audit_store, environments, projects, Tx};
+use crate::ServiceError;
+use serde_json::json;
+use slipway_domain::read::{ReviewView, ReviewerView};
+use slipway_domain::{AuditAction, Permission, Principal, ProjectId};
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    id: i64,
+    release_id: i64,
+    version: String,
+    environment: Option<String>,
+    reason: String,
+    bypassed: String,
+    opened_by_name: String,
+    opened_at: i64,
+    due_at: i64,
+    closed_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewerRow {
+    user_id: i64,
+    user_name: String,
+    completed_at: Option<i64>,
+    conclusion: Option<String>,
+}
+
+async fn reviewers_of(
+    conn: &mut sqlx::AnyConnection,
+    review: i64,
+) -> Result<Vec<ReviewerRow>, ServiceError> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, user_name, completed_at, conclusion FROM post_release_reviewers \
+         WHERE review_id = $1 ORDER BY user_name",
+    )
+    .bind(review)
+    .fetch_all(conn)
+    .await?)
+}
+
+impl Releases<'_> {
+    /// Checks the named reviewers of a break-glass promotion: at least one,
+    /// each someone else who may approve this project's releases. Returns
+    /// `(user id, username)` pairs.
+    pub(super) async fn check_reviewers(
+        &self,
+        actor: &Principal,
+        project: ProjectId,
+        names: &[String],
+    ) -> Result<Vec<(i64, String)>, ServiceError> {
+        let mut names: Vec<String> = names
+            .iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return Err(ServiceError::field(
+                "reviewers",
+                "Name at least one person who will review this emergency promotion afterwards.",
+            ));
+        }
+        let mut out = Vec::new();
+        for name in names {
+            if name == actor.username {
+                return Err(ServiceError::field(
+                    "reviewers",
+                    "You broke glass, so someone else must review it: name another person.",
+                ));
+            }
+            let person = self
+                .services
+                .accounts()
+                .principal_of(&name)
+                .await?
+                .filter(|p| p.can(Permission::ApproveReleases, Some(project)))
+                .ok_or_else(|| {
+                    ServiceError::field(
+                        "reviewers",
+                        format!(
+                            "\"{name}\" is not someone who can approve this project's releases."
+                        ),
+                    )
+                })?;
+            out.push((person.id.0, person.username));
+        }
+        Ok(out)
+    }
+
+    /// Opens the review of a break-glass promotion inside its transaction,
+    /// names the reviewers and tells them.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn open_review(
+        &self,
+        tx: &mut Tx,
+        actor: &Principal,
+        l: &Loaded,
+        env: &environments::EnvironmentRow,
+        reason: &str,
+        bypassed: &[String],
+        reviewers: &[(i64, String)],
+    ) -> Result<(), ServiceError> {
+        let now = self.services.clock.now_ms();
+        let due = now + self.services.release_settings.review_due_hours * 3_600_000;
+        let (review,): (i64,) = sqlx::query_as(
+            "INSERT INTO post_release_reviews (release_id, environment_id, reason, bypassed, opened_by, opened_by_name, opened_at, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(l.release.id)
+        .bind(env.id)
+        .bind(reason)
+        .bind(bypassed.join("\n"))
+        .bind(actor.id.0)
+        .bind(&actor.username)
+        .bind(now)
+        .bind(due)
+        .fetch_one(&mut **tx)
+        .await?;
+        for (user, name) in reviewers {
+            sqlx::query(
+                "INSERT INTO post_release_reviewers (review_id, user_id, user_name) VALUES ($1, $2, $3)",
+            )
+            .bind(review)
+            .bind(user)
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+            notifications::enqueue(
+                tx,
+                self.services,
+                &NewNotification {
+                    user_id: *user,
+                    kind: "review_assigned",
+                    subject: format!(
+                        "Review needed: {} {} went to {} by break-glass",
+                        l.project.name, l.release.version, env.name
+                    ),
+                    body: format!(
+                        "{} promoted {} {} to {} without the usual process.\nReason: {reason}\nBypassed: {}\n\n\
+                         You are named to review it by {}. Open the release and write what the review found.",
+                        actor.display_name,
+                        l.project.name,
+                        l.release.version,
+                        env.name,
+                        bypassed.join("; "),
+                        format_ms(due)
+                    ),
+                    link: format!("/projects/{}/releases/{}", l.project.slug, l.release.id),
+                    email_link: None,
+                    release_id: Some(l.release.id),
+                },
+            )
+            .await?;
+        }
+        audit_release(
+            tx,
+            actor,
+            l,
+            AuditAction::BreakGlassUsed,
+            None,
+            Some(json!({
+                "environment": env.name, "reason": reason, "bypassed": bypassed,
+                "reviewers": reviewers.iter().map(|(_, n)| n).collect::<Vec<_>>(), "review_due": format_ms(due),
+            })),
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Post-release reviews opened by break-glass in the projects the actor
+    /// can see (one project with `slug`), open ones first; `open_only`
+    /// leaves out closed ones (the dashboard).
+    pub async fn reviews(
+        &self,
+        actor: Option<&Principal>,
+        slug: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<ReviewView>, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let visible = self.services.projects().list(Some(actor), false).await?;
+        let now = self.services.clock.now_ms();
+        let mut conn = self.services.store.pool().acquire().await?;
+        let mut out = Vec::new();
+        for p in visible.iter().filter(|p| slug.is_none_or(|s| s == p.slug)) {
+            let Some(project) = projects::find_by_slug(&mut conn, &p.slug).await? else {
+                continue;
+            };
+            let rows: Vec<ReviewRow> = sqlx::query_as(
+                "SELECT r.id, r.release_id, rel.version, e.name AS environment, r.reason, r.bypassed, \
+                 r.opened_by_name, r.opened_at, r.due_at, r.closed_at \
+                 FROM post_release_reviews r JOIN releases rel ON rel.id = r.release_id \
+                 LEFT JOIN environments e ON e.id = r.environment_id \
+                 WHERE rel.project_id = $1 ORDER BY r.closed_at IS NOT NULL, r.due_at",
+            )
+            .bind(project.id)
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in rows {
+                if open_only && r.closed_at.is_some() {
+                    continue;
+                }
+                let reviewers = reviewers_of(&mut conn, r.id).await?;
+                let pending_me = reviewers
+                    .iter()
+                    .any(|v| v.user_id == actor.id.0 && v.completed_at.is_none());
+                out.push(ReviewView {
+                    id: r.id,
+                    project_slug: project.slug.clone(),
+                    project_name: project.name.clone(),
+                    release_id: r.release_id,
+                    version: r.version,
+                    environment: r.environment,
+                    reason: r.reason,
+                    bypassed: r.bypassed.lines().map(str::to_owned).collect(),
+                    opened_by: r.opened_by_name,
+                    opened_at: format_ms(r.opened_at),
+                    due_at: format_ms(r.due_at),
+                    overdue: r.closed_at.is_none() && r.due_at < now,
+                    closed: r.closed_at.map(|at| format!("Closed on {}", format_ms(at))),
+                    reviewers: reviewers
+                        .into_iter()
+                        .map(|v| ReviewerView {
+                            done: v.completed_at.map(|at| {
+                                format!(
+                                    "Done on {}: {}",
+                                    format_ms(at),
+                                    v.conclusion.unwrap_or_default()
+                                )
+                            }),
+                            name: v.user_name,
+                        })
+                        .collect(),
+                    can_close: r.closed_at.is_none()
+                        && pending_me
+                        && actor.can(Permission::ApproveReleases, Some(ProjectId(project.id))),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A named reviewer concludes their part of a post-release review; the
+    /// review closes when every named reviewer has.
+    pub async fn close_review(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        review: i64,
+        conclusion: &str,
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let conclusion = conclusion.trim();
+        if conclusion.chars().count() < 10 || conclusion.len() > 4000 {
+            return Err(ServiceError::field(
+                "conclusion",
+                "Write what the review found and what follows from it (10 to 4,000 characters).",
+            ));
+        }
+        let project = self.services.repositories().project(actor, slug).await?;
+        let pid = ProjectId(project.id);
+        require(Some(actor), Permission::ApproveReleases, Some(pid))?;
+        let mut tx = self.services.store.begin().await?;
+        let row: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT r.release_id, r.opened_by, r.closed_at FROM post_release_reviews r \
+             JOIN releases rel ON rel.id = r.release_id WHERE r.id = $1 AND rel.project_id = $2",
+        )
+        .bind(review)
+        .bind(pid.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((release_id, opened_by, closed_at)) = row else {
+            return Err(ServiceError::NotFound("review"));
+        };
+        if closed_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "This review is already closed.".into(),
+            ));
+        }
+        if opened_by == Some(actor.id.0) {
+            return Err(ServiceError::Conflict(
+                "You broke glass for this release, so someone else must review it.".into(),
+            ));
+        }
+        let now = self.services.clock.now_ms();
+        let mine = sqlx::query(
+            "UPDATE post_release_reviewers SET completed_at = $3, conclusion = $4 \
+             WHERE review_id = $1 AND user_id = $2 AND completed_at IS NULL",
+        )
+        .bind(review)
+        .bind(actor.id.0)
+        .bind(now)
+        .bind(conclusion)
+        .execute(&mut *tx)
+        .await?;
+        if mine.rows_affected() != 1 {
+            let named = reviewers_of(&mut tx, review).await?;
+            return Err(ServiceError::Conflict(
+                if named.iter().any(|v| v.user_id == actor.id.0) {
+                    "You have already given your conclusion for this review.".to_owned()
+                } else {
+                    format!(
+                        "Only the named reviewers complete this review: {}.",
+                        named
+                            .iter()
+                            .map(|v| v.user_name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            ));
+        }
+        let pending: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM post_release_reviewers WHERE review_id = $1 AND completed_at IS NULL",
+        )
+        .bind(review)
+        .fetch_one(&mut *tx)
+        .await?;
+        let closes = pending.0 == 0;
+        if closes {
+            let all = reviewers_of(&mut tx, review).await?;
+            let summary = all
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{}: {}",
+                        v.user_name,
+                        v.conclusion.as_deref().unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            sqlx::query(
+                "UPDATE post_release_reviews SET closed_at = $2, closed_by = $3, conclusion = $4 \
+                 WHERE id = $1 AND closed_at IS NULL",
+            )
+            .bind(review)
+            .bind(now)
+            .bind(actor.id.0)
+            .bind(summary)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: if closes {
+                    AuditAction::ReviewClosed
+                } else {
+                    AuditAction::ReviewCompleted
+                },
+                subject_id: review.to_string(),
+                subject_label: format!("{} release {release_id}", project.slug),
+                project: Some(pid),
+                before: None,
+                after: Some(json!({ "conclusion": conclusion, "review_closed": closes })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
