@@ -17,6 +17,7 @@ pub enum AuditAction {
     ProjectUpdated,
     ProjectArchived,
     ProjectRestored,
+    ProjectDependenciesChanged,
     EnvironmentAdded,
     EnvironmentUpdated,
     EnvironmentRemoved,
@@ -48,7 +49,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -61,6 +62,7 @@ impl AuditAction {
         AuditAction::ProjectUpdated,
         AuditAction::ProjectArchived,
         AuditAction::ProjectRestored,
+        AuditAction::ProjectDependenciesChanged,
         AuditAction::EnvironmentAdded,
         AuditAction::EnvironmentUpdated,
         AuditAction::EnvironmentRemoved,
@@ -105,6 +107,7 @@ impl AuditAction {
             AuditAction::ProjectUpdated => "project.updated",
             AuditAction::ProjectArchived => "project.archived",
             AuditAction::ProjectRestored => "project.restored",
+            AuditAction::ProjectDependenciesChanged => "project.dependencies_changed",
             AuditAction::EnvironmentAdded => "environment.added",
             AuditAction::EnvironmentUpdated => "environment.updated",
             AuditAction::EnvironmentRemoved => "environment.removed",

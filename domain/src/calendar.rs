@@ -5,6 +5,7 @@
 //! the clock or files. Daylight-saving gaps and folds resolve the way people
 //! expect ("compatible": a wall time that does not exist moves forward).
 
+use crate::project::DependencyGraph;
 use crate::validation::FieldErrors;
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
@@ -320,6 +321,51 @@ impl Train {
     }
 }
 
+/// Why a release of `mine` clashes with `theirs` (`Blog 2.0.0`) planned the
+/// same day, if it does: one of the two projects depends on the other,
+/// directly or through others. `name` gives a project's name by id.
+///
+/// "Same day as Blog 2.0.0, which Shop depends on" (Shop needs Blog), or
+/// "Same day as Blog 2.0.0, which depends on Shop" (Blog needs Shop), with
+/// "(through API)" when the dependency runs through other projects.
+/// Releases of unrelated projects do not clash.
+pub fn dependency_clash(
+    graph: &DependencyGraph,
+    mine: i64,
+    theirs: i64,
+    theirs_label: &str,
+    name: impl Fn(i64) -> String,
+) -> Option<String> {
+    if mine == theirs {
+        return None;
+    }
+    let through = |chain: &[i64]| match chain {
+        [_, middle @ .., _] if !middle.is_empty() => format!(
+            " (through {})",
+            middle
+                .iter()
+                .map(|id| name(*id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    };
+    if let Some(chain) = graph.path(mine, theirs) {
+        return Some(format!(
+            "Same day as {theirs_label}, which {} depends on{}",
+            name(mine),
+            through(&chain)
+        ));
+    }
+    graph.path(theirs, mine).map(|chain| {
+        format!(
+            "Same day as {theirs_label}, which depends on {}{}",
+            name(mine),
+            through(&chain)
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -531,5 +577,31 @@ mod tests {
             .to_zoned(TimeZone::UTC)
             .unwrap();
         assert_eq!(show(&z), "2026-12-24 18:00 UTC");
+    }
+
+    #[test]
+    fn only_releases_of_dependent_projects_clash() {
+        // Shop (1) → Blog (2) → API (3); Docs (4) stands alone.
+        let g = DependencyGraph::new([(1, 2), (2, 3)]);
+        let name = |id: i64| ["", "Shop", "Blog", "API", "Docs"][id as usize].to_owned();
+        assert_eq!(
+            dependency_clash(&g, 1, 2, "Blog 2.0.0", name).as_deref(),
+            Some("Same day as Blog 2.0.0, which Shop depends on")
+        );
+        assert_eq!(
+            dependency_clash(&g, 2, 1, "Shop 1.4.0", name).as_deref(),
+            Some("Same day as Shop 1.4.0, which depends on Blog")
+        );
+        assert_eq!(
+            dependency_clash(&g, 1, 3, "API 3.0.0", name).as_deref(),
+            Some("Same day as API 3.0.0, which Shop depends on (through Blog)")
+        );
+        assert_eq!(
+            dependency_clash(&g, 3, 1, "Shop 1.4.0", name).as_deref(),
+            Some("Same day as Shop 1.4.0, which depends on API (through Blog)")
+        );
+        assert_eq!(dependency_clash(&g, 1, 4, "Docs 1.0.0", name), None);
+        assert_eq!(dependency_clash(&g, 4, 3, "API 3.0.0", name), None);
+        assert_eq!(dependency_clash(&g, 1, 1, "Shop 1.5.0", name), None);
     }
 }

@@ -10,10 +10,11 @@
 //!
 //! Conflicts: a release planned on a day a freeze of its project (or a
 //! global freeze) covers, in the freeze's zone; a train departing inside
-//! such a freeze; and two releases of different projects planned the same
-//! day. Slipway has no model of which projects depend on which yet, so the
-//! last one flags any two releases of different projects that are in the
-//! same calendar (all the projects the viewer sees, or the filtered one).
+//! such a freeze; and two releases planned the same day when one project
+//! depends on the other, directly or through others ("Same day as Blog
+//! 2.0.0, which Shop depends on"; see `project::DependencyGraph`). Releases
+//! of unrelated projects on the same day are not a conflict. Only projects
+//! the viewer sees take part.
 
 use crate::accounts::require;
 use crate::clock::format_ms;
@@ -24,13 +25,16 @@ use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde_json::json;
-use slipway_domain::calendar::{show, weekday, FreezeRule, FreezeWindow, Period, Train, TrainRun};
+use slipway_domain::calendar::{
+    dependency_clash, show, weekday, FreezeRule, FreezeWindow, Period, Train, TrainRun,
+};
+use slipway_domain::project::DependencyGraph;
 use slipway_domain::read::{
     CalendarDay, CalendarEntry, CalendarEntryKind, CalendarProject, CalendarView, FeedView,
     FreezeView, TrainView,
 };
 use slipway_domain::{AuditAction, FieldErrors, Permission, Principal, ProjectId, UserId};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub struct Calendar<'a> {
     pub(crate) services: &'a Services,
@@ -487,15 +491,28 @@ struct Gathered {
     trains: Vec<(TrainPolicy, Vec<Departure>)>,
 }
 
-/// Loads and relates the calendar of `scope` (project ids) from `first` to
-/// `last` (inclusive dates).
+/// Which projects a calendar is about.
+struct Scope<'a> {
+    /// The projects whose entries are shown (all the viewer sees, or one).
+    shown: &'a HashSet<i64>,
+    /// Every active project the viewer sees: a release of one of them on the
+    /// same day as a shown one clashes when one depends on the other, even
+    /// when the calendar is filtered to one project.
+    seen: &'a HashSet<i64>,
+    /// Names of the projects the viewer sees (archived ones too), for the
+    /// chains of dependencies in messages.
+    names: &'a HashMap<i64, String>,
+}
+
+/// Loads and relates the calendar of `scope` from `first` to `last`
+/// (inclusive dates).
 async fn gather(
     conn: &mut sqlx::AnyConnection,
-    scope: &HashSet<i64>,
+    scope: &Scope<'_>,
     first: Date,
     last: Date,
 ) -> Result<Gathered, ServiceError> {
-    let in_scope = |p: Option<i64>| p.is_none_or(|p| scope.contains(&p));
+    let in_scope = |p: Option<i64>| p.is_none_or(|p| scope.shown.contains(&p));
     let after = add_days(last, 1)?;
 
     let mut freezes = Vec::new();
@@ -511,47 +528,59 @@ async fn gather(
 
     let from_ms = start_of(first, &TimeZone::UTC)?.as_millisecond();
     let to_ms = start_of(after, &TimeZone::UTC)?.as_millisecond();
-    let rows: Vec<store::PlannedRow> = store::planned_between(conn, from_ms, to_ms)
-        .await?
-        .into_iter()
-        .filter(|r| scope.contains(&r.project_id))
-        .collect();
+    let mut seen = Vec::new();
+    for row in store::planned_between(conn, from_ms, to_ms).await? {
+        if scope.seen.contains(&row.project_id) {
+            let date = Timestamp::from_millisecond(row.planned_at)
+                .map_err(internal)?
+                .to_zoned(TimeZone::UTC)
+                .date();
+            seen.push((row, date));
+        }
+    }
+    let graph = DependencyGraph::new(projects::dependencies(conn).await?);
+    let name = |id: i64| {
+        scope
+            .names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "a project you cannot see".to_owned())
+    };
     let mut releases = Vec::new();
-    for row in rows {
-        let date = Timestamp::from_millisecond(row.planned_at)
-            .map_err(internal)?
-            .to_zoned(TimeZone::UTC)
-            .date();
+    for (row, date) in seen
+        .iter()
+        .filter(|(r, _)| scope.shown.contains(&r.project_id))
+    {
         let mut conflicts = Vec::new();
         for (f, _) in freezes.iter().filter(|(f, _)| f.covers(row.project_id)) {
             let day = f.window.periods(
                 &f.tz,
-                start_of(date, &f.tz)?,
-                start_of(add_days(date, 1)?, &f.tz)?,
+                start_of(*date, &f.tz)?,
+                start_of(add_days(*date, 1)?, &f.tz)?,
             );
             if let Some(p) = day.first() {
                 conflicts.push(f.explain(p));
             }
         }
+        // Same day, and one project depends on the other.
+        conflicts.extend(
+            seen.iter()
+                .filter(|(o, d)| d == date && o.project_id != row.project_id)
+                .filter_map(|(o, _)| {
+                    dependency_clash(
+                        &graph,
+                        row.project_id,
+                        o.project_id,
+                        &format!("{} {}", o.project_name, o.version),
+                        name,
+                    )
+                }),
+        );
         releases.push(Planned {
-            row,
-            date,
+            row: row.clone(),
+            date: *date,
             conflicts,
         });
-    }
-    // Same day, different projects (see the module's documentation).
-    let same_day: Vec<Vec<String>> = releases
-        .iter()
-        .map(|r| {
-            releases
-                .iter()
-                .filter(|o| o.date == r.date && o.row.project_id != r.row.project_id)
-                .map(|o| format!("Same day as {} {}", o.row.project_name, o.row.version))
-                .collect()
-        })
-        .collect();
-    for (r, mut others) in releases.iter_mut().zip(same_day) {
-        r.conflicts.append(&mut others);
     }
 
     let mut trains = Vec::new();
@@ -666,6 +695,19 @@ impl Calendar<'_> {
             .await?
             .into_iter()
             .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
+            .collect())
+    }
+
+    /// The names of every project the actor sees, archived ones too.
+    async fn project_names(
+        conn: &mut sqlx::AnyConnection,
+        actor: &Principal,
+    ) -> Result<HashMap<i64, String>, ServiceError> {
+        Ok(projects::list(conn, true, None)
+            .await?
+            .into_iter()
+            .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
+            .map(|p| (p.id, p.name))
             .collect())
     }
 
@@ -955,10 +997,10 @@ impl Calendar<'_> {
     /// months' days that fill it), for the projects the actor sees or one.
     ///
     /// Flags a release planned inside a freeze of its project or a global
-    /// one, and two releases of different projects planned the same day.
-    /// There is no model of project dependencies yet, so "same day as X" is
-    /// raised for any two projects in this calendar (with a project filter,
-    /// only that project is in it).
+    /// one, and a release planned the same day as one of a project it
+    /// depends on, or that depends on it (directly or through others). With
+    /// a project filter, releases of the other projects the viewer sees
+    /// still count for that, though they are not shown.
     pub async fn month(
         &self,
         actor: Option<&Principal>,
@@ -1036,7 +1078,19 @@ impl Calendar<'_> {
             }
             None => visible.iter().map(|p| p.id).collect(),
         };
-        let g = gather(&mut conn, &scope, frame.first, frame.last).await?;
+        let seen: HashSet<i64> = visible.iter().map(|p| p.id).collect();
+        let names = Self::project_names(&mut conn, actor).await?;
+        let g = gather(
+            &mut conn,
+            &Scope {
+                shown: &scope,
+                seen: &seen,
+                names: &names,
+            },
+            frame.first,
+            frame.last,
+        )
+        .await?;
         let slug_of = |id: Option<i64>| {
             id.and_then(|id| visible.iter().find(|p| p.id == id))
                 .map(|p| p.slug.clone())
@@ -1352,7 +1406,19 @@ impl Calendar<'_> {
         let today = self.today()?;
         let first = add_days(today, -FEED_DAYS_BACK)?;
         let last = add_days(today, FEED_DAYS_AHEAD)?;
-        let g = gather(&mut conn, &scope, first, last).await?;
+        let seen: HashSet<i64> = visible.iter().map(|p| p.id).collect();
+        let names = Self::project_names(&mut conn, &owner).await?;
+        let g = gather(
+            &mut conn,
+            &Scope {
+                shown: &scope,
+                seen: &seen,
+                names: &names,
+            },
+            first,
+            last,
+        )
+        .await?;
         let now = self.now()?;
 
         let base = base_url.trim_end_matches('/');

@@ -437,8 +437,24 @@ async fn freezes_and_trains_are_validated_and_bad_input_stores_nothing(app: &Tes
     assert!(html.contains("Year-end freeze"), "{html}");
 }
 
+fn release_on<'v>(on: &[&'v CalendarEntry], slug: &str, id: i64) -> &'v CalendarEntry {
+    let href = format!("/projects/{slug}/releases/{id}");
+    on.iter()
+        .find(|e| e.href.as_deref() == Some(href.as_str()))
+        .copied()
+        .unwrap_or_else(|| panic!("no {href} in {on:?}"))
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
 async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
     let (admin, rick) = setup(app).await;
+    app.create_project(&admin, "API", "api").await;
+    app.create_project(&admin, "Docs", "docs").await;
     let admin_p = app.admin_principal().await;
     let d = day(40);
     let (start, end) = (
@@ -454,24 +470,42 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{v}");
     let inside = planned_release(app, &admin_p, "shop", "1.4.0", d).await;
     let blog = planned_release(app, &admin_p, "blog", "2.0.0", d).await;
+    let api = planned_release(app, &admin_p, "api", "3.0.0", d).await;
+    let docs = planned_release(app, &admin_p, "docs", "1.0.0", d).await;
     let after = planned_release(app, &admin_p, "shop", "1.5.0", d + Duration::days(1)).await;
-
-    // The month holding the day, for the admin who sees both projects.
     let month = format!("{:04}-{:02}", d.year(), u8::from(d.month()));
+
+    // No dependencies yet: four projects releasing the same day is no
+    // conflict, only the freeze is.
+    let v = calendar(app, &admin, &[("month", &month)]).await;
+    let on = entries_on(&v, d);
+    let shop = release_on(&on, "shop", inside);
+    assert_eq!(shop.conflicts.len(), 1, "{shop:?}");
+    assert!(
+        shop.conflicts[0].starts_with("Inside the freeze"),
+        "{shop:?}"
+    );
+    for (slug, id) in [("blog", blog), ("api", api), ("docs", docs)] {
+        let e = release_on(&on, slug, id);
+        assert!(e.conflicts.is_empty(), "unrelated projects: {e:?}");
+    }
+    assert_eq!(v.conflict_count, 1);
+
+    // Shop depends on Blog, which depends on API; Docs stands alone.
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "shop", &["blog"]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "blog", &["api"]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // The month holding the day, for the admin who sees every project.
     let v = calendar(app, &admin, &[("month", &month)]).await;
     assert!(!v.is_week);
     assert!(v.weeks.iter().all(|w| w.len() == 7));
     assert_eq!(v.weeks[0][0].weekday, "Mon");
     let on = entries_on(&v, d);
-    let shop = on
-        .iter()
-        .find(|e| e.label == "Shop 1.4.0 — Coupons")
-        .unwrap();
+    let shop = release_on(&on, "shop", inside);
     assert_eq!(shop.kind, CalendarEntryKind::Release);
-    assert_eq!(
-        shop.href.as_deref(),
-        Some(format!("/projects/shop/releases/{inside}").as_str())
-    );
+    assert_eq!(shop.label, "Shop 1.4.0 — Coupons");
     assert!(
         shop.conflicts
             .iter()
@@ -479,23 +513,34 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
                 && c.contains("Holiday traffic")),
         "{shop:?}"
     );
-    assert!(
-        shop.conflicts.iter().any(|c| c == "Same day as Blog 2.0.0"),
-        "{shop:?}"
-    );
-    let blog_entry = on
-        .iter()
-        .find(|e| e.href.as_deref() == Some(format!("/projects/blog/releases/{blog}").as_str()))
-        .unwrap();
     assert_eq!(
-        blog_entry.conflicts,
-        vec!["Same day as Shop 1.4.0".to_owned()],
+        sorted(&shop.conflicts[1..]),
+        [
+            "Same day as API 3.0.0, which Shop depends on (through Blog)",
+            "Same day as Blog 2.0.0, which Shop depends on",
+        ],
+        "both directions, transitively"
+    );
+    assert_eq!(
+        sorted(&release_on(&on, "blog", blog).conflicts),
+        [
+            "Same day as API 3.0.0, which Blog depends on",
+            "Same day as Shop 1.4.0, which depends on Blog",
+        ],
         "the shop freeze does not cover blog"
     );
+    assert_eq!(
+        sorted(&release_on(&on, "api", api).conflicts),
+        [
+            "Same day as Blog 2.0.0, which depends on API",
+            "Same day as Shop 1.4.0, which depends on API (through Blog)",
+        ]
+    );
+    assert!(release_on(&on, "docs", docs).conflicts.is_empty());
     assert!(on
         .iter()
         .any(|e| e.kind == CalendarEntryKind::Freeze && e.label == "Launch freeze"));
-    assert!(v.conflict_count >= 2, "{}", v.conflict_count);
+    assert_eq!(v.conflict_count, 3);
     assert!(v.prev.starts_with("?month=") && v.next.starts_with("?month="));
 
     // The week from the day before: the release after the freeze is clean.
@@ -504,25 +549,20 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
     assert_eq!(v.weeks.len(), 1);
     assert_eq!(v.weeks[0].len(), 7);
     let later = entries_on(&v, d + Duration::days(1));
-    let clean = later
-        .iter()
-        .find(|e| e.href.as_deref() == Some(format!("/projects/shop/releases/{after}").as_str()))
-        .unwrap();
+    let clean = release_on(&later, "shop", after);
     assert!(clean.conflicts.is_empty(), "{clean:?}");
-    // Filtered to shop: blog is gone, and so is the same-day flag.
+    // Filtered to shop: the others are not shown, but what shop depends on
+    // still clashes.
     let v = calendar(app, &admin, &[("month", &month), ("project", "shop")]).await;
     let on = entries_on(&v, d);
     assert!(on.iter().all(|e| !e.label.starts_with("Blog")));
-    let shop = on
-        .iter()
-        .find(|e| e.label.starts_with("Shop 1.4.0"))
-        .unwrap();
-    assert_eq!(shop.conflicts.len(), 1, "{shop:?}");
-    // Rick sees only shop.
+    let shop = release_on(&on, "shop", inside);
+    assert_eq!(shop.conflicts.len(), 3, "{shop:?}");
+    // Rick sees only shop: releases of projects he cannot see do not count.
     let v = calendar(app, &rick, &[("month", &month)]).await;
-    assert!(entries_on(&v, d)
-        .iter()
-        .all(|e| !e.label.starts_with("Blog")));
+    let on = entries_on(&v, d);
+    assert!(on.iter().all(|e| !e.label.starts_with("Blog")));
+    assert_eq!(release_on(&on, "shop", inside).conflicts.len(), 1);
     assert_eq!(v.projects.len(), 1);
     let res = app
         .post(&rick, "/api/calendar/view", &[("project", "blog")])
@@ -533,12 +573,26 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Dependencies removed: no more clash.
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "shop", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let v = calendar(app, &admin, &[("month", &month)]).await;
+    let on = entries_on(&v, d);
+    assert_eq!(release_on(&on, "shop", inside).conflicts.len(), 1);
+    assert_eq!(
+        release_on(&on, "api", api).conflicts,
+        ["Same day as Blog 2.0.0, which depends on API"]
+    );
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "shop", &["blog"]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
     // The page shows the same, server-rendered.
     let res = app.get(&admin, &format!("/calendar?month={month}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("Inside the freeze") && html.contains("Same day as Blog 2.0.0"),
+        html.contains("Inside the freeze")
+            && html.contains("Same day as Blog 2.0.0, which Shop depends on"),
         "{html}"
     );
     assert!(
