@@ -17,6 +17,7 @@ pub enum AuditAction {
     ProjectUpdated,
     ProjectArchived,
     ProjectRestored,
+    ProjectDependenciesChanged,
     EnvironmentAdded,
     EnvironmentUpdated,
     EnvironmentRemoved,
@@ -51,7 +52,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -64,6 +65,7 @@ impl AuditAction {
         AuditAction::ProjectUpdated,
         AuditAction::ProjectArchived,
         AuditAction::ProjectRestored,
+        AuditAction::ProjectDependenciesChanged,
         AuditAction::EnvironmentAdded,
         AuditAction::EnvironmentUpdated,
         AuditAction::EnvironmentRemoved,
@@ -111,6 +113,7 @@ impl AuditAction {
             AuditAction::ProjectUpdated => "project.updated",
             AuditAction::ProjectArchived => "project.archived",
             AuditAction::ProjectRestored => "project.restored",
+            AuditAction::ProjectDependenciesChanged => "project.dependencies_changed",
             AuditAction::EnvironmentAdded => "environment.added",
             AuditAction::EnvironmentUpdated => "environment.updated",
             AuditAction::EnvironmentRemoved => "environment.removed",

@@ -5,9 +5,10 @@
 //! the clock or files. Daylight-saving gaps and folds resolve the way people
 //! expect ("compatible": a wall time that does not exist moves forward).
 
+use crate::project::DependencyGraph;
 use crate::validation::FieldErrors;
 use jiff::civil::{Date, DateTime, Time, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde::{Deserialize, Serialize};
 
@@ -320,6 +321,131 @@ impl Train {
     }
 }
 
+/// One observance of a time zone, as an iCalendar VTIMEZONE lists them
+/// (RFC 5545 §3.6.5): from `start`, a wall-clock time in `offset_from`,
+/// the zone is `offset_to` and called `abbreviation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observance {
+    pub start: DateTime,
+    pub offset_from: Offset,
+    pub offset_to: Offset,
+    pub abbreviation: String,
+    /// Summer time (DAYLIGHT) rather than standard time (STANDARD).
+    pub daylight: bool,
+}
+
+/// Whether `tz` is UTC in all but name (UTC, Etc/UTC, Etc/GMT, ...): offset
+/// zero, never changing. Times in such zones need no time zone definition.
+pub fn is_utc(tz: &TimeZone) -> bool {
+    tz.to_offset(Timestamp::UNIX_EPOCH) == Offset::UTC
+        && tz.following(Timestamp::MIN).next().is_none()
+        && tz.preceding(Timestamp::MAX).next().is_none()
+}
+
+/// What a calendar needs to know about `tz` to place times from `from` to
+/// `to`: the observance in force at `from` (starting at the transition that
+/// began it, or at 1970 for a zone that never changed), then one per
+/// transition up to `to`, taken from the tz database's rules.
+pub fn observances(tz: &TimeZone, from: Timestamp, to: Timestamp) -> Vec<Observance> {
+    let just_before = |t: Timestamp| {
+        t.checked_sub(1.nanosecond())
+            .map_or_else(|_| tz.to_offset(t), |b| tz.to_offset(b))
+    };
+    let observance = |t: Timestamp, offset_to: Offset, abbreviation: &str, daylight: bool| {
+        let offset_from = just_before(t);
+        Observance {
+            start: offset_from.to_datetime(t),
+            offset_from,
+            offset_to,
+            abbreviation: abbreviation.to_owned(),
+            daylight,
+        }
+    };
+    let mut out = Vec::new();
+    let began = from
+        .checked_add(1.nanosecond())
+        .ok()
+        .and_then(|after| tz.preceding(after).next());
+    match began {
+        Some(t) => out.push(observance(
+            t.timestamp(),
+            t.offset(),
+            t.abbreviation(),
+            t.dst().is_dst(),
+        )),
+        None => {
+            let info = tz.to_offset_info(from);
+            out.push(Observance {
+                start: DateTime::constant(1970, 1, 1, 0, 0, 0, 0),
+                offset_from: info.offset(),
+                offset_to: info.offset(),
+                abbreviation: info.abbreviation().to_owned(),
+                daylight: info.dst().is_dst(),
+            });
+        }
+    }
+    // A zone changes its clocks a few times a year at most; the cap only
+    // guards against a pathological rule.
+    for t in tz
+        .following(from)
+        .take_while(|t| t.timestamp() <= to)
+        .take(1_000)
+    {
+        out.push(observance(
+            t.timestamp(),
+            t.offset(),
+            t.abbreviation(),
+            t.dst().is_dst(),
+        ));
+    }
+    out
+}
+
+/// Why a release of `mine` clashes with `theirs` (`Blog 2.0.0`) planned the
+/// same day, if it does: one of the two projects depends on the other,
+/// directly or through others. `name` gives a project's name by id.
+///
+/// "Same day as Blog 2.0.0, which Shop depends on" (Shop needs Blog), or
+/// "Same day as Blog 2.0.0, which depends on Shop" (Blog needs Shop), with
+/// "(through API)" when the dependency runs through other projects.
+/// Releases of unrelated projects do not clash.
+pub fn dependency_clash(
+    graph: &DependencyGraph,
+    mine: i64,
+    theirs: i64,
+    theirs_label: &str,
+    name: impl Fn(i64) -> String,
+) -> Option<String> {
+    if mine == theirs {
+        return None;
+    }
+    let through = |chain: &[i64]| match chain {
+        [_, middle @ .., _] if !middle.is_empty() => format!(
+            " (through {})",
+            middle
+                .iter()
+                .map(|id| name(*id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    };
+    if let Some(chain) = graph.path(mine, theirs) {
+        return Some(format!(
+            "Same day as {theirs_label}, which {} depends on{}",
+            name(mine),
+            through(&chain)
+        ));
+    }
+    graph.path(theirs, mine).map(|chain| {
+        format!(
+            "Same day as {theirs_label}, which depends on {}{}",
+            name(mine),
+            through(&chain)
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -531,5 +657,73 @@ mod tests {
             .to_zoned(TimeZone::UTC)
             .unwrap();
         assert_eq!(show(&z), "2026-12-24 18:00 UTC");
+    }
+
+    #[test]
+    fn only_releases_of_dependent_projects_clash() {
+        // Shop (1) → Blog (2) → API (3); Docs (4) stands alone.
+        let g = DependencyGraph::new([(1, 2), (2, 3)]);
+        let name = |id: i64| ["", "Shop", "Blog", "API", "Docs"][id as usize].to_owned();
+        assert_eq!(
+            dependency_clash(&g, 1, 2, "Blog 2.0.0", name).as_deref(),
+            Some("Same day as Blog 2.0.0, which Shop depends on")
+        );
+        assert_eq!(
+            dependency_clash(&g, 2, 1, "Shop 1.4.0", name).as_deref(),
+            Some("Same day as Shop 1.4.0, which depends on Blog")
+        );
+        assert_eq!(
+            dependency_clash(&g, 1, 3, "API 3.0.0", name).as_deref(),
+            Some("Same day as API 3.0.0, which Shop depends on (through Blog)")
+        );
+        assert_eq!(
+            dependency_clash(&g, 3, 1, "Shop 1.4.0", name).as_deref(),
+            Some("Same day as Shop 1.4.0, which depends on API (through Blog)")
+        );
+        assert_eq!(dependency_clash(&g, 1, 4, "Docs 1.0.0", name), None);
+        assert_eq!(dependency_clash(&g, 4, 3, "API 3.0.0", name), None);
+        assert_eq!(dependency_clash(&g, 1, 1, "Shop 1.5.0", name), None);
+    }
+
+    #[test]
+    fn observances_follow_the_zone_across_summer_time() {
+        let tz = berlin();
+        // December 2026 to July 2027: winter time (since 2026-10-25), summer
+        // time from 2027-03-28, back on 2027-10-31 (outside the range).
+        let from = at(&tz, 2026, 12, 1, 0, 0);
+        let to = at(&tz, 2027, 7, 1, 0, 0);
+        let obs = observances(&tz, from, to);
+        let shown: Vec<String> = obs
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {} {}→{} {}",
+                    if o.daylight { "DAYLIGHT" } else { "STANDARD" },
+                    o.start.strftime("%Y%m%dT%H%M%S"),
+                    o.offset_from,
+                    o.offset_to,
+                    o.abbreviation
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "STANDARD 20261025T030000 +02→+01 CET",
+                "DAYLIGHT 20270328T020000 +01→+02 CEST",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_zone_that_never_changes_has_one_observance() {
+        let tz = TimeZone::fixed(jiff::tz::offset(5));
+        let obs = observances(&tz, at(&tz, 2026, 1, 1, 0, 0), at(&tz, 2027, 1, 1, 0, 0));
+        assert_eq!(obs.len(), 1);
+        assert_eq!(obs[0].offset_to.seconds(), 5 * 3600);
+        assert_eq!(obs[0].offset_from, obs[0].offset_to);
+        assert!(is_utc(&TimeZone::UTC));
+        assert!(!is_utc(&tz));
+        assert!(!is_utc(&berlin()));
     }
 }

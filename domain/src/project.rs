@@ -3,6 +3,7 @@
 use crate::environment::{validate_environments, EnvironmentDraft, ValidEnvironment};
 use crate::validation::{bounded_text, FieldErrors};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 pub const NAME_MAX: usize = 100;
@@ -228,6 +229,242 @@ impl ProjectDraft {
     }
 }
 
+/// The form field that dependency errors belong to.
+pub const DEPENDENCIES_FIELD: &str = "depends_on";
+
+/// Which projects depend on which: "Shop depends on Blog" means Shop needs
+/// Blog (its API, its data, its releases) to work, so releasing both on the
+/// same day is a risk the calendar points out.
+///
+/// Rules (checked by [`choose_dependencies`]): a project cannot depend on
+/// itself; it can only depend on projects that exist (and that the person
+/// choosing can see) and are not archived; and there are no loops. A loop
+/// (Shop → Blog → Shop) is refused rather than allowed, because "depends on"
+/// would then mean nothing: every project in the loop would need every other
+/// one first. Dependencies count transitively: when Shop depends on Blog and
+/// Blog on API, Shop depends on API too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DependencyGraph {
+    /// project id → the ids it depends on directly.
+    edges: BTreeMap<i64, BTreeSet<i64>>,
+}
+
+impl DependencyGraph {
+    /// From `(project, depends_on)` pairs.
+    pub fn new(edges: impl IntoIterator<Item = (i64, i64)>) -> Self {
+        let mut g = Self::default();
+        for (from, to) in edges {
+            g.edges.entry(from).or_default().insert(to);
+        }
+        g
+    }
+
+    /// What `project` depends on directly.
+    pub fn direct(&self, project: i64) -> BTreeSet<i64> {
+        self.edges.get(&project).cloned().unwrap_or_default()
+    }
+
+    /// What depends on `project` directly.
+    pub fn dependents(&self, project: i64) -> BTreeSet<i64> {
+        self.edges
+            .iter()
+            .filter(|(_, to)| to.contains(&project))
+            .map(|(from, _)| *from)
+            .collect()
+    }
+
+    /// Everything `project` depends on, directly or through others.
+    pub fn all_dependencies(&self, project: i64) -> BTreeSet<i64> {
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<i64> = self.direct(project).into_iter().collect();
+        while let Some(next) = queue.pop_front() {
+            if next != project && seen.insert(next) {
+                queue.extend(self.direct(next));
+            }
+        }
+        seen
+    }
+
+    /// Everything that depends on `project`, directly or through others.
+    pub fn all_dependents(&self, project: i64) -> BTreeSet<i64> {
+        self.edges
+            .keys()
+            .copied()
+            .filter(|p| *p != project && self.path(*p, project).is_some())
+            .collect()
+    }
+
+    /// The shortest chain by which `from` depends on `to`, both included
+    /// (`[shop, blog, api]`: Shop depends on Blog, which depends on API);
+    /// `None` when it does not.
+    pub fn path(&self, from: i64, to: i64) -> Option<Vec<i64>> {
+        let mut came_from: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(at) = queue.pop_front() {
+            for next in self.direct(at) {
+                if next == from || came_from.contains_key(&next) {
+                    continue;
+                }
+                came_from.insert(next, at);
+                if next == to {
+                    let mut chain = vec![to];
+                    let mut step = to;
+                    while let Some(prev) = came_from.get(&step) {
+                        chain.push(*prev);
+                        if *prev == from {
+                            break;
+                        }
+                        step = *prev;
+                    }
+                    chain.reverse();
+                    return Some(chain);
+                }
+                queue.push_back(next);
+            }
+        }
+        None
+    }
+
+    /// The same graph with `project`'s direct dependencies replaced.
+    pub fn with_dependencies(&self, project: i64, depends_on: &BTreeSet<i64>) -> Self {
+        let mut g = self.clone();
+        if depends_on.is_empty() {
+            g.edges.remove(&project);
+        } else {
+            g.edges.insert(project, depends_on.clone());
+        }
+        g
+    }
+}
+
+/// A project as the dependency rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRef {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub archived: bool,
+}
+
+/// Checks the dependencies someone chose for `project` (slugs, as the form
+/// sends them) and returns the new set of direct dependencies by id.
+///
+/// `visible` are the projects the person can see (archived ones included);
+/// `graph` holds every dependency as stored. Dependencies on projects the
+/// person cannot see are kept as they are (the form does not show them).
+/// An archived project may stay a dependency but cannot become a new one.
+/// All problems are reported at once, in one message for the field.
+pub fn choose_dependencies(
+    project: &ProjectRef,
+    chosen: &[String],
+    visible: &[ProjectRef],
+    graph: &DependencyGraph,
+) -> Result<BTreeSet<i64>, FieldErrors> {
+    let current = graph.direct(project.id);
+    let mut problems: Vec<String> = Vec::new();
+    let mut picked = BTreeSet::new();
+    for slug in chosen.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if slug == project.slug {
+            problems.push(format!(
+                "{} cannot depend on itself: choose other projects.",
+                project.name
+            ));
+            continue;
+        }
+        match visible.iter().find(|p| p.slug == slug) {
+            None => problems.push(format!(
+                "There is no project \"{slug}\" (or you cannot see it)."
+            )),
+            Some(p) if p.id == project.id => problems.push(format!(
+                "{} cannot depend on itself: choose other projects.",
+                project.name
+            )),
+            Some(p) if p.archived && !current.contains(&p.id) => problems.push(format!(
+                "{} is archived: restore it before making {} depend on it.",
+                p.name, project.name
+            )),
+            Some(p) => {
+                picked.insert(p.id);
+            }
+        }
+    }
+    // Kept: dependencies on projects this person cannot see.
+    picked.extend(
+        current
+            .iter()
+            .filter(|id| !visible.iter().any(|p| p.id == **id)),
+    );
+    let name_of = |id: i64| {
+        visible
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| "a project you cannot see".to_owned(), |p| p.name.clone())
+    };
+    let after = graph.with_dependencies(project.id, &picked);
+    for dep in &picked {
+        if let Some(back) = after.path(*dep, project.id) {
+            let mut chain: Vec<String> = vec![project.name.clone()];
+            chain.extend(back.iter().map(|id| name_of(*id)));
+            problems.push(format!(
+                "{} already depends on {}, so {} cannot depend on it: that would be a loop ({}).",
+                name_of(*dep),
+                project.name,
+                project.name,
+                chain.join(" → ")
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(picked)
+    } else {
+        let mut errors = FieldErrors::new();
+        errors.push(DEPENDENCIES_FIELD, problems.join(" "));
+        Err(errors)
+    }
+}
+
+/// A project on the other end of a dependency, for pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyLink {
+    pub slug: String,
+    pub name: String,
+    pub archived: bool,
+}
+
+/// One checkbox of the "This project depends on" form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyChoice {
+    pub slug: String,
+    pub name: String,
+    pub checked: bool,
+    pub archived: bool,
+    /// Set when this project already depends on the one being edited, so
+    /// choosing it would make a loop: "Blog depends on Shop already".
+    pub loop_hint: Option<String>,
+}
+
+/// A project's dependencies, as its pages show them. Only projects the
+/// viewer can see are named; the others are counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectDependencies {
+    pub slug: String,
+    pub name: String,
+    /// Direct dependencies.
+    pub depends_on: Vec<DependencyLink>,
+    /// Dependencies of dependencies (and so on), not already direct.
+    pub depends_on_indirectly: Vec<DependencyLink>,
+    /// Projects that depend on this one directly.
+    pub depended_on_by: Vec<DependencyLink>,
+    /// Projects that depend on this one through others.
+    pub depended_on_by_indirectly: Vec<DependencyLink>,
+    /// Direct dependencies on projects the viewer cannot see (kept on save).
+    pub hidden: usize,
+    /// The form's checkboxes: every other project the viewer sees that is
+    /// not archived, plus archived ones that are dependencies now.
+    pub choices: Vec<DependencyChoice>,
+    pub can_edit: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +560,136 @@ mod tests {
             ..ProjectDraft::default()
         };
         assert_eq!(draft.with_suggested_slug().slug, "mob");
+    }
+
+    fn project(id: i64, slug: &str, name: &str) -> ProjectRef {
+        ProjectRef {
+            id,
+            slug: slug.into(),
+            name: name.into(),
+            archived: false,
+        }
+    }
+
+    /// Shop (1), Blog (2), API (3), Old (4, archived), Secret (5, not visible).
+    fn world() -> Vec<ProjectRef> {
+        let mut old = project(4, "old", "Old");
+        old.archived = true;
+        vec![
+            project(1, "shop", "Shop"),
+            project(2, "blog", "Blog"),
+            project(3, "api", "API"),
+            old,
+        ]
+    }
+
+    fn chosen(slugs: &[&str]) -> Vec<String> {
+        slugs.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn dependencies_count_through_other_projects() {
+        // Shop → Blog → API.
+        let g = DependencyGraph::new([(1, 2), (2, 3)]);
+        assert_eq!(g.path(1, 3), Some(vec![1, 2, 3]));
+        assert_eq!(g.path(1, 2), Some(vec![1, 2]));
+        assert_eq!(g.path(3, 1), None, "dependency has a direction");
+        assert_eq!(g.path(1, 1), None);
+        assert_eq!(g.all_dependencies(1), BTreeSet::from([2, 3]));
+        assert_eq!(g.all_dependents(3), BTreeSet::from([1, 2]));
+        assert_eq!(g.direct(1), BTreeSet::from([2]));
+        assert_eq!(g.dependents(2), BTreeSet::from([1]));
+        assert!(g.all_dependencies(3).is_empty());
+    }
+
+    #[test]
+    fn the_shortest_chain_is_named() {
+        // Shop → Blog → API and Shop → API directly.
+        let g = DependencyGraph::new([(1, 2), (2, 3), (1, 3)]);
+        assert_eq!(g.path(1, 3), Some(vec![1, 3]));
+    }
+
+    #[test]
+    fn valid_dependencies_are_chosen_by_slug() {
+        let w = world();
+        let g = DependencyGraph::default();
+        let ids = choose_dependencies(&w[0], &chosen(&["blog", " api ", "", "blog"]), &w, &g);
+        assert_eq!(ids, Ok(BTreeSet::from([2, 3])));
+        assert_eq!(
+            choose_dependencies(&w[0], &[], &w, &g),
+            Ok(BTreeSet::new()),
+            "no boxes ticked: no dependencies"
+        );
+    }
+
+    #[test]
+    fn a_project_cannot_depend_on_itself_an_unknown_or_an_archived_one() {
+        let w = world();
+        let g = DependencyGraph::default();
+        let e = choose_dependencies(&w[0], &chosen(&["shop", "nope", "old"]), &w, &g).unwrap_err();
+        let m = e.get(DEPENDENCIES_FIELD).unwrap_or_default();
+        assert!(m.contains("Shop cannot depend on itself"), "{m}");
+        assert!(m.contains("no project \"nope\""), "{m}");
+        assert!(m.contains("Old is archived"), "{m}");
+        assert_eq!(e.0.len(), 1, "one message for the field");
+    }
+
+    #[test]
+    fn an_archived_dependency_may_stay() {
+        let w = world();
+        let g = DependencyGraph::new([(1, 4)]);
+        assert_eq!(
+            choose_dependencies(&w[0], &chosen(&["old", "blog"]), &w, &g),
+            Ok(BTreeSet::from([2, 4]))
+        );
+    }
+
+    #[test]
+    fn loops_are_refused_and_named() {
+        let w = world();
+        // Blog → API → Shop already; Shop → Blog would close the loop.
+        let g = DependencyGraph::new([(2, 3), (3, 1)]);
+        let e = choose_dependencies(&w[0], &chosen(&["blog"]), &w, &g).unwrap_err();
+        let m = e.get(DEPENDENCIES_FIELD).unwrap_or_default();
+        assert!(m.contains("Shop → Blog → API → Shop"), "{m}");
+        assert!(m.contains("Blog already depends on Shop"), "{m}");
+        // Directly: API → Shop, so Shop → API is a loop too.
+        let e = choose_dependencies(&w[0], &chosen(&["api"]), &w, &g).unwrap_err();
+        assert!(
+            e.get(DEPENDENCIES_FIELD)
+                .unwrap_or_default()
+                .contains("Shop → API → Shop"),
+            "{e:?}"
+        );
+        // Replacing a dependency is checked against the new set, not the old one:
+        // API may drop Shop and depend on Blog... which depends on API: a loop.
+        let e = choose_dependencies(&w[2], &chosen(&["blog"]), &w, &g).unwrap_err();
+        assert!(
+            e.get(DEPENDENCIES_FIELD)
+                .unwrap_or_default()
+                .contains("API → Blog → API"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn dependencies_on_projects_one_cannot_see_are_kept() {
+        let w = world();
+        // Shop depends on Secret (5), which this person cannot see.
+        let g = DependencyGraph::new([(1, 5)]);
+        assert_eq!(
+            choose_dependencies(&w[0], &chosen(&["blog"]), &w, &g),
+            Ok(BTreeSet::from([2, 5]))
+        );
+        // Secret depends on Shop: choosing... nothing visible loops, but
+        // a loop through a hidden project is still refused without naming it.
+        let g = DependencyGraph::new([(5, 1), (2, 5)]);
+        let e = choose_dependencies(&w[0], &chosen(&["blog"]), &w, &g).unwrap_err();
+        assert!(
+            e.get(DEPENDENCIES_FIELD)
+                .unwrap_or_default()
+                .contains("Shop → Blog → a project you cannot see → Shop"),
+            "{e:?}"
+        );
     }
 }

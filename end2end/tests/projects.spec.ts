@@ -55,3 +55,44 @@ test('validation errors appear next to the field without losing input', async ({
   await expect(page.getByTestId('project-slug')).toHaveValue('demo');
   await expect(page.locator('#project-slug')).toHaveAttribute('aria-invalid', 'true');
 });
+
+test('a project depends on another: chosen on its edit page, shown on both pages, loops refused', async ({ page }) => {
+  await signIn(page, 'admin', ADMIN_PASSWORD);
+  const origin = new URL(page.url()).origin;
+  for (const [name, slug] of [['Storefront', 'storefront'], ['Payments', 'payments']]) {
+    const r = await page.request.post('/api/projects/create', {
+      headers: { Origin: origin, Accept: 'application/json' },
+      form: { 'project[name]': name, 'project[slug]': slug },
+    });
+    expect(r.status(), await r.text()).toBe(200);
+  }
+
+  await page.goto('/projects/storefront/edit');
+  await hydrated(page);
+  const form = page.getByTestId('dependencies-form');
+  await expect(page.getByTestId('dependencies-panel')).toContainText('release calendar then warns');
+  await form.getByLabel('Payments').check();
+  await form.getByTestId('save-dependencies').click();
+  await expect(form.getByRole('status')).toHaveText('Saved.');
+  await expect(form.getByLabel('Payments')).toBeChecked();
+
+  await page.goto('/projects/storefront');
+  await expect(page.getByTestId('depends-on')).toHaveText('Payments');
+  await page.getByTestId('depends-on').getByRole('link', { name: 'Payments' }).click();
+  await expect(page).toHaveURL(/\/projects\/payments$/);
+  await expect(page.getByTestId('depended-on-by')).toHaveText('Storefront');
+
+  // Payments depending on Storefront would be a loop: the form says so
+  // beforehand, and refuses it next to the field, keeping the ticked box.
+  await page.goto('/projects/payments/edit');
+  await hydrated(page);
+  const loop = page.getByTestId('dependencies-form');
+  const storefront = loop.getByTestId('dependency-choice').filter({ hasText: 'Storefront' });
+  await expect(storefront).toContainText('Storefront depends on Payments already');
+  await storefront.getByRole('checkbox').check();
+  await loop.getByTestId('save-dependencies').click();
+  await expect(page.locator('#depends-on-error')).toContainText('Payments → Storefront → Payments');
+  await expect(storefront.getByRole('checkbox')).toBeChecked();
+  await page.goto('/projects/payments');
+  await expect(page.getByTestId('depends-on')).toHaveText('—');
+});

@@ -10,10 +10,11 @@
 //!
 //! Conflicts: a release planned on a day a freeze of its project (or a
 //! global freeze) covers, in the freeze's zone; a train departing inside
-//! such a freeze; and two releases of different projects planned the same
-//! day. Slipway has no model of which projects depend on which yet, so the
-//! last one flags any two releases of different projects that are in the
-//! same calendar (all the projects the viewer sees, or the filtered one).
+//! such a freeze; and two releases planned the same day when one project
+//! depends on the other, directly or through others ("Same day as Blog
+//! 2.0.0, which Shop depends on"; see `project::DependencyGraph`). Releases
+//! of unrelated projects on the same day are not a conflict. Only projects
+//! the viewer sees take part.
 
 use crate::accounts::require;
 use crate::clock::format_ms;
@@ -21,16 +22,21 @@ use crate::storage::{audit as audit_store, calendar as store, grants, projects, 
 use crate::{tokens, ServiceError, Services};
 use icalendar::{Component, EventLike, Property, ValueType};
 use jiff::civil::{Date, DateTime, Time, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde_json::json;
-use slipway_domain::calendar::{show, weekday, FreezeRule, FreezeWindow, Period, Train, TrainRun};
+use slipway_domain::calendar::{
+    dependency_clash, is_utc, observances, show, weekday, FreezeRule, FreezeWindow, Period, Train,
+    TrainRun,
+};
+use slipway_domain::project::DependencyGraph;
 use slipway_domain::read::{
     CalendarDay, CalendarEntry, CalendarEntryKind, CalendarProject, CalendarView, FeedView,
     FreezeView, TrainView,
 };
 use slipway_domain::{AuditAction, FieldErrors, Permission, Principal, ProjectId, UserId};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 
 pub struct Calendar<'a> {
     pub(crate) services: &'a Services,
@@ -487,15 +493,28 @@ struct Gathered {
     trains: Vec<(TrainPolicy, Vec<Departure>)>,
 }
 
-/// Loads and relates the calendar of `scope` (project ids) from `first` to
-/// `last` (inclusive dates).
+/// Which projects a calendar is about.
+struct Scope<'a> {
+    /// The projects whose entries are shown (all the viewer sees, or one).
+    shown: &'a HashSet<i64>,
+    /// Every active project the viewer sees: a release of one of them on the
+    /// same day as a shown one clashes when one depends on the other, even
+    /// when the calendar is filtered to one project.
+    seen: &'a HashSet<i64>,
+    /// Names of the projects the viewer sees (archived ones too), for the
+    /// chains of dependencies in messages.
+    names: &'a HashMap<i64, String>,
+}
+
+/// Loads and relates the calendar of `scope` from `first` to `last`
+/// (inclusive dates).
 async fn gather(
     conn: &mut sqlx::AnyConnection,
-    scope: &HashSet<i64>,
+    scope: &Scope<'_>,
     first: Date,
     last: Date,
 ) -> Result<Gathered, ServiceError> {
-    let in_scope = |p: Option<i64>| p.is_none_or(|p| scope.contains(&p));
+    let in_scope = |p: Option<i64>| p.is_none_or(|p| scope.shown.contains(&p));
     let after = add_days(last, 1)?;
 
     let mut freezes = Vec::new();
@@ -511,47 +530,59 @@ async fn gather(
 
     let from_ms = start_of(first, &TimeZone::UTC)?.as_millisecond();
     let to_ms = start_of(after, &TimeZone::UTC)?.as_millisecond();
-    let rows: Vec<store::PlannedRow> = store::planned_between(conn, from_ms, to_ms)
-        .await?
-        .into_iter()
-        .filter(|r| scope.contains(&r.project_id))
-        .collect();
+    let mut seen = Vec::new();
+    for row in store::planned_between(conn, from_ms, to_ms).await? {
+        if scope.seen.contains(&row.project_id) {
+            let date = Timestamp::from_millisecond(row.planned_at)
+                .map_err(internal)?
+                .to_zoned(TimeZone::UTC)
+                .date();
+            seen.push((row, date));
+        }
+    }
+    let graph = DependencyGraph::new(projects::dependencies(conn).await?);
+    let name = |id: i64| {
+        scope
+            .names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "a project you cannot see".to_owned())
+    };
     let mut releases = Vec::new();
-    for row in rows {
-        let date = Timestamp::from_millisecond(row.planned_at)
-            .map_err(internal)?
-            .to_zoned(TimeZone::UTC)
-            .date();
+    for (row, date) in seen
+        .iter()
+        .filter(|(r, _)| scope.shown.contains(&r.project_id))
+    {
         let mut conflicts = Vec::new();
         for (f, _) in freezes.iter().filter(|(f, _)| f.covers(row.project_id)) {
             let day = f.window.periods(
                 &f.tz,
-                start_of(date, &f.tz)?,
-                start_of(add_days(date, 1)?, &f.tz)?,
+                start_of(*date, &f.tz)?,
+                start_of(add_days(*date, 1)?, &f.tz)?,
             );
             if let Some(p) = day.first() {
                 conflicts.push(f.explain(p));
             }
         }
+        // Same day, and one project depends on the other.
+        conflicts.extend(
+            seen.iter()
+                .filter(|(o, d)| d == date && o.project_id != row.project_id)
+                .filter_map(|(o, _)| {
+                    dependency_clash(
+                        &graph,
+                        row.project_id,
+                        o.project_id,
+                        &format!("{} {}", o.project_name, o.version),
+                        name,
+                    )
+                }),
+        );
         releases.push(Planned {
-            row,
-            date,
+            row: row.clone(),
+            date: *date,
             conflicts,
         });
-    }
-    // Same day, different projects (see the module's documentation).
-    let same_day: Vec<Vec<String>> = releases
-        .iter()
-        .map(|r| {
-            releases
-                .iter()
-                .filter(|o| o.date == r.date && o.row.project_id != r.row.project_id)
-                .map(|o| format!("Same day as {} {}", o.row.project_name, o.row.version))
-                .collect()
-        })
-        .collect();
-    for (r, mut others) in releases.iter_mut().zip(same_day) {
-        r.conflicts.append(&mut others);
     }
 
     let mut trains = Vec::new();
@@ -632,6 +663,104 @@ fn part_of_day(p: &Period, d: Date) -> String {
     }
 }
 
+/// `+0100`, `-0430`, or `+053028` for the odd historical offset in seconds
+/// (RFC 5545 §3.3.14).
+fn utc_offset(o: Offset) -> String {
+    let total = o.seconds();
+    let sign = if total < 0 { '-' } else { '+' };
+    let abs = total.unsigned_abs();
+    let (h, m, s) = (abs / 3600, abs % 3600 / 60, abs % 60);
+    if s == 0 {
+        format!("{sign}{h:02}{m:02}")
+    } else {
+        format!("{sign}{h:02}{m:02}{s:02}")
+    }
+}
+
+/// The time zones the timed events of a feed use, and when.
+#[derive(Default)]
+struct FeedZones {
+    /// IANA name → the zone, and the first and last moments written in it.
+    used: BTreeMap<String, (TimeZone, Timestamp, Timestamp)>,
+}
+
+impl FeedZones {
+    /// `DTSTART;TZID=Europe/Berlin:20261201T100000`: the wall-clock time in
+    /// the moment's own zone. UTC (and a zone without a name) is written as
+    /// `DTSTART:20261201T090000Z`, as is a wall-clock time that a calendar
+    /// would read back as another moment (never for times Slipway makes:
+    /// they resolve gaps and folds the way RFC 5545 does).
+    fn property(&mut self, key: &str, at: &Zoned) -> Property {
+        let tz = at.time_zone();
+        let t = at.timestamp();
+        let wall = at.datetime();
+        let reads_back = tz
+            .to_ambiguous_zoned(wall)
+            .compatible()
+            .is_ok_and(|z| z.timestamp() == t);
+        match tz.iana_name() {
+            Some(name) if reads_back && !is_utc(tz) => {
+                let (_, first, last) = self
+                    .used
+                    .entry(name.to_owned())
+                    .or_insert_with(|| (tz.clone(), t, t));
+                *first = (*first).min(t);
+                *last = (*last).max(t);
+                Property::new(key, wall.strftime("%Y%m%dT%H%M%S").to_string())
+                    .add_parameter("TZID", name)
+                    .done()
+            }
+            _ => Property::new(key, t.strftime("%Y%m%dT%H%M%SZ").to_string()),
+        }
+    }
+
+    /// One VTIMEZONE per zone used, in name order.
+    fn vtimezones(&self) -> Result<String, ServiceError> {
+        let mut out = String::new();
+        let mut line = |p: Property| -> Result<(), ServiceError> {
+            let text: String = p.try_into().map_err(internal)?;
+            out.push_str(&text);
+            Ok(())
+        };
+        for (name, (tz, first, last)) in &self.used {
+            line(Property::new("BEGIN", "VTIMEZONE"))?;
+            line(Property::new("TZID", name))?;
+            for o in observances(tz, *first, *last) {
+                let part = if o.daylight { "DAYLIGHT" } else { "STANDARD" };
+                line(Property::new("BEGIN", part))?;
+                line(Property::new(
+                    "DTSTART",
+                    o.start.strftime("%Y%m%dT%H%M%S").to_string(),
+                ))?;
+                line(Property::new("TZOFFSETFROM", utc_offset(o.offset_from)))?;
+                line(Property::new("TZOFFSETTO", utc_offset(o.offset_to)))?;
+                if !o.abbreviation.is_empty() {
+                    line(Property::new("TZNAME", o.abbreviation))?;
+                }
+                line(Property::new("END", part))?;
+            }
+            line(Property::new("END", "VTIMEZONE"))?;
+        }
+        Ok(out)
+    }
+}
+
+/// The calendar's text with the VTIMEZONE components put in before its
+/// first component (some calendar apps read a feed in one pass and must
+/// know a zone before an event uses it), or before its end when it has none.
+fn with_time_zones(calendar: &str, vtimezones: &str) -> String {
+    let at = calendar
+        .find("\r\nBEGIN:")
+        .map(|i| i + 2)
+        .or_else(|| calendar.rfind("END:VCALENDAR"))
+        .unwrap_or(calendar.len());
+    let mut out = String::with_capacity(calendar.len() + vtimezones.len());
+    out.push_str(&calendar[..at]);
+    out.push_str(vtimezones);
+    out.push_str(&calendar[at..]);
+    out
+}
+
 /// The frame of a view: which days, which of them are "in" it, and links.
 struct Frame {
     title: String,
@@ -666,6 +795,19 @@ impl Calendar<'_> {
             .await?
             .into_iter()
             .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
+            .collect())
+    }
+
+    /// The names of every project the actor sees, archived ones too.
+    async fn project_names(
+        conn: &mut sqlx::AnyConnection,
+        actor: &Principal,
+    ) -> Result<HashMap<i64, String>, ServiceError> {
+        Ok(projects::list(conn, true, None)
+            .await?
+            .into_iter()
+            .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
+            .map(|p| (p.id, p.name))
             .collect())
     }
 
@@ -955,10 +1097,10 @@ impl Calendar<'_> {
     /// months' days that fill it), for the projects the actor sees or one.
     ///
     /// Flags a release planned inside a freeze of its project or a global
-    /// one, and two releases of different projects planned the same day.
-    /// There is no model of project dependencies yet, so "same day as X" is
-    /// raised for any two projects in this calendar (with a project filter,
-    /// only that project is in it).
+    /// one, and a release planned the same day as one of a project it
+    /// depends on, or that depends on it (directly or through others). With
+    /// a project filter, releases of the other projects the viewer sees
+    /// still count for that, though they are not shown.
     pub async fn month(
         &self,
         actor: Option<&Principal>,
@@ -1036,7 +1178,19 @@ impl Calendar<'_> {
             }
             None => visible.iter().map(|p| p.id).collect(),
         };
-        let g = gather(&mut conn, &scope, frame.first, frame.last).await?;
+        let seen: HashSet<i64> = visible.iter().map(|p| p.id).collect();
+        let names = Self::project_names(&mut conn, actor).await?;
+        let g = gather(
+            &mut conn,
+            &Scope {
+                shown: &scope,
+                seen: &seen,
+                names: &names,
+            },
+            frame.first,
+            frame.last,
+        )
+        .await?;
         let slug_of = |id: Option<i64>| {
             id.and_then(|id| visible.iter().find(|p| p.id == id))
                 .map(|p| p.slug.clone())
@@ -1322,11 +1476,21 @@ impl Calendar<'_> {
     /// tokens, and feeds whose owner was disabled or lost access to the
     /// project, are all `NotFound` alike.
     ///
-    /// Time zones: the `icalendar` crate cannot write VTIMEZONE components
-    /// (and TZID without a matching VTIMEZONE is not valid RFC 5545), so
-    /// timed events are written in UTC (`DTSTART:20261201T090000Z`), which
-    /// every client shows in its own zone; the team's wall-clock time and
-    /// zone are in the description.
+    /// Time zones: train departures, cutoffs and freeze periods are written
+    /// in the zone stored with their train or freeze, as wall-clock times
+    /// (`DTSTART;TZID=Europe/Berlin:20261201T100000`), so calendars show
+    /// 10:00 Berlin time in summer and winter alike; UTC ones as UTC times
+    /// (`...T090000Z`). Each zone used gets one VTIMEZONE, derived from the
+    /// tz database jiff reads: the observance in force at the first time
+    /// written in it and one per transition up to the last (see
+    /// `calendar::observances`). The description repeats time and zone.
+    ///
+    /// The `icalendar` crate (0.17) writes the events, with its escaping and
+    /// line folding. It cannot write a VTIMEZONE: its components always add
+    /// DTSTAMP and UID lines, which a VTIMEZONE and its STANDARD/DAYLIGHT
+    /// parts must not have. So each line of a VTIMEZONE, BEGIN and END
+    /// included, is written by the crate's `Property` (escaped and folded),
+    /// and the block goes in before the first event (`with_time_zones`).
     pub async fn ics(&self, token: &str, base_url: &str) -> Result<String, ServiceError> {
         const GONE: ServiceError = ServiceError::NotFound("calendar feed");
         if !tokens::looks_valid(token) {
@@ -1352,7 +1516,19 @@ impl Calendar<'_> {
         let today = self.today()?;
         let first = add_days(today, -FEED_DAYS_BACK)?;
         let last = add_days(today, FEED_DAYS_AHEAD)?;
-        let g = gather(&mut conn, &scope, first, last).await?;
+        let seen: HashSet<i64> = visible.iter().map(|p| p.id).collect();
+        let names = Self::project_names(&mut conn, &owner).await?;
+        let g = gather(
+            &mut conn,
+            &Scope {
+                shown: &scope,
+                seen: &seen,
+                names: &names,
+            },
+            first,
+            last,
+        )
+        .await?;
         let now = self.now()?;
 
         let base = base_url.trim_end_matches('/');
@@ -1423,6 +1599,7 @@ impl Calendar<'_> {
             cal.push(e.done());
         }
         let length = TRAIN_EVENT_MINUTES.minutes();
+        let mut zones = FeedZones::default();
         for (t, departures) in &g.trains {
             let project =
                 name_of(t.row.project_id).map_or_else(|| "all projects".to_owned(), |n| n.clone());
@@ -1439,11 +1616,10 @@ impl Calendar<'_> {
                         warnings(&dep.conflicts)
                     ))
                     .append_property(utc("DTSTAMP", now))
-                    .append_property(utc("DTSTART", release.timestamp()))
-                    .append_property(utc(
-                        "DTEND",
-                        release.timestamp().checked_add(length).map_err(internal)?,
-                    ))
+                    .append_property(zones.property("DTSTART", release))
+                    .append_property(
+                        zones.property("DTEND", &release.checked_add(length).map_err(internal)?),
+                    )
                     .categories(["Release train"]);
                 cal.push(e.done());
                 let mut c = icalendar::Event::new();
@@ -1455,11 +1631,10 @@ impl Calendar<'_> {
                         show(release)
                     ))
                     .append_property(utc("DTSTAMP", now))
-                    .append_property(utc("DTSTART", cutoff.timestamp()))
-                    .append_property(utc(
-                        "DTEND",
-                        cutoff.timestamp().checked_add(length).map_err(internal)?,
-                    ))
+                    .append_property(zones.property("DTSTART", cutoff))
+                    .append_property(
+                        zones.property("DTEND", &cutoff.checked_add(length).map_err(internal)?),
+                    )
                     .categories(["Release train"]);
                 cal.push(c.done());
             }
@@ -1482,14 +1657,16 @@ impl Calendar<'_> {
                     show(&p.end)
                 ))
                 .append_property(utc("DTSTAMP", now))
-                .append_property(utc("DTSTART", p.start.timestamp()))
-                .append_property(utc("DTEND", p.end.timestamp()))
+                .append_property(zones.property("DTSTART", &p.start))
+                .append_property(zones.property("DTEND", &p.end))
                 .append_property(Property::new("TRANSP", "TRANSPARENT"))
                 .categories(["Freeze"]);
                 cal.push(e.done());
             }
         }
-        Ok(cal.to_string())
+        let mut text = String::new();
+        write!(text, "{cal}").map_err(internal)?;
+        Ok(with_time_zones(&text, &zones.vtimezones()?))
     }
 }
 
@@ -1648,5 +1825,62 @@ mod tests {
             part_of_day(&short, Date::constant(2026, 12, 18)),
             "15:00–18:00 UTC"
         );
+    }
+
+    #[test]
+    fn feed_times_carry_their_zone_and_each_zone_is_defined_once() {
+        let berlin = jiff::tz::db().get("Europe/Berlin").unwrap();
+        let at = |d: Date, tz: &TimeZone| d.at(10, 0, 0, 0).to_zoned(tz.clone()).unwrap();
+        let mut zones = FeedZones::default();
+        let line: String = zones
+            .property("DTSTART", &at(Date::constant(2026, 12, 1), &berlin))
+            .try_into()
+            .unwrap();
+        assert_eq!(line, "DTSTART;TZID=Europe/Berlin:20261201T100000\r\n");
+        let line: String = zones
+            .property("DTEND", &at(Date::constant(2027, 6, 1), &berlin))
+            .try_into()
+            .unwrap();
+        assert_eq!(line, "DTEND;TZID=Europe/Berlin:20270601T100000\r\n");
+        let line: String = zones
+            .property("DTEND", &at(Date::constant(2026, 12, 1), &TimeZone::UTC))
+            .try_into()
+            .unwrap();
+        assert_eq!(line, "DTEND:20261201T100000Z\r\n", "UTC needs no zone");
+        // Winter time since October, summer time from March, nothing after
+        // the last time written (June).
+        assert_eq!(
+            zones.vtimezones().unwrap(),
+            "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n\
+             BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nEND:STANDARD\r\n\
+             BEGIN:DAYLIGHT\r\nDTSTART:20270328T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nEND:DAYLIGHT\r\n\
+             END:VTIMEZONE\r\n"
+        );
+    }
+
+    #[test]
+    fn time_zones_go_before_the_first_event() {
+        let cal = "BEGIN:VCALENDAR\r\nX-WR-CALNAME:Long name\r\n BEGIN:folded\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(
+            with_time_zones(cal, "BEGIN:VTIMEZONE\r\nEND:VTIMEZONE\r\n"),
+            "BEGIN:VCALENDAR\r\nX-WR-CALNAME:Long name\r\n BEGIN:folded\r\nBEGIN:VTIMEZONE\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        assert_eq!(
+            with_time_zones("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", ""),
+            "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        );
+        assert_eq!(
+            utc_offset(jiff::tz::Offset::from_seconds(19_800).unwrap()),
+            "+0530"
+        );
+        assert_eq!(
+            utc_offset(jiff::tz::Offset::from_seconds(-16_200).unwrap()),
+            "-0430"
+        );
+        assert_eq!(
+            utc_offset(jiff::tz::Offset::from_seconds(3_208).unwrap()),
+            "+005328"
+        );
+        assert_eq!(utc_offset(jiff::tz::Offset::UTC), "+0000");
     }
 }

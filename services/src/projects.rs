@@ -1,4 +1,5 @@
-//! Projects and their environments: list, create, edit, archive.
+//! Projects, their environments and their dependencies: list, create,
+//! edit, archive.
 
 use crate::accounts::require;
 use crate::clock::format_ms;
@@ -7,12 +8,16 @@ use crate::storage::{audit as audit_store, environments, projects, Tx};
 use crate::{ServiceError, Services};
 use serde_json::json;
 use slipway_domain::environment::{move_in_order, validate_environment, Move, ENVIRONMENTS_MAX};
+use slipway_domain::project::{
+    choose_dependencies, DependencyChoice, DependencyGraph, DependencyLink, ProjectDependencies,
+    ProjectRef,
+};
 use slipway_domain::read::{EnvironmentView, ProjectDetail, ProjectSummary};
 use slipway_domain::{
     AuditAction, EnvironmentDraft, EnvironmentId, EnvironmentTier, Permission, Principal,
     ProjectDraft, ProjectId,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 pub struct Projects<'a> {
     pub(crate) services: &'a Services,
@@ -253,6 +258,143 @@ impl Projects<'_> {
         Ok(())
     }
 
+    /// What a project depends on and what depends on it (directly and
+    /// through others), with the choices for its edit form. Only projects
+    /// the viewer sees are named.
+    pub async fn dependencies(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+    ) -> Result<ProjectDependencies, ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut conn = self.services.store.pool().acquire().await?;
+        let p = self.visible(&mut conn, actor, slug).await?;
+        let graph = DependencyGraph::new(projects::dependencies(&mut conn).await?);
+        let visible = visible_refs(&mut conn, actor).await?;
+        let links = |ids: &BTreeSet<i64>| -> Vec<DependencyLink> {
+            visible
+                .iter()
+                .filter(|v| ids.contains(&v.id))
+                .map(|v| DependencyLink {
+                    slug: v.slug.clone(),
+                    name: v.name.clone(),
+                    archived: v.archived,
+                })
+                .collect()
+        };
+        let direct = graph.direct(p.id);
+        let dependents = graph.dependents(p.id);
+        let indirect: BTreeSet<i64> = graph
+            .all_dependencies(p.id)
+            .difference(&direct)
+            .copied()
+            .collect();
+        let indirect_dependents: BTreeSet<i64> = graph
+            .all_dependents(p.id)
+            .difference(&dependents)
+            .copied()
+            .collect();
+        let choices = visible
+            .iter()
+            .filter(|v| v.id != p.id && (!v.archived || direct.contains(&v.id)))
+            .map(|v| DependencyChoice {
+                slug: v.slug.clone(),
+                name: v.name.clone(),
+                checked: direct.contains(&v.id),
+                archived: v.archived,
+                loop_hint: graph
+                    .path(v.id, p.id)
+                    .map(|_| format!("{} depends on {} already", v.name, p.name)),
+            })
+            .collect();
+        let id = ProjectId(p.id);
+        Ok(ProjectDependencies {
+            depends_on: links(&direct),
+            depends_on_indirectly: links(&indirect),
+            depended_on_by: links(&dependents),
+            depended_on_by_indirectly: links(&indirect_dependents),
+            hidden: direct
+                .iter()
+                .filter(|d| !visible.iter().any(|v| v.id == **d))
+                .count(),
+            choices,
+            can_edit: actor.can(Permission::EditProject, Some(id)) && p.archived_at.is_none(),
+            slug: p.slug,
+            name: p.name,
+        })
+    }
+
+    /// Sets what a project depends on directly, from the slugs ticked in its
+    /// edit form (see `project::choose_dependencies` for the rules). Needs
+    /// the permission to edit the project; audited with before and after.
+    /// Saving the same set again changes nothing and records nothing.
+    pub async fn set_dependencies(
+        &self,
+        actor: Option<&Principal>,
+        slug: &str,
+        depends_on: &[String],
+    ) -> Result<(), ServiceError> {
+        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+        let mut tx = self.services.store.begin().await?;
+        let p = self.visible(&mut tx, actor, slug).await?;
+        let id = ProjectId(p.id);
+        require(Some(actor), Permission::EditProject, Some(id))?;
+        if p.archived_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "This project is archived; restore it to change what it depends on.".into(),
+            ));
+        }
+        projects::lock_dependencies(&mut tx, self.services.store.backend()).await?;
+        let graph = DependencyGraph::new(projects::dependencies(&mut tx).await?);
+        let visible = visible_refs(&mut tx, actor).await?;
+        let me = ProjectRef {
+            id: p.id,
+            slug: p.slug.clone(),
+            name: p.name.clone(),
+            archived: false,
+        };
+        let after = choose_dependencies(&me, depends_on, &visible, &graph)?;
+        let before = graph.direct(p.id);
+        if after == before {
+            return Ok(());
+        }
+        let now = self.services.clock.now_ms();
+        for gone in before.difference(&after) {
+            projects::remove_dependency(&mut tx, id, ProjectId(*gone)).await?;
+        }
+        for new in after.difference(&before) {
+            projects::add_dependency(&mut tx, id, ProjectId(*new), now).await?;
+        }
+        // The audit log names every project (it is read by auditors, who
+        // may see more than the person who made the change).
+        let all = projects::list(&mut tx, true, None).await?;
+        let slugs = |ids: &BTreeSet<i64>| -> Vec<String> {
+            let mut s: Vec<String> = all
+                .iter()
+                .filter(|r| ids.contains(&r.id))
+                .map(|r| r.slug.clone())
+                .collect();
+            s.sort();
+            s
+        };
+        audit_store::insert(
+            &mut tx,
+            &audit_store::NewEvent {
+                actor: Some((actor.id, &actor.username)),
+                action: AuditAction::ProjectDependenciesChanged,
+                subject_id: id.to_string(),
+                subject_label: p.slug.clone(),
+                project: Some(id),
+                before: Some(json!({ "depends_on": slugs(&before) })),
+                after: Some(json!({ "depends_on": slugs(&after) })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Loads a project for an environment change, checking edit permission.
     async fn editable(
         &self,
@@ -449,6 +591,30 @@ impl Projects<'_> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The projects `actor` may see, archived ones too, as the dependency rules
+/// see them (in name order, archived last).
+async fn visible_refs(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Principal,
+) -> Result<Vec<ProjectRef>, ServiceError> {
+    let only: Option<Vec<ProjectId>> = if actor.sees_all_projects() {
+        None
+    } else {
+        Some(actor.grants.iter().filter_map(|g| g.project).collect())
+    };
+    Ok(projects::list(conn, true, only.as_deref())
+        .await?
+        .into_iter()
+        .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
+        .map(|p| ProjectRef {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            archived: p.archived_at.is_some(),
+        })
+        .collect())
 }
 
 fn project_json(p: &slipway_domain::project::ValidProject) -> serde_json::Value {

@@ -122,7 +122,7 @@ pub fn CalendarPage() -> impl IntoView {
         <Title text="Release calendar"/>
         <section class="page-head">
             <h1>"Release calendar"</h1>
-            <p class="lead">"Planned releases, release trains and freeze windows across your projects. Conflicts are flagged: a release inside a freeze, and releases of different projects on the same day."</p>
+            <p class="lead">"Planned releases, release trains and freeze windows across your projects. Conflicts are flagged: a release inside a freeze, and releases on the same day of projects where one depends on the other (set on each project's edit page)."</p>
         </section>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

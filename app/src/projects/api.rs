@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use slipway_domain::project::ProjectDependencies;
 use slipway_domain::read::{ProjectDetail, ProjectSummary};
 use slipway_domain::{EnvironmentDraft, ProjectDraft};
 
@@ -134,6 +135,36 @@ pub async fn move_environment(slug: String, id: i64, direction: String) -> Resul
         services()?
             .projects()
             .move_environment(Some(&actor), &slug, EnvironmentId(id), direction)
+            .await,
+    )
+}
+
+/// What a project depends on and what depends on it, with the edit form's choices.
+#[server(endpoint = "projects/dependencies")]
+pub async fn get_dependencies(slug: String) -> Result<ProjectDependencies, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .projects()
+            .dependencies(Some(&actor), &slug)
+            .await,
+    )
+}
+
+/// Sets what a project depends on: the slugs of the ticked boxes
+/// (`depends_on[]=blog&depends_on[]=api`; none ticked: no dependencies).
+#[server(endpoint = "projects/dependencies/set")]
+pub async fn set_dependencies(
+    slug: String,
+    #[server(default)] depends_on: Vec<String>,
+) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(
+        services()?
+            .projects()
+            .set_dependencies(Some(&actor), &slug, &depends_on)
             .await,
     )
 }

@@ -1,10 +1,11 @@
-use super::api::{get_project, SetProjectArchived};
+use super::api::{get_dependencies, get_project, SetProjectArchived};
 use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading, Pipeline};
 use crate::repository::api::forward_merges;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use slipway_domain::project::{DependencyLink, ProjectDependencies};
 use slipway_domain::read::ProjectDetail;
 
 #[component]
@@ -19,12 +20,21 @@ pub fn ProjectPage() -> impl IntoView {
     // Release/hotfix branches not merged forward: a warning on the project
     // page (quietly nothing when no repository is connected yet).
     let merges = Resource::new(slug, forward_merges);
+    let deps = Resource::new(slug, get_dependencies);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match project.await {
                     Ok(p) => view! { <ProjectView p archive/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match deps.await {
+                    Ok(d) => view! { <Dependencies d/> }.into_any(),
+                    Err(_) => ().into_any(),
                 }
             })}
         </Suspense>
@@ -129,5 +139,57 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
                 </ActionForm>
             </section>
         })}
+    }
+}
+
+/// Links to projects, "Blog, API (archived)", or a dash.
+fn project_links(links: Vec<DependencyLink>) -> AnyView {
+    if links.is_empty() {
+        return view! { "—" }.into_any();
+    }
+    let last = links.len() - 1;
+    links
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let href = format!("/projects/{}", l.slug);
+            view! {
+                <a href=href>{l.name}</a>
+                {l.archived.then_some(" (archived)")}
+                {(i < last).then_some(", ")}
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// What this project depends on and what depends on it.
+#[component]
+fn Dependencies(d: ProjectDependencies) -> impl IntoView {
+    let edit_href = format!("/projects/{}/edit", d.slug);
+    let hidden = (d.hidden > 0).then(|| match d.hidden {
+        1 => " and 1 project you cannot see".to_owned(),
+        n => format!(" and {n} projects you cannot see"),
+    });
+    let indirect = (!d.depends_on_indirectly.is_empty()).then(|| {
+        view! { <dt>"Through those, also on"</dt><dd data-test="depends-on-indirectly">{project_links(d.depends_on_indirectly)}</dd> }
+    });
+    let indirect_by = (!d.depended_on_by_indirectly.is_empty()).then(|| {
+        view! { <dt>"Through others, also by"</dt><dd data-test="depended-on-by-indirectly">{project_links(d.depended_on_by_indirectly)}</dd> }
+    });
+    view! {
+        <section class="panel" data-test="dependencies">
+            <h2>"Dependencies"</h2>
+            <p class="hint">"The release calendar warns when releases of projects that depend on each other are planned for the same day."</p>
+            <dl class="details">
+                <dt>"Depends on"</dt>
+                <dd data-test="depends-on">{project_links(d.depends_on)}{hidden}</dd>
+                {indirect}
+                <dt>"Depended on by"</dt>
+                <dd data-test="depended-on-by">{project_links(d.depended_on_by)}</dd>
+                {indirect_by}
+            </dl>
+            {d.can_edit.then(|| view! { <p class="actions"><a class="button" href=edit_href data-test="edit-dependencies">"Change dependencies"</a></p> })}
+        </section>
     }
 }

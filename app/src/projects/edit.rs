@@ -1,13 +1,16 @@
 use super::api::{
-    get_project, AddEnvironment, MoveEnvironment, RemoveEnvironment, UpdateEnvironment,
-    UpdateProject,
+    get_dependencies, get_project, AddEnvironment, MoveEnvironment, RemoveEnvironment,
+    SetDependencies, UpdateEnvironment, UpdateProject,
 };
-use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading, TextField, TierSelect};
+use crate::components::{
+    ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField, TierSelect,
+};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use slipway_domain::project::{ProjectDependencies, DEPENDENCIES_FIELD};
 use slipway_domain::read::{EnvironmentView, ProjectDetail};
 
 /// Every action on this page; the project reloads after any of them.
@@ -43,6 +46,16 @@ pub fn EditProjectPage() -> impl IntoView {
         },
         |(s, ..)| get_project(s),
     );
+    let set_deps = ServerAction::<SetDependencies>::new();
+    // Reload the choices after a save, not after a refusal: then the boxes
+    // keep what the person ticked, next to the message.
+    let saves = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(set_deps.value().get(), Some(Ok(()))) {
+            saves.update(|n| *n += 1);
+        }
+    });
+    let deps = Resource::new(move || (slug(), saves.get()), |(s, _)| get_dependencies(s));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -53,6 +66,76 @@ pub fn EditProjectPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match deps.await {
+                    Ok(d) if d.can_edit => view! { <DependenciesForm d action=set_deps/> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// "This project depends on": a checkbox per other project. Works without
+/// JavaScript too (a plain form post that comes back to this page).
+#[component]
+fn DependenciesForm(
+    d: ProjectDependencies,
+    action: ServerAction<SetDependencies>,
+) -> impl IntoView {
+    let errors = FormErrors::from_action(action.value());
+    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let described = move || {
+        if errors.field(DEPENDENCIES_FIELD).is_some() {
+            "depends-on-hint depends-on-error"
+        } else {
+            "depends-on-hint"
+        }
+    };
+    let hidden = match d.hidden {
+        0 => None,
+        1 => Some("It also depends on 1 project you cannot see; saving keeps that.".to_owned()),
+        n => Some(format!(
+            "It also depends on {n} projects you cannot see; saving keeps those."
+        )),
+    };
+    let empty = d.choices.is_empty();
+    view! {
+        <section class="panel" data-test="dependencies-panel">
+            <h2>"Dependencies"</h2>
+            <p class="hint" id="depends-on-hint">
+                "Tick the projects " {d.name.clone()} " needs in order to work, for example a service whose API it calls. "
+                "The release calendar then warns when a release of " {d.name.clone()} " is planned for the same day as a release of a project it depends on, "
+                "or of a project that depends on it (also through other projects), so the two can be spaced out. "
+                "A project cannot depend on itself, and dependencies cannot go round in a circle."
+            </p>
+            <ActionForm action attr:class="form" attr:data-test="dependencies-form">
+                <FormAlert errors/>
+                {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
+                <input type="hidden" name="slug" value=d.slug.clone()/>
+                <fieldset aria-describedby=described>
+                    <legend>"This project depends on"</legend>
+                    {empty.then(|| view! { <p class="muted">"There are no other projects to choose from yet."</p> })}
+                    {d.choices.into_iter().map(|c| {
+                        let label = c.name.clone();
+                        view! {
+                            <div class="field checkbox">
+                                <label data-test="dependency-choice">
+                                    <input type="checkbox" name="depends_on[]" value=c.slug checked=c.checked/>
+                                    " " {label}
+                                    {c.archived.then(|| view! { " " <span class="badge">"Archived"</span> })}
+                                    {c.loop_hint.map(|h| view! { " " <span class="muted">"(" {h} ")"</span> })}
+                                </label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <FieldError errors error_key=DEPENDENCIES_FIELD id="depends-on-error"/>
+                {hidden.map(|h| view! { <p class="hint">{h}</p> })}
+                <p class="actions"><button type="submit" class="button primary" data-test="save-dependencies">"Save dependencies"</button></p>
+            </ActionForm>
+        </section>
     }
 }
 

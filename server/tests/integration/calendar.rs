@@ -437,8 +437,24 @@ async fn freezes_and_trains_are_validated_and_bad_input_stores_nothing(app: &Tes
     assert!(html.contains("Year-end freeze"), "{html}");
 }
 
+fn release_on<'v>(on: &[&'v CalendarEntry], slug: &str, id: i64) -> &'v CalendarEntry {
+    let href = format!("/projects/{slug}/releases/{id}");
+    on.iter()
+        .find(|e| e.href.as_deref() == Some(href.as_str()))
+        .copied()
+        .unwrap_or_else(|| panic!("no {href} in {on:?}"))
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
 async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
     let (admin, rick) = setup(app).await;
+    app.create_project(&admin, "API", "api").await;
+    app.create_project(&admin, "Docs", "docs").await;
     let admin_p = app.admin_principal().await;
     let d = day(40);
     let (start, end) = (
@@ -454,24 +470,42 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{v}");
     let inside = planned_release(app, &admin_p, "shop", "1.4.0", d).await;
     let blog = planned_release(app, &admin_p, "blog", "2.0.0", d).await;
+    let api = planned_release(app, &admin_p, "api", "3.0.0", d).await;
+    let docs = planned_release(app, &admin_p, "docs", "1.0.0", d).await;
     let after = planned_release(app, &admin_p, "shop", "1.5.0", d + Duration::days(1)).await;
-
-    // The month holding the day, for the admin who sees both projects.
     let month = format!("{:04}-{:02}", d.year(), u8::from(d.month()));
+
+    // No dependencies yet: four projects releasing the same day is no
+    // conflict, only the freeze is.
+    let v = calendar(app, &admin, &[("month", &month)]).await;
+    let on = entries_on(&v, d);
+    let shop = release_on(&on, "shop", inside);
+    assert_eq!(shop.conflicts.len(), 1, "{shop:?}");
+    assert!(
+        shop.conflicts[0].starts_with("Inside the freeze"),
+        "{shop:?}"
+    );
+    for (slug, id) in [("blog", blog), ("api", api), ("docs", docs)] {
+        let e = release_on(&on, slug, id);
+        assert!(e.conflicts.is_empty(), "unrelated projects: {e:?}");
+    }
+    assert_eq!(v.conflict_count, 1);
+
+    // Shop depends on Blog, which depends on API; Docs stands alone.
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "shop", &["blog"]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "blog", &["api"]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // The month holding the day, for the admin who sees every project.
     let v = calendar(app, &admin, &[("month", &month)]).await;
     assert!(!v.is_week);
     assert!(v.weeks.iter().all(|w| w.len() == 7));
     assert_eq!(v.weeks[0][0].weekday, "Mon");
     let on = entries_on(&v, d);
-    let shop = on
-        .iter()
-        .find(|e| e.label == "Shop 1.4.0 — Coupons")
-        .unwrap();
+    let shop = release_on(&on, "shop", inside);
     assert_eq!(shop.kind, CalendarEntryKind::Release);
-    assert_eq!(
-        shop.href.as_deref(),
-        Some(format!("/projects/shop/releases/{inside}").as_str())
-    );
+    assert_eq!(shop.label, "Shop 1.4.0 — Coupons");
     assert!(
         shop.conflicts
             .iter()
@@ -479,23 +513,34 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
                 && c.contains("Holiday traffic")),
         "{shop:?}"
     );
-    assert!(
-        shop.conflicts.iter().any(|c| c == "Same day as Blog 2.0.0"),
-        "{shop:?}"
-    );
-    let blog_entry = on
-        .iter()
-        .find(|e| e.href.as_deref() == Some(format!("/projects/blog/releases/{blog}").as_str()))
-        .unwrap();
     assert_eq!(
-        blog_entry.conflicts,
-        vec!["Same day as Shop 1.4.0".to_owned()],
+        sorted(&shop.conflicts[1..]),
+        [
+            "Same day as API 3.0.0, which Shop depends on (through Blog)",
+            "Same day as Blog 2.0.0, which Shop depends on",
+        ],
+        "both directions, transitively"
+    );
+    assert_eq!(
+        sorted(&release_on(&on, "blog", blog).conflicts),
+        [
+            "Same day as API 3.0.0, which Blog depends on",
+            "Same day as Shop 1.4.0, which depends on Blog",
+        ],
         "the shop freeze does not cover blog"
     );
+    assert_eq!(
+        sorted(&release_on(&on, "api", api).conflicts),
+        [
+            "Same day as Blog 2.0.0, which depends on API",
+            "Same day as Shop 1.4.0, which depends on API (through Blog)",
+        ]
+    );
+    assert!(release_on(&on, "docs", docs).conflicts.is_empty());
     assert!(on
         .iter()
         .any(|e| e.kind == CalendarEntryKind::Freeze && e.label == "Launch freeze"));
-    assert!(v.conflict_count >= 2, "{}", v.conflict_count);
+    assert_eq!(v.conflict_count, 3);
     assert!(v.prev.starts_with("?month=") && v.next.starts_with("?month="));
 
     // The week from the day before: the release after the freeze is clean.
@@ -504,25 +549,20 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
     assert_eq!(v.weeks.len(), 1);
     assert_eq!(v.weeks[0].len(), 7);
     let later = entries_on(&v, d + Duration::days(1));
-    let clean = later
-        .iter()
-        .find(|e| e.href.as_deref() == Some(format!("/projects/shop/releases/{after}").as_str()))
-        .unwrap();
+    let clean = release_on(&later, "shop", after);
     assert!(clean.conflicts.is_empty(), "{clean:?}");
-    // Filtered to shop: blog is gone, and so is the same-day flag.
+    // Filtered to shop: the others are not shown, but what shop depends on
+    // still clashes.
     let v = calendar(app, &admin, &[("month", &month), ("project", "shop")]).await;
     let on = entries_on(&v, d);
     assert!(on.iter().all(|e| !e.label.starts_with("Blog")));
-    let shop = on
-        .iter()
-        .find(|e| e.label.starts_with("Shop 1.4.0"))
-        .unwrap();
-    assert_eq!(shop.conflicts.len(), 1, "{shop:?}");
-    // Rick sees only shop.
+    let shop = release_on(&on, "shop", inside);
+    assert_eq!(shop.conflicts.len(), 3, "{shop:?}");
+    // Rick sees only shop: releases of projects he cannot see do not count.
     let v = calendar(app, &rick, &[("month", &month)]).await;
-    assert!(entries_on(&v, d)
-        .iter()
-        .all(|e| !e.label.starts_with("Blog")));
+    let on = entries_on(&v, d);
+    assert!(on.iter().all(|e| !e.label.starts_with("Blog")));
+    assert_eq!(release_on(&on, "shop", inside).conflicts.len(), 1);
     assert_eq!(v.projects.len(), 1);
     let res = app
         .post(&rick, "/api/calendar/view", &[("project", "blog")])
@@ -533,12 +573,26 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Dependencies removed: no more clash.
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "shop", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let v = calendar(app, &admin, &[("month", &month)]).await;
+    let on = entries_on(&v, d);
+    assert_eq!(release_on(&on, "shop", inside).conflicts.len(), 1);
+    assert_eq!(
+        release_on(&on, "api", api).conflicts,
+        ["Same day as Blog 2.0.0, which depends on API"]
+    );
+    let (status, v) = crate::projects::set_dependencies(app, &admin, "shop", &["blog"]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
     // The page shows the same, server-rendered.
     let res = app.get(&admin, &format!("/calendar?month={month}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("Inside the freeze") && html.contains("Same day as Blog 2.0.0"),
+        html.contains("Inside the freeze")
+            && html.contains("Same day as Blog 2.0.0, which Shop depends on"),
         "{html}"
     );
     assert!(
@@ -659,15 +713,45 @@ import icalendar
 cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
 errors = list(getattr(cal, "errors", []))
 
-def when(v):
+# Each VTIMEZONE as written, and as a time zone built from its own
+# STANDARD/DAYLIGHT parts only (not looked up by name), to check them.
+zones = {}
+for tz in cal.walk("VTIMEZONE"):
+    errors += list(getattr(tz, "errors", []))
+    zones[str(tz["tzid"])] = {
+        "own": tz.to_tz(lookup_tzid=False),
+        "parts": [
+            {
+                "kind": part.name,
+                "start": part.decoded("dtstart").isoformat(),
+                "from": part["tzoffsetfrom"].to_ical(),
+                "to": part["tzoffsetto"].to_ical(),
+                "name": str(part.get("tzname")),
+                "stray": sorted(k for k in part.keys() if k in ("DTSTAMP", "UID")),
+            }
+            for part in tz.subcomponents
+        ],
+        "stray": sorted(k for k in tz.keys() if k in ("DTSTAMP", "UID")),
+    }
+
+def when(ev, key):
+    v = ev.decoded(key)
     if isinstance(v, datetime.datetime):
+        tzid = ev[key].params.get("TZID")
+        own = None
+        if tzid in zones:
+            own = v.replace(tzinfo=zones[tzid]["own"]).astimezone(datetime.timezone.utc).isoformat()
         return {
             "kind": "datetime",
             "value": v.isoformat(),
+            "tzid": tzid,
             "tz": str(v.tzinfo) if v.tzinfo else None,
+            "utc": v.astimezone(datetime.timezone.utc).isoformat() if v.tzinfo else None,
+            "utc_by_vtimezone": own,
             "berlin": v.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %a %H:%M") if v.tzinfo else None,
+            "local": v.strftime("%Y-%m-%d %a %H:%M"),
         }
-    return {"kind": "date", "value": v.isoformat(), "tz": None, "berlin": None}
+    return {"kind": "date", "value": v.isoformat(), "tzid": None, "tz": None, "utc": None, "berlin": None}
 
 events = []
 for ev in cal.walk("VEVENT"):
@@ -677,9 +761,9 @@ for ev in cal.walk("VEVENT"):
         "summary": str(ev.get("summary")),
         "description": str(ev.get("description") or ""),
         "url": str(ev.get("url")) if ev.get("url") else None,
-        "start": when(ev.decoded("dtstart")),
-        "end": when(ev.decoded("dtend")),
-        "stamp": when(ev.decoded("dtstamp")),
+        "start": when(ev, "dtstart"),
+        "end": when(ev, "dtend"),
+        "stamp": when(ev, "dtstamp"),
     })
 print(json.dumps({
     "version": str(cal.get("version")),
@@ -687,6 +771,7 @@ print(json.dumps({
     "name": str(cal.get("x-wr-calname")),
     "errors": [str(e) for e in errors],
     "events": events,
+    "zones": {k: {"parts": v["parts"], "stray": v["stray"]} for k, v in zones.items()},
 }))
 "#;
 
@@ -781,6 +866,19 @@ async fn the_ics_feed_is_valid_icalendar_and_private(app: &TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = create_freeze(
+        app,
+        &admin,
+        &once(
+            "",
+            "Company offsite",
+            &format!("{}T12:00", ymd(day(60))),
+            &format!("{}T18:00", ymd(day(60))),
+            "UTC",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
 
     let url = create_feed(app, &rick, "").await;
     let (status, kind, ics) = fetch(&url).await;
@@ -816,18 +914,40 @@ async fn the_ics_feed_is_valid_icalendar_and_private(app: &TestApp) {
         "UIDs are stable"
     );
 
-    // Train departures and cutoffs: UTC times that are Tuesday 10:00 and
-    // Friday 17:00 in Berlin, summer and winter alike.
+    // Train departures and cutoffs: Tuesday 10:00 and Friday 17:00 in the
+    // train's zone, written as such (TZID), which is 09:00/16:00 UTC in
+    // winter and 08:00/15:00 UTC in summer: the feed spans both.
+    assert!(
+        ics.contains(&format!(
+            "\r\nDTSTART;TZID=Europe/Berlin:{}T100000\r\n",
+            ymd(first).replace('-', "")
+        )),
+        "{ics}"
+    );
     let departures = events(&cal, "Web fortnightly — release");
     let cutoffs = events(&cal, "Web fortnightly — code-freeze cutoff");
     assert!(departures.len() >= 20, "{}", departures.len());
     assert_eq!(departures.len(), cutoffs.len());
-    for e in &departures {
-        assert_eq!(e["start"]["tz"], "UTC", "{e}");
+    for e in departures.iter().chain(&cutoffs) {
+        for end in ["start", "end"] {
+            assert_eq!(e[end]["tzid"], "Europe/Berlin", "{e}");
+            assert_eq!(e[end]["tz"], "Europe/Berlin", "{e}");
+            assert_eq!(
+                e[end]["utc"], e[end]["utc_by_vtimezone"],
+                "the VTIMEZONE agrees with the tz database: {e}"
+            );
+        }
         assert!(
-            e["start"]["value"].as_str().unwrap().ends_with("+00:00"),
+            e["description"].as_str().unwrap().contains("Europe/Berlin"),
             "{e}"
         );
+    }
+    let utc_times = |list: &[&Value]| -> Vec<String> {
+        list.iter()
+            .map(|e| e["start"]["utc"].as_str().unwrap()[11..16].to_owned())
+            .collect()
+    };
+    for e in &departures {
         assert!(
             e["start"]["berlin"]
                 .as_str()
@@ -836,16 +956,24 @@ async fn the_ics_feed_is_valid_icalendar_and_private(app: &TestApp) {
             "{e}"
         );
         assert!(
-            e["description"].as_str().unwrap().contains("Europe/Berlin"),
+            e["end"]["berlin"].as_str().unwrap().ends_with("Tue 10:30"),
             "{e}"
         );
     }
+    let times = utc_times(&departures);
+    assert!(
+        times.iter().any(|t| t == "09:00") && times.iter().any(|t| t == "08:00"),
+        "winter and summer departures: {times:?}"
+    );
+    assert!(
+        times.iter().all(|t| t == "09:00" || t == "08:00"),
+        "{times:?}"
+    );
     assert!(departures.iter().any(|e| e["start"]["berlin"]
         .as_str()
         .unwrap()
         .starts_with(&ymd(first))));
     for e in &cutoffs {
-        assert_eq!(e["start"]["tz"], "UTC", "{e}");
         assert!(
             e["start"]["berlin"]
                 .as_str()
@@ -854,18 +982,66 @@ async fn the_ics_feed_is_valid_icalendar_and_private(app: &TestApp) {
             "{e}"
         );
     }
+    let times = utc_times(&cutoffs);
+    assert!(
+        times.iter().any(|t| t == "16:00") && times.iter().any(|t| t == "15:00"),
+        "winter and summer cutoffs: {times:?}"
+    );
     // The freeze, from Friday 17:00 to Monday 09:00 Berlin time.
     let f = events(&cal, "Freeze: Launch freeze");
     assert_eq!(f.len(), 1, "{cal}");
+    assert_eq!(f[0]["start"]["tzid"], "Europe/Berlin");
+    assert_eq!(f[0]["start"]["local"], format!("{} Fri 17:00", ymd(fs)));
     assert_eq!(f[0]["start"]["berlin"], format!("{} Fri 17:00", ymd(fs)));
     assert_eq!(
         f[0]["end"]["berlin"],
         format!("{} Mon 09:00", ymd(fs + Duration::days(3)))
     );
+    for end in ["start", "end"] {
+        assert_eq!(f[0][end]["utc"], f[0][end]["utc_by_vtimezone"], "{}", f[0]);
+    }
     assert!(f[0]["description"]
         .as_str()
         .unwrap()
         .contains("Holiday traffic"));
+    // The global freeze in UTC: UTC times, no VTIMEZONE for it.
+    let o = events(&cal, "Freeze: Company offsite");
+    assert_eq!(o.len(), 1, "{cal}");
+    assert!(o[0]["start"]["tzid"].is_null(), "{}", o[0]);
+    assert_eq!(o[0]["start"]["tz"], "UTC", "{}", o[0]);
+    assert_eq!(
+        o[0]["start"]["utc"],
+        format!("{}T12:00:00+00:00", ymd(day(60)))
+    );
+    // One VTIMEZONE per zone used, before the events, with winter and summer
+    // time as the tz database has them, and nothing that does not belong.
+    assert_eq!(ics.matches("BEGIN:VTIMEZONE").count(), 1, "{ics}");
+    assert!(ics.find("BEGIN:VTIMEZONE") < ics.find("BEGIN:VEVENT"));
+    let zones = cal["zones"].as_object().unwrap();
+    assert_eq!(zones.keys().collect::<Vec<_>>(), ["Europe/Berlin"], "{cal}");
+    let berlin = &zones["Europe/Berlin"];
+    assert_eq!(berlin["stray"], serde_json::json!([]));
+    let parts = berlin["parts"].as_array().unwrap();
+    assert!(parts.len() >= 3, "{berlin}");
+    for part in parts {
+        assert_eq!(part["stray"], serde_json::json!([]), "{part}");
+        let (from, to, name) = if part["kind"] == "DAYLIGHT" {
+            ("+0100", "+0200", "CEST")
+        } else {
+            ("+0200", "+0100", "CET")
+        };
+        assert_eq!(
+            (
+                part["from"].as_str().unwrap(),
+                part["to"].as_str().unwrap(),
+                part["name"].as_str().unwrap()
+            ),
+            (from, to, name),
+            "{part}"
+        );
+    }
+    assert!(parts.iter().any(|p| p["kind"] == "DAYLIGHT"));
+    assert!(parts.iter().any(|p| p["kind"] == "STANDARD"));
     // Rick cannot see blog: not in his feed.
     assert!(events(&cal, "Blog").is_empty(), "{cal}");
 
@@ -888,13 +1064,67 @@ async fn the_ics_feed_is_valid_icalendar_and_private(app: &TestApp) {
         StatusCode::NOT_FOUND
     );
 
-    // The admin's shop-only feed.
+    // Blog's team is in New York: its train leaves at 10:00 there.
+    let first_day = ymd(first);
+    let mut ny = train_form("blog", &first_day, "1", "12:00", "America/New_York");
+    ny[1] = ("name", "Blog weekly");
+    let (status, v) = create_train(app, &admin, &ny).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // The admin's shop-only feed: only the zone it uses.
     let shop_url = create_feed(app, &admin, "shop").await;
     let cal = parse_ics(&fetch(&shop_url).await.2);
     assert_eq!(events(&cal, "Shop 1.4.0").len(), 1);
     assert!(events(&cal, "Blog").is_empty(), "{cal}");
     assert_eq!(cal["name"], "Slipway: Shop");
-    let all = parse_ics(&fetch(&create_feed(app, &admin, "").await).await.2);
+    assert_eq!(
+        cal["zones"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["Europe/Berlin"]
+    );
+    // Everything: one VTIMEZONE for each of the two zones.
+    let text = fetch(&create_feed(app, &admin, "").await).await.2;
+    assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 2, "{text}");
+    let all = parse_ics(&text);
+    assert_eq!(
+        all["zones"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["America/New_York", "Europe/Berlin"]
+    );
+    let blog_train = events(&all, "Blog weekly — release");
+    assert!(blog_train.len() >= 20, "{all}");
+    let mut seen_utc = std::collections::BTreeSet::new();
+    for e in &blog_train {
+        assert_eq!(e["start"]["tzid"], "America/New_York", "{e}");
+        assert!(
+            e["start"]["local"].as_str().unwrap().ends_with("Tue 10:00"),
+            "{e}"
+        );
+        assert_eq!(e["start"]["utc"], e["start"]["utc_by_vtimezone"], "{e}");
+        seen_utc.insert(e["start"]["utc"].as_str().unwrap()[11..16].to_owned());
+    }
+    assert_eq!(
+        seen_utc.into_iter().collect::<Vec<_>>(),
+        ["14:00", "15:00"],
+        "EDT and EST"
+    );
+    for part in all["zones"]["America/New_York"]["parts"]
+        .as_array()
+        .unwrap()
+    {
+        let expected = if part["kind"] == "DAYLIGHT" {
+            ("-0500", "-0400", "EDT")
+        } else {
+            ("-0400", "-0500", "EST")
+        };
+        assert_eq!(
+            (
+                part["from"].as_str().unwrap(),
+                part["to"].as_str().unwrap(),
+                part["name"].as_str().unwrap()
+            ),
+            expected,
+            "{part}"
+        );
+    }
     assert_eq!(events(&all, "Blog 9.9.9").len(), 1);
     assert!(events(&all, "Blog 9.9.9")[0]["url"]
         .as_str()

@@ -1,5 +1,6 @@
-//! The `projects` table.
+//! The `projects` and `project_dependencies` tables.
 
+use super::Backend;
 use slipway_domain::project::ValidProject;
 use slipway_domain::ProjectId;
 use sqlx::AnyConnection;
@@ -149,4 +150,61 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
         .fetch_one(conn)
         .await?;
     Ok(n)
+}
+
+/// Every dependency, as `(project_id, depends_on_id)` pairs (the table stays
+/// small: a few per project).
+pub async fn dependencies(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT project_id, depends_on_id FROM project_dependencies \
+         ORDER BY project_id, depends_on_id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Makes concurrent changes to dependencies take turns, so two people cannot
+/// each add one half of a loop. PostgreSQL: a table lock that conflicts only
+/// with itself and writers (readers go on); SQLite: writers already take turns.
+pub async fn lock_dependencies(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE project_dependencies IN SHARE ROW EXCLUSIVE MODE")
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn add_dependency(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+    depends_on: ProjectId,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO project_dependencies (project_id, depends_on_id, created_at) \
+         VALUES ($1, $2, $3)",
+    )
+    .bind(project.0)
+    .bind(depends_on.0)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_dependency(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+    depends_on: ProjectId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM project_dependencies WHERE project_id = $1 AND depends_on_id = $2")
+        .bind(project.0)
+        .bind(depends_on.0)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
