@@ -59,8 +59,8 @@ test('evidence ticks the checklist, and a sign-off request reaches the approver\
   await hydrated(tina);
   const inbox = tina.getByTestId('inbox');
   await expect(inbox.getByTestId('unread')).toHaveText('1 new');
-  const request = inbox.getByTestId('notification').filter({ hasText: 'Sign-off requested: Demo 9.1.0' });
-  await expect(request).toContainText('ezra asks you to sign off Demo 9.1.0 (Gift cards)');
+  const request = inbox.getByTestId('notification').filter({ hasText: 'Sign-off requested: Slipway demo 9.1.0' });
+  await expect(request).toContainText('ezra asks you to sign off Slipway demo 9.1.0 (Gift cards)');
   await inbox.getByTestId('mark-all-read').click();
   await expect(inbox.getByTestId('unread')).toHaveCount(0);
   await request.getByRole('link').click();

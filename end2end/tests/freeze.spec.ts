@@ -62,18 +62,26 @@ test('a freeze blocks production; break-glass promotes and opens a review on the
   await expect(sid.locator('[data-test=promote-panel] [data-test=form-error]')).toContainText('frozen');
   await sid.getByText('Break glass (emergency)').click();
   await sid.getByLabel('Reason').fill('Checkout is down, INC-77');
+  // Without a named reviewer the server refuses, and nothing moves.
+  await sid.getByTestId('break-glass').click();
+  await expect(sid.getByTestId('break-glass-reviewers').getByTestId('field-error')).toContainText('Name at least one person');
+  await expect(sid.getByTestId('timeline')).not.toContainText('break-glass');
+  await sid.getByTestId('break-glass-reviewers').getByLabel('(tom)').check();
   await sid.getByTestId('break-glass').click();
   await expect(sid.getByTestId('release-state')).toHaveText('Released');
   await expect(sid.getByTestId('timeline')).toContainText('break-glass');
 
-  // The review is on the dashboard until someone else closes it.
+  // Tom, the named reviewer, is told; the review is on his dashboard until
+  // he gives his conclusion.
   const tom = await (await browser.newContext()).newPage();
   await signIn(tom, 'tom', PASSWORD);
   await tom.goto('/');
   await hydrated(tom);
+  await expect(tom.getByTestId('inbox')).toContainText('Review needed: Slipway demo 9.0.0 went to prod by break-glass');
   const review = tom.getByTestId('reviews').getByTestId('review').filter({ hasText: '9.0.0' });
   await expect(review).toContainText('Checkout is down, INC-77');
-  await review.getByLabel('Conclusion').fill('Right call; add a canary for checkout.');
-  await review.getByRole('button', { name: 'Close review' }).click();
+  await expect(review.getByTestId('reviewers')).toContainText('tom — has not concluded yet');
+  await review.getByLabel('Your conclusion').fill('Right call; add a canary for checkout.');
+  await review.getByRole('button', { name: 'Give my conclusion' }).click();
   await expect(tom.getByTestId('reviews').getByTestId('review').filter({ hasText: '9.0.0' })).toHaveCount(0);
 });

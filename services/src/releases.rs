@@ -1473,9 +1473,9 @@ impl Releases<'_> {
                     l.project.name, l.release.version
                 ),
                 body: format!(
-                    "{} asks you to sign off {} {}{}. The link opens the release at the decision once you \
-                     are signed in as yourself; it works once, for {SIGN_OFF_LINK_HOURS} hours, and never \
-                     approves by itself.",
+                    "{} asks you to sign off {} {}{}: open the release to see what ships, then approve \
+                     or reject. The e-mailed link works once, for {SIGN_OFF_LINK_HOURS} hours, only when \
+                     you are signed in as yourself, and never approves by itself.",
                     actor.display_name,
                     l.project.name,
                     l.release.version,

@@ -382,6 +382,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                                             </label>
                                         }).collect_view().into_any()
                                     }}
+                                    <FieldError errors=promote_errors error_key="reviewers" id="break-glass-reviewers-error"/>
                                 </fieldset>
                                 <button type="submit" class="button danger" data-test="break-glass">"Break glass and promote"</button>
                             </ActionForm>
