@@ -359,3 +359,151 @@ mod emails_tell_approvers_and_retry {
         super::emails_tell_approvers_and_retry(crate::helpers::Db::Postgres).await;
     }
 }
+
+/// Who may record evidence, set e-mail addresses and read notifications,
+/// over HTTP as every role, anonymously and as an outsider: refusals are
+/// 401/403/404 and change nothing.
+async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) {
+    use slipway_domain::Role;
+    let admin = app.admin().await;
+    app.create_project(&admin, "Alpha", "alpha").await;
+    app.create_project(&admin, "Beta", "beta").await;
+    app.user_with_role("target", "engineer", Some("alpha")).await;
+    app.user_with_role("outsider", "stakeholder", Some("beta")).await;
+    let owner = app.admin_principal().await;
+    let id = app
+        .services
+        .releases()
+        .create(
+            Some(&owner),
+            "alpha",
+            &NewReleaseInput {
+                version: "1.0.0".into(),
+                artifact: SHA.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .to_string();
+    let evidence_count = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM release_evidence")
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+        n
+    };
+    let target_email = || async {
+        app.services
+            .accounts()
+            .email_of(Some(&owner), "target")
+            .await
+            .unwrap()
+    };
+
+    let mut callers = vec![(None, "anonymous".to_owned(), app.client())];
+    for role in Role::ALL {
+        let name = format!("as-{}", role.as_str().replace('_', "-"));
+        let scope = role.is_project_scoped().then_some("alpha");
+        app.user_with_role(&name, role.as_str(), scope).await;
+        callers.push((Some(role), name.clone(), app.login(&name, USER_PASSWORD).await));
+    }
+    callers.push((None, "outsider".into(), app.login("outsider", USER_PASSWORD).await));
+
+    let mut checked = 0;
+    for (role, name, client) in &callers {
+        let anonymous = name == "anonymous";
+        // Evidence: those who manage or promote releases.
+        let may = matches!(
+            role,
+            Some(Role::Admin | Role::ReleaseManager | Role::TechLead | Role::Engineer | Role::Sre)
+        );
+        let before = evidence_count().await;
+        let res = app
+            .post(
+                client,
+                "/api/releases/evidence",
+                &[
+                    ("slug", "alpha"),
+                    ("id", &id),
+                    ("kind", "smoke-tests"),
+                    ("outcome", "passed"),
+                    ("summary", "all green"),
+                ],
+            )
+            .await;
+        let status = res.status();
+        let expected = if may {
+            reqwest::StatusCode::OK
+        } else if anonymous {
+            reqwest::StatusCode::UNAUTHORIZED
+        } else if name == "outsider" {
+            reqwest::StatusCode::NOT_FOUND
+        } else {
+            reqwest::StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "{name}: {}", res.text().await.unwrap());
+        assert_eq!(evidence_count().await, before + i64::from(may), "{name}");
+
+        // E-mail: your own, or anyone's as a user admin.
+        let own = format!("{name}@example.test");
+        let res = app
+            .post(client, "/api/account/email", &[("username", name), ("email", &own)])
+            .await;
+        assert_eq!(
+            res.status(),
+            if anonymous { reqwest::StatusCode::UNAUTHORIZED } else { reqwest::StatusCode::OK },
+            "{name}"
+        );
+        let before = target_email().await;
+        let res = app
+            .post(
+                client,
+                "/api/account/email",
+                &[("username", "target"), ("email", "stolen@example.test")],
+            )
+            .await;
+        let is_admin = *role == Some(Role::Admin);
+        assert_eq!(
+            res.status(),
+            match (anonymous, is_admin) {
+                (true, _) => reqwest::StatusCode::UNAUTHORIZED,
+                (false, true) => reqwest::StatusCode::OK,
+                (false, false) => reqwest::StatusCode::FORBIDDEN,
+            },
+            "{name}"
+        );
+        if is_admin {
+            app.services
+                .accounts()
+                .set_email(Some(&owner), "target", "")
+                .await
+                .unwrap();
+        } else {
+            assert_eq!(target_email().await, before, "{name}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, Role::ALL.len() + 2);
+
+    // Notifications are private: marking someone else's as read is a 404.
+    let erin_like = app.services.accounts().principal_of("target").await.unwrap().unwrap();
+    let mut tx = app.services.store.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO notifications (user_id, kind, subject, body, link, created_at) VALUES ($1, 'test', 's', 'b', '/', 0)",
+    )
+    .bind(erin_like.id.0)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let theirs = app.services.notifications().inbox(Some(&erin_like), 5).await.unwrap()[0].id;
+    let outsider = &callers.last().unwrap().2;
+    let res = app
+        .post(outsider, "/api/notifications/read", &[("id", &theirs.to_string())])
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(!app.services.notifications().inbox(Some(&erin_like), 5).await.unwrap()[0].read);
+}
+
+crate::on_both_databases!(evidence_and_addresses_check_permissions_for_every_role);
