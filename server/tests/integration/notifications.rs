@@ -368,8 +368,10 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
     let admin = app.admin().await;
     app.create_project(&admin, "Alpha", "alpha").await;
     app.create_project(&admin, "Beta", "beta").await;
-    app.user_with_role("target", "engineer", Some("alpha")).await;
-    app.user_with_role("outsider", "stakeholder", Some("beta")).await;
+    app.user_with_role("target", "engineer", Some("alpha"))
+        .await;
+    app.user_with_role("outsider", "stakeholder", Some("beta"))
+        .await;
     let owner = app.admin_principal().await;
     let id = app
         .services
@@ -406,9 +408,17 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
         let name = format!("as-{}", role.as_str().replace('_', "-"));
         let scope = role.is_project_scoped().then_some("alpha");
         app.user_with_role(&name, role.as_str(), scope).await;
-        callers.push((Some(role), name.clone(), app.login(&name, USER_PASSWORD).await));
+        callers.push((
+            Some(role),
+            name.clone(),
+            app.login(&name, USER_PASSWORD).await,
+        ));
     }
-    callers.push((None, "outsider".into(), app.login("outsider", USER_PASSWORD).await));
+    callers.push((
+        None,
+        "outsider".into(),
+        app.login("outsider", USER_PASSWORD).await,
+    ));
 
     let mut checked = 0;
     for (role, name, client) in &callers {
@@ -448,11 +458,19 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
         // E-mail: your own, or anyone's as a user admin.
         let own = format!("{name}@example.test");
         let res = app
-            .post(client, "/api/account/email", &[("username", name), ("email", &own)])
+            .post(
+                client,
+                "/api/account/email",
+                &[("username", name), ("email", &own)],
+            )
             .await;
         assert_eq!(
             res.status(),
-            if anonymous { reqwest::StatusCode::UNAUTHORIZED } else { reqwest::StatusCode::OK },
+            if anonymous {
+                reqwest::StatusCode::UNAUTHORIZED
+            } else {
+                reqwest::StatusCode::OK
+            },
             "{name}"
         );
         let before = target_email().await;
@@ -487,7 +505,13 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
     assert_eq!(checked, Role::ALL.len() + 2);
 
     // Notifications are private: marking someone else's as read is a 404.
-    let erin_like = app.services.accounts().principal_of("target").await.unwrap().unwrap();
+    let erin_like = app
+        .services
+        .accounts()
+        .principal_of("target")
+        .await
+        .unwrap()
+        .unwrap();
     let mut tx = app.services.store.begin().await.unwrap();
     sqlx::query(
         "INSERT INTO notifications (user_id, kind, subject, body, link, created_at) VALUES ($1, 'test', 's', 'b', '/', 0)",
@@ -497,13 +521,30 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let theirs = app.services.notifications().inbox(Some(&erin_like), 5).await.unwrap()[0].id;
+    let theirs = app
+        .services
+        .notifications()
+        .inbox(Some(&erin_like), 5)
+        .await
+        .unwrap()[0]
+        .id;
     let outsider = &callers.last().unwrap().2;
     let res = app
-        .post(outsider, "/api/notifications/read", &[("id", &theirs.to_string())])
+        .post(
+            outsider,
+            "/api/notifications/read",
+            &[("id", &theirs.to_string())],
+        )
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
-    assert!(!app.services.notifications().inbox(Some(&erin_like), 5).await.unwrap()[0].read);
+    assert!(
+        !app.services
+            .notifications()
+            .inbox(Some(&erin_like), 5)
+            .await
+            .unwrap()[0]
+            .read
+    );
 }
 
 crate::on_both_databases!(evidence_and_addresses_check_permissions_for_every_role);
