@@ -46,7 +46,7 @@ struct RawSettings {
     git_credentials: BTreeMap<String, RawCredential>,
     review_due_hours: i64,
     smtp_url: Option<String>,
-    mail_from: String,
+    mail_from: Option<String>,
 }
 
 /// `[git_credentials.NAME]`: a token (https) or an SSH key file (ssh).
@@ -74,7 +74,7 @@ impl Default for RawSettings {
             git_credentials: BTreeMap::new(),
             review_due_hours: 48,
             smtp_url: None,
-            mail_from: "Slipway <slipway@localhost>".into(),
+            mail_from: None,
         }
     }
 }
@@ -129,6 +129,26 @@ fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
         key: env_name(key),
         reason: reason.into(),
     }
+}
+
+/// `smtp://user:password@mail.example.com` without TLS would send the
+/// password in clear; only a relay on this machine is exempt.
+fn sends_password_in_clear(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("smtp://") else {
+        return false; // smtps:// is TLS from the first byte
+    };
+    let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority.split('/').next().unwrap_or_default();
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    let has_password = userinfo.contains(':');
+    let tls = query
+        .split('&')
+        .any(|p| p == "tls=required" || p == "tls=wrapper");
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    has_password && !tls && !local
 }
 
 /// `database_url` -> `SLIPWAY_DATABASE_URL (database_url)`.
@@ -249,9 +269,23 @@ impl Settings {
             Some(url) => {
                 // Built once here to validate; errors never repeat the URL
                 // (it may carry a password).
+                if sends_password_in_clear(url) {
+                    return Err(invalid(
+                        "smtp_url",
+                        "carries a password over an unencrypted connection: use smtps:// or \
+                         add ?tls=required (plain smtp:// with a password only to localhost)",
+                    ));
+                }
+                let Some(from) = raw.mail_from.as_deref().filter(|f| !f.trim().is_empty()) else {
+                    return Err(invalid(
+                        "mail_from",
+                        "must be set when smtp_url is set, e.g. \"Slipway <releases@example.com>\" \
+                         (mail servers refuse the default sender)",
+                    ));
+                };
                 slipway_services::notifications::Mailer::new(
                     url,
-                    &raw.mail_from,
+                    from,
                     public_url.as_deref().unwrap_or_default(),
                 )
                 .map_err(|e| match e {
@@ -320,7 +354,11 @@ impl Settings {
             git_credentials,
             review_due_hours: raw.review_due_hours,
             smtp_url,
-            mail_from: raw.mail_from.trim().to_owned(),
+            mail_from: raw
+                .mail_from
+                .map(|f| f.trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .unwrap_or_else(|| "Slipway <slipway@localhost>".into()),
         })
     }
 
@@ -436,6 +474,7 @@ mod tests {
                 "SLIPWAY_SMTP_URL",
                 "smtps://slipway:hunter2secret@mail.example.com",
             );
+            jail.set_env("SLIPWAY_MAIL_FROM", "releases@example.com");
             Ok(())
         });
         assert!(
@@ -448,6 +487,7 @@ mod tests {
             jail.create_file("slipway.toml", "")?;
             jail.set_env("SLIPWAY_SMTP_URL", "mail.example.com:hunter2secret");
             jail.set_env("SLIPWAY_PUBLIC_URL", "https://slipway.example.com");
+            jail.set_env("SLIPWAY_MAIL_FROM", "releases@example.com");
             Ok(())
         });
         assert!(
@@ -462,6 +502,39 @@ mod tests {
             Ok(())
         });
         assert!(e.contains("SLIPWAY_MAIL_FROM"), "{e}");
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "")?;
+            jail.set_env("SLIPWAY_SMTP_URL", "smtp://localhost:25");
+            jail.set_env("SLIPWAY_PUBLIC_URL", "https://slipway.example.com");
+            Ok(())
+        });
+        assert!(
+            e.contains("SLIPWAY_MAIL_FROM") && e.contains("must be set"),
+            "{e}"
+        );
+        let e = error_of(|jail| {
+            jail.create_file("slipway.toml", "")?;
+            jail.set_env(
+                "SLIPWAY_SMTP_URL",
+                "smtp://bot:hunter2secret@mail.example.com:587",
+            );
+            jail.set_env("SLIPWAY_PUBLIC_URL", "https://slipway.example.com");
+            jail.set_env("SLIPWAY_MAIL_FROM", "Releases <releases@example.com>");
+            Ok(())
+        });
+        assert!(
+            e.contains("unencrypted") && !e.contains("hunter2secret"),
+            "{e}"
+        );
+        for (url, clear) in [
+            ("smtp://bot:pw@mail.example.com:587", true),
+            ("smtp://bot:pw@mail.example.com:587?tls=required", false),
+            ("smtps://bot:pw@mail.example.com", false),
+            ("smtp://bot:pw@localhost:25", false),
+            ("smtp://mail.example.com:25", false),
+        ] {
+            assert_eq!(sends_password_in_clear(url), clear, "{url}");
+        }
         Jail::expect_with(|_| {
             let s = Settings::load(None).expect("defaults load");
             assert!(s.smtp_url.is_none() && s.mailer().is_none());

@@ -168,6 +168,14 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
     let mail_services = services.clone();
     let mailer = tokio::spawn(async move {
         if mail_services.mailer.is_none() {
+            match mail_services.notifications().settle_without_mail().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    count = n,
+                    "e-mail is not set up (smtp_url): queued notification e-mails were given up"
+                ),
+                Err(e) => tracing::warn!(error = %e, "could not settle queued e-mails"),
+            }
             return;
         }
         let notifications = mail_services.notifications();

@@ -207,11 +207,15 @@ impl Notifications<'_> {
                 read: r.read_at.is_some(),
                 email: match (r.email_state.as_deref(), r.email_to) {
                     (Some("sent"), Some(to)) => Some(format!("E-mailed to {to}")),
-                    (Some("pending"), Some(to)) => Some(format!("Being e-mailed to {to}")),
                     (Some("failed"), Some(to)) => Some(format!(
                         "Could not be e-mailed to {to}: {}",
                         r.email_error.unwrap_or_default()
                     )),
+                    (Some("pending"), Some(to)) if r.email_error.is_some() => Some(format!(
+                        "Not e-mailed to {to} yet ({}); trying again",
+                        r.email_error.unwrap_or_default()
+                    )),
+                    (Some("pending"), Some(to)) => Some(format!("Being e-mailed to {to}")),
                     _ => None,
                 },
             })
@@ -282,6 +286,14 @@ impl Notifications<'_> {
         let now = self.services.clock.now_ms();
         let due: Vec<Outgoing> = {
             let mut conn = self.services.store.pool().acquire().await?;
+            // A sign-off link is dead after its lifetime: never keep its token.
+            sqlx::query(
+                "UPDATE notifications SET email_link = NULL \
+                 WHERE email_link IS NOT NULL AND created_at < $1",
+            )
+            .bind(now - crate::releases::SIGN_OFF_LINK_HOURS * 3_600_000)
+            .execute(&mut *conn)
+            .await?;
             sqlx::query_as(
                 "SELECT id, subject, body, link, email_to, email_link, email_attempts, email_next_at \
                  FROM notifications WHERE email_state = 'pending' AND email_next_at <= $1 \
@@ -293,15 +305,19 @@ impl Notifications<'_> {
         };
         let mut sent = 0;
         for o in due {
-            if self.lease(&o, now).await? && self.send(&mailer, &o).await? {
-                sent += 1;
+            if let Some(lease) = self.lease(&o).await? {
+                if self.send(&mailer, &o, lease).await? {
+                    sent += 1;
+                }
             }
         }
         Ok(sent)
     }
 
-    /// Takes the row for one attempt; false when another instance has it.
-    async fn lease(&self, o: &Outgoing, now: i64) -> Result<bool, ServiceError> {
+    /// Takes the row for one attempt (until the returned time); `None` when
+    /// another instance has it.
+    async fn lease(&self, o: &Outgoing) -> Result<Option<i64>, ServiceError> {
+        let until = self.services.clock.now_ms() + LEASE_MS;
         let mut conn = self.services.store.pool().acquire().await?;
         let taken = sqlx::query(
             "UPDATE notifications SET email_next_at = $3 \
@@ -309,16 +325,39 @@ impl Notifications<'_> {
         )
         .bind(o.id)
         .bind(o.email_next_at)
-        .bind(now + LEASE_MS)
+        .bind(until)
         .execute(&mut *conn)
         .await?;
-        Ok(taken.rows_affected() == 1)
+        Ok((taken.rows_affected() == 1).then_some(until))
     }
 
-    async fn send(&self, mailer: &Mailer, o: &Outgoing) -> Result<bool, ServiceError> {
-        let link = o.email_link.as_deref().unwrap_or(&o.link);
+    /// Without mail configured (any more), e-mails still queued are given
+    /// up, and the sign-off tokens they hold dropped. Run at start.
+    pub async fn settle_without_mail(&self) -> Result<u64, ServiceError> {
+        if self.services.mailer.is_some() {
+            return Ok(0);
+        }
+        let mut conn = self.services.store.pool().acquire().await?;
+        Ok(sqlx::query(
+            "UPDATE notifications SET email_state = 'failed', email_link = NULL, \
+             email_error = 'e-mail is not set up on this Slipway' WHERE email_state = 'pending'",
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+    }
+
+    async fn send(&self, mailer: &Mailer, o: &Outgoing, lease: i64) -> Result<bool, ServiceError> {
+        let (link, caveat) = match o.email_link.as_deref() {
+            Some(l) => (
+                l,
+                "\nThis link works once, within its lifetime, only when you are signed in as \
+                 yourself, and never approves by itself.\n",
+            ),
+            None => (o.link.as_str(), ""),
+        };
         let body = format!(
-            "{}\n\n{}{link}\n\n— Slipway. You get this because you take part in releases at {}; \
+            "{}\n\n{}{link}\n{caveat}\n— Slipway. You get this because you take part in releases at {}; \
              your notifications are also on your Slipway dashboard.\n",
             o.body, mailer.public_url, mailer.public_url
         );
@@ -328,20 +367,24 @@ impl Notifications<'_> {
                 .as_deref()
                 .unwrap_or_default()
                 .parse()
-                .map_err(|_| "the stored address is not valid".to_owned())?;
+                .map_err(|_| ("the stored address is not valid".to_owned(), true))?;
             let message = Message::builder()
                 .from(mailer.from.clone())
                 .to(to)
                 .subject(&o.subject)
                 .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .body(body)
-                .map_err(|e| format!("the message could not be built: {e}"))?;
+                .map_err(|e| (format!("the message could not be built: {e}"), true))?;
             mailer
                 .transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| describe(&e))
+                .map_err(|e| {
+                    // The server's reply stays in the log; people see the kind.
+                    tracing::warn!(notification = o.id, error = %e, "e-mail not sent");
+                    describe(&e)
+                })
         };
         let now = self.services.clock.now_ms();
         let mut conn = self.services.store.pool().acquire().await?;
@@ -349,30 +392,31 @@ impl Notifications<'_> {
             Ok(()) => {
                 sqlx::query(
                     "UPDATE notifications SET email_state = 'sent', email_sent_at = $2, email_link = NULL, \
-                     email_attempts = email_attempts + 1, email_error = NULL WHERE id = $1",
+                     email_attempts = email_attempts + 1, email_error = NULL WHERE id = $1 AND email_next_at = $3",
                 )
                 .bind(o.id)
                 .bind(now)
+                .bind(lease)
                 .execute(&mut *conn)
                 .await?;
                 Ok(true)
             }
-            Err(why) => {
+            Err((why, permanent)) => {
                 let attempts = o.email_attempts + 1;
-                let give_up = attempts >= MAX_ATTEMPTS;
-                tracing::warn!(notification = o.id, attempts, error = %why, "e-mail not sent");
+                let give_up = permanent || attempts >= MAX_ATTEMPTS;
                 // 1, 2, 4, 8, 16 minutes.
                 let next = now + 60_000 * (1_i64 << (attempts - 1).clamp(0, 4));
                 sqlx::query(
                     "UPDATE notifications SET email_state = $2, email_attempts = $3, email_error = $4, \
                      email_next_at = $5, email_link = CASE WHEN $2 = 'failed' THEN NULL ELSE email_link END \
-                     WHERE id = $1",
+                     WHERE id = $1 AND email_next_at = $6",
                 )
                 .bind(o.id)
                 .bind(if give_up { "failed" } else { "pending" })
                 .bind(attempts)
                 .bind(&why)
                 .bind(next)
+                .bind(lease)
                 .execute(&mut *conn)
                 .await?;
                 Ok(false)
@@ -381,20 +425,16 @@ impl Notifications<'_> {
     }
 }
 
-/// An SMTP failure in words, without anything secret (lettre's errors carry
-/// no credentials; the server's reply is kept short).
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    let mut s = if e.is_permanent() {
-        format!("the mail server refused it: {e}")
+/// An SMTP failure in words people may see (the server's reply, which can
+/// name accounts, goes only to the log), and whether retrying is pointless.
+fn describe(e: &lettre::transport::smtp::Error) -> (String, bool) {
+    if e.is_permanent() {
+        ("the mail server refused the message".into(), true)
     } else if e.is_transient() {
-        format!("the mail server asked to try later: {e}")
+        ("the mail server asked to try later".into(), false)
     } else {
-        format!("the mail server could not be reached: {e}")
-    };
-    if s.chars().count() > 300 {
-        s = s.chars().take(299).chain(['…']).collect();
+        ("the mail server could not be reached".into(), false)
     }
-    s
 }
 
 /// Shared by services that queue mail: the wake-up for the delivery job.

@@ -64,8 +64,8 @@ pub struct BreakGlassInput<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedLink {
     pub path: String,
-    /// The address it is being e-mailed to, when it is.
-    pub emailed_to: Option<String>,
+    /// Whether it is being e-mailed too (the address stays private).
+    pub emailed: bool,
 }
 
 /// How long a sign-off link stays valid.
@@ -1106,14 +1106,29 @@ impl Releases<'_> {
                 l.release.notes_revision
             )
         };
-        let live: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT DISTINCT user_id, decision FROM approvals WHERE release_id = $1 AND ended_at IS NULL",
+        // One notice per person, whatever environments they decided for.
+        let live: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT user_id, MIN(decision), MAX(decision) FROM approvals \
+             WHERE release_id = $1 AND ended_at IS NULL GROUP BY user_id",
         )
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
         let voided = store::end_approvals(&mut tx, id, None, &why, now).await?;
-        for (user, decision) in &live {
+        // Evidence is about one artifact: what it ticked no longer holds.
+        let unticked = if artifact != l.release.artifact {
+            sqlx::query(
+                "UPDATE checklist_items SET ticked_at = NULL, evidence = NULL \
+                 WHERE release_id = $1 AND evidence IS NOT NULL",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        for (user, first, last) in &live {
             if *user == actor.id.0 {
                 continue;
             }
@@ -1125,13 +1140,17 @@ impl Releases<'_> {
                     kind: "decision_voided",
                     subject: format!(
                         "Your {} of {} {} no longer counts",
-                        if decision == "reject" { "rejection" } else { "approval" },
+                        match (first.as_str(), last.as_str()) {
+                            ("approve", "approve") => "approval",
+                            ("reject", "reject") => "rejection",
+                            _ => "decisions",
+                        },
                         l.project.name,
                         l.release.version
                     ),
                     body: format!(
                         "{} changed {} {}: {why}. Decisions made before the change no longer count, \
-                         so the release needs your sign-off again.",
+                         so the release needs your decision again.",
                         actor.display_name, l.project.name, l.release.version
                     ),
                     link: format!("/projects/{}/releases/{id}#decision", l.project.slug),
@@ -1141,7 +1160,7 @@ impl Releases<'_> {
             )
             .await?;
         }
-        audit_release(&mut tx, actor, &l, AuditAction::ReleaseChanged, Some(json!({ "artifact": l.release.artifact, "notes_revision": l.release.notes_revision })), Some(json!({ "artifact": artifact, "notes_revision": revision, "decisions_voided": voided, "why": why })), now).await?;
+        audit_release(&mut tx, actor, &l, AuditAction::ReleaseChanged, Some(json!({ "artifact": l.release.artifact, "notes_revision": l.release.notes_revision })), Some(json!({ "artifact": artifact, "notes_revision": revision, "decisions_voided": voided, "evidence_ticks_undone": unticked, "why": why })), now).await?;
         if l.state == ReleaseState::Approved {
             self.transition(
                 &mut tx,
@@ -1474,8 +1493,7 @@ impl Releases<'_> {
                 ),
                 body: format!(
                     "{} asks you to sign off {} {}{}: open the release to see what ships, then approve \
-                     or reject. The e-mailed link works once, for {SIGN_OFF_LINK_HOURS} hours, only when \
-                     you are signed in as yourself, and never approves by itself.",
+                     or reject.",
                     actor.display_name,
                     l.project.name,
                     l.release.version,
@@ -1487,18 +1505,9 @@ impl Releases<'_> {
             },
         )
         .await?;
-        let emailed_to = if emailed {
-            sqlx::query_as::<_, (Option<String>,)>("SELECT email FROM users WHERE id = $1")
-                .bind(target.id.0)
-                .fetch_one(&mut *tx)
-                .await?
-                .0
-        } else {
-            None
-        };
         tx.commit().await?;
         self.services.notifications().wake();
-        Ok(IssuedLink { path, emailed_to })
+        Ok(IssuedLink { path, emailed })
     }
 
     /// Opens a sign-off link: checks it is genuine, unused, unexpired and

@@ -51,3 +51,11 @@ pub async fn set_email(username: String, #[server(default)] email: String) -> Re
             .await,
     )
 }
+
+/// Whether this Slipway sends e-mail at all (`smtp_url` is set).
+#[server(endpoint = "account/email/enabled")]
+pub async fn mail_enabled() -> Result<bool, AppError> {
+    use crate::server::{principal, services};
+    principal()?;
+    Ok(services()?.mailer.is_some())
+}

@@ -16,6 +16,7 @@ pub fn EmailForm(
     let action = ServerAction::<SetEmail>::new();
     let errors = FormErrors::from_action(action.value());
     let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let enabled = Resource::new(|| (), |_| super::api::mail_enabled());
     view! {
         <h2>"E-mail for notifications"</h2>
         <p class="hint">{if own {
@@ -23,6 +24,13 @@ pub fn EmailForm(
         } else {
             "Where this person's notifications are e-mailed, besides their dashboard. Leave it empty for the dashboard only."
         }}</p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                matches!(enabled.await, Ok(false)).then(|| view! {
+                    <p class="alert alert-warn" data-test="mail-disabled">"This Slipway does not send e-mail yet (an administrator sets smtp_url), so for now notifications appear on the dashboard only. The address is kept for when it does."</p>
+                })
+            })}
+        </Suspense>
         {move || saved().then(|| view! { <p class="alert alert-ok" role="status" data-test="email-saved">"Saved."</p> })}
         <ActionForm action attr:class="form" attr:data-test="email-form">
             <FormAlert errors/>

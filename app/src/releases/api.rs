@@ -284,14 +284,14 @@ pub async fn close_review(slug: String, review: i64, conclusion: String) -> Resu
 }
 
 /// A single-use sign-off link for one approver: sent to their inbox (and
-/// e-mail, when they have an address) and returned once for chat, with the
-/// address it is e-mailed to.
+/// e-mail, when they have an address) and returned once for chat, with
+/// whether it was e-mailed.
 #[server(endpoint = "releases/sign-link")]
 pub async fn issue_sign_off_link(
     slug: String,
     id: i64,
     approver: String,
-) -> Result<(String, Option<String>), AppError> {
+) -> Result<(String, bool), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
     check(
@@ -299,7 +299,7 @@ pub async fn issue_sign_off_link(
             .releases()
             .issue_sign_off_link(Some(&actor), &slug, id, &approver)
             .await
-            .map(|l| (l.path, l.emailed_to)),
+            .map(|l| (l.path, l.emailed)),
     )
 }
 

@@ -206,11 +206,12 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                             </div>
                             <button type="submit" class="button">"Create link"</button>
                         </ActionForm>
-                        {move || issued().map(|(path, emailed_to)| view! {
+                        {move || issued().map(|(path, emailed)| view! {
                             <p class="alert alert-ok" role="status" data-test="sign-link">
-                                {match emailed_to {
-                                    Some(to) => format!("Sent to their dashboard and e-mailed to {to}. "),
-                                    None => "Sent to their dashboard (they have no e-mail address in Slipway, or e-mail is not set up). ".to_owned(),
+                                {if emailed {
+                                    "Sent to their dashboard and by e-mail. "
+                                } else {
+                                    "Sent to their dashboard (they have no e-mail address in Slipway, or e-mail is not set up). "
                                 }}
                                 "For chat, copy the link now (shown once): " <a href=path.clone()>{path.clone()}</a>
                             </p>

@@ -111,6 +111,21 @@ impl Releases<'_> {
             )));
         }
         let now = self.services.clock.now_ms();
+        // Lock the release while it still ships the artifact read above, so
+        // a change of artifact cannot slip in between and be ticked for.
+        let locked = sqlx::query(
+            "UPDATE releases SET updated_at = updated_at WHERE id = $1 AND artifact = $2",
+        )
+        .bind(id)
+        .bind(&l.release.artifact)
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Err(ServiceError::Conflict(
+                "The release's artifact changed meanwhile; reload and record the evidence again."
+                    .into(),
+            ));
+        }
         sqlx::query(
             "INSERT INTO release_evidence (release_id, artifact, kind, outcome, summary, url, recorded_by, recorded_by_name, recorded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

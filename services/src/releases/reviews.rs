@@ -13,10 +13,13 @@ use crate::ServiceError;
 use serde_json::json;
 use slipway_domain::read::{ReviewView, ReviewerView};
 use slipway_domain::{AuditAction, Permission, Principal, ProjectId};
+use std::collections::HashSet;
 
 #[derive(sqlx::FromRow)]
 struct ReviewRow {
     id: i64,
+    opened_by: Option<i64>,
+    conclusion: Option<String>,
     release_id: i64,
     version: String,
     environment: Option<String>,
@@ -180,6 +183,50 @@ impl Releases<'_> {
         Ok(())
     }
 
+    /// Who may give a conclusion now: a named reviewer who has not yet
+    /// (and can still approve the project's releases); when no such named
+    /// reviewer is left (they all left, or the review predates named
+    /// reviewers), anyone else who may approve — never whoever broke glass.
+    fn may_conclude(
+        actor: &Principal,
+        project: ProjectId,
+        opened_by: Option<i64>,
+        reviewers: &[ReviewerRow],
+        eligible: &HashSet<i64>,
+    ) -> bool {
+        if opened_by == Some(actor.id.0) || !actor.can(Permission::ApproveReleases, Some(project)) {
+            return false;
+        }
+        let pending: Vec<i64> = Self::pending(reviewers, eligible);
+        if pending.is_empty() {
+            !reviewers
+                .iter()
+                .any(|v| v.user_id == actor.id.0 && v.completed_at.is_some())
+        } else {
+            pending.contains(&actor.id.0)
+        }
+    }
+
+    /// Named reviewers still to conclude who can still do so.
+    fn pending(reviewers: &[ReviewerRow], eligible: &HashSet<i64>) -> Vec<i64> {
+        reviewers
+            .iter()
+            .filter(|v| v.completed_at.is_none() && eligible.contains(&v.user_id))
+            .map(|v| v.user_id)
+            .collect()
+    }
+
+    async fn eligible(&self, project: ProjectId) -> Result<HashSet<i64>, ServiceError> {
+        Ok(self
+            .services
+            .accounts()
+            .people_who_can(Permission::ApproveReleases, project)
+            .await?
+            .into_iter()
+            .map(|p| p.id.0)
+            .collect())
+    }
+
     /// Post-release reviews opened by break-glass in the projects the actor
     /// can see (one project with `slug`), open ones first; `open_only`
     /// leaves out closed ones (the dashboard).
@@ -192,15 +239,16 @@ impl Releases<'_> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let visible = self.services.projects().list(Some(actor), false).await?;
         let now = self.services.clock.now_ms();
-        let mut conn = self.services.store.pool().acquire().await?;
         let mut out = Vec::new();
         for p in visible.iter().filter(|p| slug.is_none_or(|s| s == p.slug)) {
+            let mut conn = self.services.store.pool().acquire().await?;
             let Some(project) = projects::find_by_slug(&mut conn, &p.slug).await? else {
                 continue;
             };
+            let pid = ProjectId(project.id);
             let rows: Vec<ReviewRow> = sqlx::query_as(
                 "SELECT r.id, r.release_id, rel.version, e.name AS environment, r.reason, r.bypassed, \
-                 r.opened_by_name, r.opened_at, r.due_at, r.closed_at \
+                 r.opened_by, r.opened_by_name, r.opened_at, r.due_at, r.closed_at, r.conclusion \
                  FROM post_release_reviews r JOIN releases rel ON rel.id = r.release_id \
                  LEFT JOIN environments e ON e.id = r.environment_id \
                  WHERE rel.project_id = $1 ORDER BY r.closed_at IS NOT NULL, r.due_at",
@@ -208,14 +256,23 @@ impl Releases<'_> {
             .bind(project.id)
             .fetch_all(&mut *conn)
             .await?;
+            let rows: Vec<ReviewRow> = rows
+                .into_iter()
+                .filter(|r| !open_only || r.closed_at.is_none())
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut with_reviewers = Vec::new();
             for r in rows {
-                if open_only && r.closed_at.is_some() {
-                    continue;
-                }
                 let reviewers = reviewers_of(&mut conn, r.id).await?;
-                let pending_me = reviewers
-                    .iter()
-                    .any(|v| v.user_id == actor.id.0 && v.completed_at.is_none());
+                with_reviewers.push((r, reviewers));
+            }
+            drop(conn);
+            let eligible = self.eligible(pid).await?;
+            for (r, reviewers) in with_reviewers {
+                let can_close = r.closed_at.is_none()
+                    && Self::may_conclude(actor, pid, r.opened_by, &reviewers, &eligible);
                 out.push(ReviewView {
                     id: r.id,
                     project_slug: project.slug.clone(),
@@ -229,23 +286,39 @@ impl Releases<'_> {
                     opened_at: format_ms(r.opened_at),
                     due_at: format_ms(r.due_at),
                     overdue: r.closed_at.is_none() && r.due_at < now,
-                    closed: r.closed_at.map(|at| format!("Closed on {}", format_ms(at))),
+                    closed: r.closed_at.map(|at| {
+                        if reviewers.is_empty() {
+                            format!(
+                                "Closed on {}: {}",
+                                format_ms(at),
+                                r.conclusion.clone().unwrap_or_default()
+                            )
+                        } else {
+                            format!("Closed on {}", format_ms(at))
+                        }
+                    }),
                     reviewers: reviewers
                         .into_iter()
-                        .map(|v| ReviewerView {
-                            done: v.completed_at.map(|at| {
-                                format!(
+                        .map(|v| {
+                            ReviewerView {
+                            done: match v.completed_at {
+                                Some(at) => Some(format!(
                                     "Done on {}: {}",
                                     format_ms(at),
                                     v.conclusion.unwrap_or_default()
-                                )
-                            }),
+                                )),
+                                None if !eligible.contains(&v.user_id) => Some(
+                                    "can no longer review (disabled or without the approver role); \
+                                     not waited for"
+                                        .to_owned(),
+                                ),
+                                None => None,
+                            },
                             name: v.user_name,
+                        }
                         })
                         .collect(),
-                    can_close: r.closed_at.is_none()
-                        && pending_me
-                        && actor.can(Permission::ApproveReleases, Some(ProjectId(project.id))),
+                    can_close,
                 });
             }
         }
@@ -253,7 +326,9 @@ impl Releases<'_> {
     }
 
     /// A named reviewer concludes their part of a post-release review; the
-    /// review closes when every named reviewer has.
+    /// review closes when no named reviewer who can still review is left
+    /// waiting. When none is (they left, or the review predates named
+    /// reviewers), anyone else who may approve concludes and closes it.
     pub async fn close_review(
         &self,
         actor: Option<&Principal>,
@@ -272,7 +347,14 @@ impl Releases<'_> {
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
         require(Some(actor), Permission::ApproveReleases, Some(pid))?;
+        let eligible = self.eligible(pid).await?;
         let mut tx = self.services.store.begin().await?;
+        // Lock the review first, so the last two reviewers concluding at the
+        // same moment cannot both see the other as still pending.
+        sqlx::query("UPDATE post_release_reviews SET closed_at = closed_at WHERE id = $1")
+            .bind(review)
+            .execute(&mut *tx)
+            .await?;
         let row: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT r.release_id, r.opened_by, r.closed_at FROM post_release_reviews r \
              JOIN releases rel ON rel.id = r.release_id WHERE r.id = $1 AND rel.project_id = $2",
@@ -294,19 +376,8 @@ impl Releases<'_> {
                 "You broke glass for this release, so someone else must review it.".into(),
             ));
         }
-        let now = self.services.clock.now_ms();
-        let mine = sqlx::query(
-            "UPDATE post_release_reviewers SET completed_at = $3, conclusion = $4 \
-             WHERE review_id = $1 AND user_id = $2 AND completed_at IS NULL",
-        )
-        .bind(review)
-        .bind(actor.id.0)
-        .bind(now)
-        .bind(conclusion)
-        .execute(&mut *tx)
-        .await?;
-        if mine.rows_affected() != 1 {
-            let named = reviewers_of(&mut tx, review).await?;
+        let named = reviewers_of(&mut tx, review).await?;
+        if !Self::may_conclude(actor, pid, opened_by, &named, &eligible) {
             return Err(ServiceError::Conflict(
                 if named.iter().any(|v| v.user_id == actor.id.0) {
                     "You have already given your conclusion for this review.".to_owned()
@@ -322,17 +393,38 @@ impl Releases<'_> {
                 },
             ));
         }
-        let pending: (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM post_release_reviewers WHERE review_id = $1 AND completed_at IS NULL",
-        )
-        .bind(review)
-        .fetch_one(&mut *tx)
-        .await?;
-        let closes = pending.0 == 0;
+        let now = self.services.clock.now_ms();
+        if named.iter().any(|v| v.user_id == actor.id.0) {
+            sqlx::query(
+                "UPDATE post_release_reviewers SET completed_at = $3, conclusion = $4 \
+                 WHERE review_id = $1 AND user_id = $2 AND completed_at IS NULL",
+            )
+            .bind(review)
+            .bind(actor.id.0)
+            .bind(now)
+            .bind(conclusion)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            // Standing in for reviewers who are gone: recorded like theirs.
+            sqlx::query(
+                "INSERT INTO post_release_reviewers (review_id, user_id, user_name, completed_at, conclusion) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(review)
+            .bind(actor.id.0)
+            .bind(&actor.username)
+            .bind(now)
+            .bind(conclusion)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let all = reviewers_of(&mut tx, review).await?;
+        let closes = Self::pending(&all, &eligible).is_empty();
         if closes {
-            let all = reviewers_of(&mut tx, review).await?;
             let summary = all
                 .iter()
+                .filter(|v| v.completed_at.is_some())
                 .map(|v| {
                     format!(
                         "{}: {}",
