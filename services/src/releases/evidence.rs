@@ -11,7 +11,7 @@ use super::{audit_release, Releases};
 use crate::clock::format_ms;
 use crate::ServiceError;
 use serde_json::json;
-use slipway_domain::checklist::is_evidence_kind;
+use slipway_domain::evidence::{EvidenceDraft, Outcome};
 use slipway_domain::read::EvidenceView;
 use slipway_domain::{AuditAction, Permission, Principal};
 
@@ -25,51 +25,6 @@ pub struct EvidenceInput {
     pub summary: String,
     /// Where the report is (http or https), optional.
     pub url: String,
-}
-
-const OUTCOMES: [&str; 3] = ["passed", "failed", "info"];
-
-fn validate(
-    input: &EvidenceInput,
-) -> Result<(String, &'static str, String, Option<String>), ServiceError> {
-    let mut errors = slipway_domain::FieldErrors::new();
-    let kind = input.kind.trim().to_ascii_lowercase();
-    if !is_evidence_kind(&kind) {
-        errors.push(
-            "kind",
-            "Name the kind of evidence in lower case with dashes, e.g. smoke-tests or qa-report.",
-        );
-    }
-    let outcome = OUTCOMES.into_iter().find(|o| *o == input.outcome.trim());
-    if outcome.is_none() {
-        errors.push("outcome", "Choose passed, failed or info.");
-    }
-    let summary = input.summary.trim().to_owned();
-    if summary.is_empty() || summary.chars().count() > 500 {
-        errors.push(
-            "summary",
-            "Say in a sentence what it shows, e.g. \"42 smoke tests passed in staging\" (at most 500 characters).",
-        );
-    }
-    let url = input.url.trim();
-    let url = if url.is_empty() {
-        None
-    } else if (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() <= 2000
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        Some(url.to_owned())
-    } else {
-        errors.push(
-            "url",
-            "Give a link starting with https:// (or http://) to the report, or leave it empty.",
-        );
-        None
-    };
-    match outcome {
-        Some(outcome) if errors.is_empty() => Ok((kind, outcome, summary, url)),
-        _ => Err(ServiceError::Validation(errors)),
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -103,7 +58,13 @@ impl Releases<'_> {
         {
             return Err(ServiceError::Forbidden);
         }
-        let (kind, outcome, summary, url) = validate(input)?;
+        let EvidenceDraft {
+            kind,
+            outcome,
+            summary,
+            url,
+        } = EvidenceDraft::parse(&input.kind, &input.outcome, &input.summary, &input.url)
+            .map_err(ServiceError::Validation)?;
         if l.state.is_final() {
             return Err(ServiceError::Conflict(format!(
                 "This release is {}: it takes no more evidence.",
@@ -133,7 +94,7 @@ impl Releases<'_> {
         .bind(id)
         .bind(&l.release.artifact)
         .bind(&kind)
-        .bind(outcome)
+        .bind(outcome.as_str())
         .bind(&summary)
         .bind(url.as_deref())
         .bind(actor.id.0)
@@ -142,7 +103,7 @@ impl Releases<'_> {
         .execute(&mut *tx)
         .await?;
         let mut ticked = Vec::new();
-        if outcome == "passed" {
+        if outcome == Outcome::Passed {
             let waiting: Vec<(String, String)> = sqlx::query_as(
                 "SELECT key, title FROM checklist_items \
                  WHERE release_id = $1 AND auto_from = $2 AND ticked_at IS NULL ORDER BY position",
@@ -174,7 +135,7 @@ impl Releases<'_> {
             AuditAction::EvidenceRecorded,
             None,
             Some(json!({
-                "kind": kind, "outcome": outcome, "summary": summary, "url": url,
+                "kind": kind, "outcome": outcome.as_str(), "summary": summary, "url": url,
                 "artifact": l.release.artifact, "ticked": ticked,
             })),
             now,
@@ -222,61 +183,5 @@ impl Releases<'_> {
                 at: format_ms(r.recorded_at),
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(kind: &str, outcome: &str, summary: &str, url: &str) -> EvidenceInput {
-        EvidenceInput {
-            kind: kind.into(),
-            outcome: outcome.into(),
-            summary: summary.into(),
-            url: url.into(),
-        }
-    }
-
-    fn fields(
-        r: Result<(String, &'static str, String, Option<String>), ServiceError>,
-    ) -> Vec<String> {
-        match r {
-            Err(ServiceError::Validation(e)) => e.0.iter().map(|f| f.field.clone()).collect(),
-            other => panic!("expected field errors, got {:?}", other.map(|_| ())),
-        }
-    }
-
-    #[test]
-    fn good_evidence_is_normalised() {
-        let (kind, outcome, summary, url) = validate(&input(
-            " Smoke-Tests ",
-            "passed",
-            " 42 passed ",
-            "https://ci.example.com/1",
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            (kind.as_str(), outcome, summary.as_str()),
-            ("smoke-tests", "passed", "42 passed")
-        );
-        assert_eq!(url.as_deref(), Some("https://ci.example.com/1"));
-    }
-
-    #[test]
-    fn bad_evidence_names_every_field() {
-        assert_eq!(
-            fields(validate(&input(
-                "smoke tests",
-                "green",
-                "",
-                "javascript:alert(1)"
-            ))),
-            ["kind", "outcome", "summary", "url"]
-        );
-        assert_eq!(
-            fields(validate(&input("qa", "info", &"x".repeat(501), ""))),
-            ["summary"]
-        );
     }
 }

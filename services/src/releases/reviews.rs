@@ -12,7 +12,8 @@ use crate::storage::{audit as audit_store, environments, projects, Tx};
 use crate::ServiceError;
 use serde_json::json;
 use slipway_domain::read::{ReviewView, ReviewerView};
-use slipway_domain::{AuditAction, Permission, Principal, ProjectId};
+use slipway_domain::review;
+use slipway_domain::{AuditAction, Permission, Principal, ProjectId, UserId};
 use std::collections::HashSet;
 
 #[derive(sqlx::FromRow)]
@@ -62,27 +63,10 @@ impl Releases<'_> {
         project: ProjectId,
         names: &[String],
     ) -> Result<Vec<(i64, String)>, ServiceError> {
-        let mut names: Vec<String> = names
-            .iter()
-            .map(|n| n.trim().to_ascii_lowercase())
-            .filter(|n| !n.is_empty())
-            .collect();
-        names.sort();
-        names.dedup();
-        if names.is_empty() {
-            return Err(ServiceError::field(
-                "reviewers",
-                "Name at least one person who will review this emergency promotion afterwards.",
-            ));
-        }
+        let names = review::named(&actor.username, names)
+            .map_err(|m| ServiceError::field("reviewers", m))?;
         let mut out = Vec::new();
         for name in names {
-            if name == actor.username {
-                return Err(ServiceError::field(
-                    "reviewers",
-                    "You broke glass, so someone else must review it: name another person.",
-                ));
-            }
             let person = self
                 .services
                 .accounts()
@@ -183,10 +167,18 @@ impl Releases<'_> {
         Ok(())
     }
 
-    /// Who may give a conclusion now: a named reviewer who has not yet
-    /// (and can still approve the project's releases); when no such named
-    /// reviewer is left (they all left, or the review predates named
-    /// reviewers), anyone else who may approve — never whoever broke glass.
+    /// The rules' view of the named reviewers.
+    fn rule_view(reviewers: &[ReviewerRow], eligible: &HashSet<i64>) -> Vec<review::Reviewer> {
+        reviewers
+            .iter()
+            .map(|v| review::Reviewer {
+                user: UserId(v.user_id),
+                concluded: v.completed_at.is_some(),
+                eligible: eligible.contains(&v.user_id),
+            })
+            .collect()
+    }
+
     fn may_conclude(
         actor: &Principal,
         project: ProjectId,
@@ -194,26 +186,12 @@ impl Releases<'_> {
         reviewers: &[ReviewerRow],
         eligible: &HashSet<i64>,
     ) -> bool {
-        if opened_by == Some(actor.id.0) || !actor.can(Permission::ApproveReleases, Some(project)) {
-            return false;
-        }
-        let pending: Vec<i64> = Self::pending(reviewers, eligible);
-        if pending.is_empty() {
-            !reviewers
-                .iter()
-                .any(|v| v.user_id == actor.id.0 && v.completed_at.is_some())
-        } else {
-            pending.contains(&actor.id.0)
-        }
-    }
-
-    /// Named reviewers still to conclude who can still do so.
-    fn pending(reviewers: &[ReviewerRow], eligible: &HashSet<i64>) -> Vec<i64> {
-        reviewers
-            .iter()
-            .filter(|v| v.completed_at.is_none() && eligible.contains(&v.user_id))
-            .map(|v| v.user_id)
-            .collect()
+        review::may_conclude(
+            actor.id,
+            actor.can(Permission::ApproveReleases, Some(project)),
+            opened_by.map(UserId),
+            &Self::rule_view(reviewers, eligible),
+        )
     }
 
     async fn eligible(&self, project: ProjectId) -> Result<HashSet<i64>, ServiceError> {
@@ -420,7 +398,7 @@ impl Releases<'_> {
             .await?;
         }
         let all = reviewers_of(&mut tx, review).await?;
-        let closes = Self::pending(&all, &eligible).is_empty();
+        let closes = review::waiting_for(&Self::rule_view(&all, &eligible)).is_empty();
         if closes {
             let summary = all
                 .iter()
