@@ -14,16 +14,9 @@ use slipway_services::releases::NewReleaseInput;
 use slipway_services::ServiceError;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use time::{Date, Duration, OffsetDateTime, Weekday};
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
-
-async fn principal(app: &TestApp, username: &str) -> Principal {
-    let accounts = app.services.accounts();
-    let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
-    accounts.principal(session).await.unwrap().unwrap()
-}
 
 fn today() -> Date {
     OffsetDateTime::now_utc().date()
@@ -608,8 +601,8 @@ async fn conflicts_are_flagged_in_the_month_and_week_views(app: &TestApp) {
 async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
     let (_, rick) = setup(app).await;
     app.user_with_role("sam", "sre", Some("shop")).await;
-    let rick_p = principal(app, "rick").await;
-    let sam = principal(app, "sam").await;
+    let rick_p = app.principal("rick").await;
+    let sam = app.principal("sam").await;
     let releases = app.services.releases();
     for env in ["dev", "staging", "prod"] {
         releases
@@ -681,28 +674,6 @@ async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
             .unwrap(),
         "prod"
     );
-}
-
-/// Installs Python's `icalendar` once if it is missing.
-fn python_icalendar() {
-    static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        let have = Command::new("python3")
-            .args(["-c", "import icalendar"])
-            .output()
-            .expect("python3 is needed to check the iCalendar feed");
-        if !have.status.success() {
-            let out = Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "icalendar"])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "pip install icalendar failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    });
 }
 
 const PARSE_ICS: &str = r#"
@@ -777,7 +748,7 @@ print(json.dumps({
 
 /// The feed parsed by Python's `icalendar`.
 fn parse_ics(ics: &str) -> Value {
-    python_icalendar();
+    crate::helpers::python_module("icalendar", "icalendar");
     let mut child = Command::new("python3")
         .args(["-c", PARSE_ICS])
         .stdin(Stdio::piped())

@@ -251,6 +251,14 @@ impl TestApp {
             .clone()
     }
 
+    /// The principal of a user made with `user_with_role` (signed in through
+    /// the services, as a request would be).
+    pub async fn principal(&self, username: &str) -> Principal {
+        let accounts = self.services.accounts();
+        let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
+        accounts.principal(session).await.unwrap().unwrap()
+    }
+
     /// Creates a project through the HTTP API as admin.
     pub async fn create_project(&self, admin: &Client, name: &str, slug: &str) {
         let res = self
@@ -301,4 +309,30 @@ fn uuid_like() -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Makes sure a Python module the tests use as an independent checker
+/// (`icalendar`, `aiosmtpd`) is importable, installing `package` once.
+pub fn python_module(module: &str, package: &str) {
+    static READY: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut ready = READY.lock().unwrap_or_else(|p| p.into_inner());
+    if ready.iter().any(|m| m == module) {
+        return;
+    }
+    let have = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .expect("python3 is needed by the tests");
+    if !have.status.success() {
+        let out = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", package])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install {package} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    ready.push(module.to_owned());
 }

@@ -11,7 +11,6 @@ use slipway_services::notifications::MAX_ATTEMPTS;
 use slipway_services::releases::NewReleaseInput;
 use slipway_services::ServiceError;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -27,7 +26,7 @@ struct Smtp {
 
 impl Smtp {
     fn start() -> Smtp {
-        python_packages();
+        crate::helpers::python_module("aiosmtpd", "aiosmtpd");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -121,34 +120,6 @@ if os.path.isdir(path):
 print(json.dumps(out))
 "#;
 
-/// Installs Python's `aiosmtpd` once if it is missing.
-fn python_packages() {
-    static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        let have = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .output()
-            .expect("python3 is needed for the e-mail tests");
-        if !have.status.success() {
-            let out = Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "pip install aiosmtpd failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    });
-}
-
-async fn principal(app: &TestApp, username: &str) -> Principal {
-    let accounts = app.services.accounts();
-    let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
-    accounts.principal(session).await.unwrap().unwrap()
-}
-
 /// One notification's e-mail columns: (state, attempts, error, link kept?).
 async fn outbox_row(app: &TestApp, id: i64) -> (Option<String>, i64, Option<String>, bool) {
     let (state, attempts, error, link): (Option<String>, i64, Option<String>, Option<String>) =
@@ -187,10 +158,7 @@ async fn emails_tell_approvers_and_retry(db: Db) {
     for (name, role) in [("erin", "engineer"), ("paula", "product_owner")] {
         app.user_with_role(name, role, Some("shop")).await;
     }
-    let (erin, paula) = (
-        principal(&app, "erin").await,
-        principal(&app, "paula").await,
-    );
+    let (erin, paula) = (app.principal("erin").await, app.principal("paula").await);
     let accounts = app.services.accounts();
 
     // Addresses: checked, your own or (as a user admin) anyone's.

@@ -13,12 +13,6 @@ use slipway_services::ServiceError;
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 const OTHER_SHA: &str = "fedcba9876543210fedcba9876543210fedcba98";
 
-async fn principal(app: &TestApp, username: &str) -> Principal {
-    let accounts = app.services.accounts();
-    let session = accounts.login(username, USER_PASSWORD, None).await.unwrap();
-    accounts.principal(session).await.unwrap().unwrap()
-}
-
 /// Project `shop` (dev, staging, prod) and a team.
 async fn team(app: &TestApp) -> (Principal, Principal, Principal, Principal, Principal) {
     let admin = app.admin().await;
@@ -33,11 +27,11 @@ async fn team(app: &TestApp) -> (Principal, Principal, Principal, Principal, Pri
         app.user_with_role(name, role, Some("shop")).await;
     }
     (
-        principal(app, "erin").await,
-        principal(app, "tess").await,
-        principal(app, "paula").await,
-        principal(app, "sam").await,
-        principal(app, "rick").await,
+        app.principal("erin").await,
+        app.principal("tess").await,
+        app.principal("paula").await,
+        app.principal("sam").await,
+        app.principal("rick").await,
     )
 }
 
@@ -244,7 +238,7 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     // Stakeholders and support cannot promote or approve.
     app.user_with_role("stella", "stakeholder", Some("shop"))
         .await;
-    let stella = principal(app, "stella").await;
+    let stella = app.principal("stella").await;
     assert!(matches!(
         releases
             .decide(Some(&stella), "shop", id, Decision::Approve, "", SHA, 0)
@@ -777,7 +771,7 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
     assert!(!issued.emailed, "no mail configured here");
     // Paula is told on her dashboard; the inbox links to the page, and the
     // token itself is stored nowhere.
-    let paula_p = principal(app, "paula").await;
+    let paula_p = app.principal("paula").await;
     let inbox = app
         .services
         .notifications()
