@@ -1,15 +1,12 @@
 # Slipway: build the server and the browser bundle, then ship them on a slim base.
 FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
-RUN rustup target add wasm32-unknown-unknown \
- && cargo install cargo-leptos --version 0.3.10 --locked
+RUN rustup target add wasm32-unknown-unknown
 WORKDIR /src
 COPY . .
-RUN WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock) \
- && cargo install wasm-bindgen-cli --version "$WB"
-RUN cd end2end && npm ci --no-audit --no-fund
-ENV PATH="/src/end2end/node_modules/.bin:${PATH}" LEPTOS_OUTPUT_NAME=slipway
-RUN cargo leptos build --release
+# The same build step run.sh and the browser tests use (installs the matching
+# wasm-bindgen CLI and npm's binaryen for wasm-opt).
+RUN ./scripts/build.sh
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates git && rm -rf /var/lib/apt/lists/* \

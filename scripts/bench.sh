@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Reproduces the figures in BENCHMARKS.md:
-#   1. release wasm size, raw and gzipped
+#   1. release wasm size, raw and gzipped, and where its bytes go per crate
 #   2. cold start to /readyz 200 on an empty SQLite database (hyperfine)
 #   3. the server-rendered project list under load (wrk, 64 connections, 30 s)
 # Needs wrk and hyperfine (Debian packages of the same names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-TARGET="${CARGO_TARGET_DIR:-target}"
+TARGET="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 BIN="$TARGET/release/slipway"
 PORT="${BENCH_PORT:-3990}"
 
-say "release build"
-LEPTOS_OUTPUT_NAME=slipway cargo leptos build --release
+say "release build (scripts/build.sh, as run.sh)"
+./scripts/build.sh
 
 say "1. wasm size"
 WASM=target/site/pkg/slipway.wasm
 printf 'raw:  %s bytes\ngzip: %s bytes\n' "$(stat -c %s "$WASM")" "$(gzip -9 -c "$WASM" | wc -c)"
+scripts/wasm-size.py "$TARGET/front/wasm32-unknown-unknown/wasm-release/frontend.wasm" 20
 
 say "2. cold start to /readyz on an empty SQLite database"
 hyperfine --warmup 2 --runs 20 "scripts/cold-start.sh $BIN $((PORT + 1))"

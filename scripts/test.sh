@@ -2,7 +2,9 @@
 # Slipway's whole test suite, as CI runs it:
 #   formatting, clippy -D warnings (server/ssr and browser/hydrate builds),
 #   unit and integration tests on SQLite and PostgreSQL,
-#   then the Playwright suite in headless Chromium against a built server.
+#   then the Playwright suite in headless Chromium against the release build
+#   that ./scripts/run.sh serves (scripts/build.sh: the same profiles, the same
+#   wasm-opt step) — the artifact that ships is the artifact that is tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -14,14 +16,21 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
 fi
 
+# The test suite checks Slipway's iCalendar feeds with an independent parser,
+# and its notification e-mail with a real SMTP server (aiosmtpd).
+if ! python3 -c "import icalendar, aiosmtpd" 2>/dev/null; then
+  say "installing the Python icalendar and aiosmtpd packages (feed and e-mail tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar aiosmtpd || say "could not install icalendar and aiosmtpd; the feed and e-mail tests need them"
+fi
+
 if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ]; then
   export SLIPWAY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/test"
   say "SLIPWAY_TEST_POSTGRES_URL is unset; using $SLIPWAY_TEST_POSTGRES_URL"
 fi
 
-# The same value cargo-leptos sets, so its builds and cargo's share artifacts.
+# The value build.sh sets, so every cargo command here shares its artifacts.
 export LEPTOS_OUTPUT_NAME=slipway
-TARGET="${CARGO_TARGET_DIR:-target}"
+TARGET="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 
 say "cargo fmt --check"
 cargo fmt --all --check
@@ -34,9 +43,9 @@ cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-u
 say "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend --locked
 
-say "building the portal for the browser tests"
-cargo leptos build
+say "building the release the browser tests drive (scripts/build.sh, as run.sh does)"
+./scripts/build.sh
 
-say "Playwright (headless Chromium)"
-(cd end2end && CI=1 SLIPWAY_E2E_BINARY="$TARGET/debug/slipway" npx playwright test)
+say "Playwright (headless Chromium, release build)"
+(cd end2end && CI=1 SLIPWAY_E2E_BINARY="$TARGET/release/slipway" npx playwright test)
 say "all tests passed"

@@ -1,4 +1,8 @@
 import { expect, Page } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 
 export const ADMIN_PASSWORD = 'e2e admin password';
 
@@ -15,3 +19,36 @@ export async function signIn(page: Page, username: string, password: string) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('current-user')).toBeVisible();
 }
+
+/** A real repository: a working copy that pushes to a bare "origin". */
+export class Repo {
+  dir: string;
+  origin: string;
+  clock = 1_767_225_600;
+  n = 0;
+  constructor() {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-e2e-git-'));
+    this.origin = path.join(base, 'origin.git');
+    this.dir = path.join(base, 'work');
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', this.origin]);
+    execFileSync('git', ['init', '-q', '-b', 'main', this.dir]);
+    this.git('config', 'user.name', 'Grace Hopper');
+    this.git('config', 'user.email', 'grace@example.com');
+    this.git('remote', 'add', 'origin', this.origin);
+  }
+  git(...args: string[]): string {
+    return execFileSync('git', args, {
+      cwd: this.dir,
+      env: { ...process.env, GIT_AUTHOR_DATE: `@${this.clock} +0000`, GIT_COMMITTER_DATE: `@${this.clock} +0000` },
+    }).toString().trim();
+  }
+  commit(message: string) {
+    this.clock += 60;
+    this.n += 1;
+    fs.writeFileSync(path.join(this.dir, `file-${this.n}.txt`), `${this.n}\n`);
+    this.git('add', '.');
+    this.git('commit', '-q', '-m', message);
+    this.git('push', '-q', 'origin', 'main', '--tags');
+  }
+}
+

@@ -39,6 +39,9 @@ pub enum Command {
     /// Tag the next release: an annotated tag whose message is the release
     /// notes, optionally pushed.
     Tag(crate::git_cli::TagArgs),
+    /// Print the paths of the portal's pages, one per line, as the router
+    /// knows them (`/projects/{slug}`); the browser suite walks them all.
+    Routes,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +121,12 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), String> {
             Ok(())
         }
         Command::Admin(cmd) => admin(cmd, &settings).await,
+        Command::Routes => {
+            for path in crate::web::page_paths() {
+                println!("{path}");
+            }
+            Ok(())
+        }
         Command::Version(_) | Command::Changelog(_) | Command::Tag(_) => {
             Err("repository commands run without the server: see main.rs".into())
         }

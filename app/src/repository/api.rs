@@ -52,7 +52,7 @@ pub async fn plan_release(
     #[server(default)] rev: String,
     #[server(default)] component: String,
     #[server(default)] channel: String,
-) -> Result<PlanView, AppError> {
+) -> Result<Option<PlanView>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
     check(

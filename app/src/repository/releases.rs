@@ -76,7 +76,8 @@ pub fn ReleasesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let s = slug();
                 match plan.await {
-                    Ok(p) => view! { <PlanPanel p slug=s draft/> }.into_any(),
+                    Ok(Some(p)) => view! { <PlanPanel p slug=s draft/> }.into_any(),
+                    Ok(None) => view! { <NoRepository slug=s/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 }
             })}
@@ -92,6 +93,20 @@ pub fn ReleasesPage() -> impl IntoView {
         </Suspense>
         <crate::releases::list::ReleaseSection slug=Signal::derive(slug)/>
         <BranchPanel slug=Signal::derive(slug) branch/>
+    }
+}
+
+/// The project has no repository yet: releases can still be created by
+/// hand (below), and versions and notes come once one is connected.
+#[component]
+fn NoRepository(slug: String) -> impl IntoView {
+    let href = format!("/projects/{slug}/repository");
+    view! {
+        <section class="panel" data-test="no-repository">
+            <h2>"No repository connected yet"</h2>
+            <p>"Slipway proposes the next version and drafts release notes from the project's Conventional Commits once its repository is connected. Releases can still be made by hand below."</p>
+            <p class="actions"><a class="button primary" href=href>"Connect the repository"</a></p>
+        </section>
     }
 }
 
