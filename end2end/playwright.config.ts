@@ -2,15 +2,13 @@ import { defineConfig } from '@playwright/test';
 import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
+import { BINARY, SITE_ROOT } from './paths';
 
-// The server under test: the binary built by `cargo leptos build`, on a fresh
-// SQLite database in a temporary directory, with a known admin password.
+// The server under test: the release build that ./scripts/run.sh serves
+// (paths.ts), on a fresh SQLite database in a temporary directory, with a
+// known admin password.
 const port = Number(process.env.SLIPWAY_E2E_PORT ?? 3917);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-e2e-'));
-const root = path.resolve(__dirname, '..');
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
-const binary = process.env.SLIPWAY_E2E_BINARY ?? path.join(targetDir, 'debug', 'slipway');
-const siteRoot = process.env.SLIPWAY_E2E_SITE_ROOT ?? path.join(root, 'target', 'site');
 
 export const ADMIN_PASSWORD = 'e2e admin password';
 
@@ -40,16 +38,19 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${binary} serve --seed-demo`,
+    command: `'${BINARY}' serve --seed-demo`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,
     env: {
       SLIPWAY_ADDR: `127.0.0.1:${port}`,
       SLIPWAY_DATA_DIR: dataDir,
-      SLIPWAY_SITE_ROOT: siteRoot,
+      SLIPWAY_SITE_ROOT: SITE_ROOT,
       SLIPWAY_ADMIN_PASSWORD: ADMIN_PASSWORD,
       SLIPWAY_LOG: 'warn',
+      // The tests connect git repositories they create under the temporary
+      // directory (the data directory there stays refused).
+      SLIPWAY_LOCAL_REPOSITORIES: fs.realpathSync(os.tmpdir()),
     },
   },
 });

@@ -97,7 +97,8 @@ pub fn App() -> impl IntoView {
         <Meta http_equiv="Content-Security-Policy" content=csp/>
         <Link rel="stylesheet" href="/pkg/slipway.css"/>
         <Link rel="icon" href="/favicon.svg"/>
-        <Title formatter=|text: String| if text.is_empty() { "Slipway".to_owned() } else { format!("{text} · Slipway") }/>
+        // Every page's title goes through this one formatter, which escapes it.
+        <Title formatter=crate::components::page_title/>
         <Router>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>
                 <TopBar/>

@@ -98,13 +98,13 @@ pub fn show(z: &Zoned) -> String {
 impl FreezeWindow {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        if self.name.trim().is_empty() || self.name.len() > 80 {
+        if crate::validation::bounded_text(&self.name, "Name", 1, 80).is_err() {
             errors.push(
                 "name",
                 "Name the freeze (at most 80 characters), e.g. Year-end freeze.",
             );
         }
-        if self.reason.trim().is_empty() || self.reason.len() > 500 {
+        if crate::validation::bounded_multiline(&self.reason, "Reason", 1, 500).is_err() {
             errors.push(
                 "reason",
                 "Say why (at most 500 characters): people who are blocked will read it.",
@@ -250,7 +250,7 @@ pub struct TrainRun {
 impl Train {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        if self.name.trim().is_empty() || self.name.len() > 80 {
+        if crate::validation::bounded_text(&self.name, "Name", 1, 80).is_err() {
             errors.push(
                 "name",
                 "Name the train (at most 80 characters), e.g. Web fortnightly.",

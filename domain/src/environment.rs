@@ -203,9 +203,67 @@ pub fn move_in_order<T: PartialEq>(order: &mut [T], item: &T, direction: Move) -
     }
 }
 
+/// Whether a release that has reached `reached` (and passed every
+/// environment before it) keeps its path when the pipeline changes from
+/// `old` to `new` order: the environments it has passed stay before it, in
+/// any order, and the ones still ahead of it stay in the same order. A
+/// release that finished the pipeline (reached its last environment) is
+/// not in flight, and keeps nothing to protect.
+///
+/// Anything else would let it skip an environment (moving prod above
+/// staging while it sits in dev makes prod its next stop) or go back to
+/// one it already left.
+pub fn reorder_keeps_path<T: PartialEq>(old: &[T], new: &[T], reached: &T) -> bool {
+    let Some(i) = old.iter().position(|e| e == reached) else {
+        return true; // it reached an environment no longer in the pipeline
+    };
+    if i + 1 == old.len() {
+        return true;
+    }
+    new.len() == old.len()
+        && new.get(i) == Some(reached)
+        && new[..i].iter().all(|e| old[..i].contains(e))
+        && new[i + 1..] == old[i + 1..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_in_flight_keeps_its_path() {
+        let old = ["dev", "staging", "prod"];
+        // Sitting in dev: prod may not move before staging.
+        assert!(!reorder_keeps_path(
+            &old,
+            &["dev", "prod", "staging"],
+            &"dev"
+        ));
+        // Nor may dev move after staging (it would go back, then skip).
+        assert!(!reorder_keeps_path(
+            &old,
+            &["staging", "dev", "prod"],
+            &"dev"
+        ));
+        // In staging: dev and staging swapped puts it before dev again.
+        assert!(!reorder_keeps_path(
+            &old,
+            &["staging", "dev", "prod"],
+            &"staging"
+        ));
+        // Unchanged order is always fine.
+        assert!(reorder_keeps_path(&old, &old, &"dev"));
+        // Done with the pipeline: nothing to protect.
+        assert!(reorder_keeps_path(
+            &old,
+            &["prod", "dev", "staging"],
+            &"prod"
+        ));
+        // Reordering what it has already passed is fine.
+        let four = ["a", "b", "c", "d"];
+        assert!(reorder_keeps_path(&four, &["b", "a", "c", "d"], &"c"));
+        assert!(!reorder_keeps_path(&four, &["a", "b", "d", "c"], &"b"));
+    }
 
     #[test]
     fn the_standard_pipeline_is_valid_and_ordered() {

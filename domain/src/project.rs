@@ -1,7 +1,7 @@
 //! Projects: one product or service that Slipway releases.
 
 use crate::environment::{validate_environments, EnvironmentDraft, ValidEnvironment};
-use crate::validation::{bounded_text, FieldErrors};
+use crate::validation::{bounded_multiline, bounded_text, FieldErrors};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -102,8 +102,13 @@ fn optional_url(input: &str, what: &str, schemes: &[&str]) -> Result<Option<Stri
     if s.chars().count() > URL_MAX {
         return Err(format!("{what} must be at most {URL_MAX} characters."));
     }
-    if s.chars().any(char::is_whitespace) {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{what} must not contain spaces."));
+    }
+    if crate::validation::url_has_credentials(s) {
+        return Err(format!(
+            "{what} must not contain a user name, password or token: Slipway's administrators configure credentials on the server."
+        ));
     }
     let scheme_ok = schemes.iter().any(|scheme| {
         s.len() > scheme.len() + 3
@@ -170,7 +175,7 @@ impl ProjectDraft {
         let slug = errors.check("slug", ProjectSlug::parse(&self.slug));
         let description = errors.check(
             "description",
-            bounded_text(&self.description, "Description", 0, DESCRIPTION_MAX),
+            bounded_multiline(&self.description, "Description", 0, DESCRIPTION_MAX),
         );
         let repository_url = errors.check(
             "repository_url",
@@ -545,6 +550,27 @@ mod tests {
         assert_eq!(v.as_ref().map(|v| v.repository_url.clone()), Some(None));
         d.repository_web_url = "https://x y".into();
         assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn urls_with_credentials_are_refused() {
+        for (repo, web) in [
+            ("https://bot:ghp_SECRET@github.com/acme/shop.git", ""),
+            ("https://ghp_TOKEN@github.com/acme/shop.git", ""),
+            ("", "https://user:pw@git.example.com/acme/shop"),
+        ] {
+            let mut d = draft();
+            d.repository_url = repo.into();
+            d.repository_web_url = web.into();
+            let e = d.validate().unwrap_err();
+            assert!(
+                !e.to_string().contains("SECRET") && !e.to_string().contains("TOKEN"),
+                "{e}"
+            );
+        }
+        let mut d = draft();
+        d.repository_url = "git@github.com:acme/shop.git".into();
+        assert!(d.validate().is_ok());
     }
 
     #[test]

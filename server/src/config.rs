@@ -15,7 +15,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Every setting's key; `SLIPWAY_<KEY>` in the environment.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 15] = [
+    "git_network_timeout_s",
+    "local_repositories",
+    "trusted_proxies",
     "review_due_hours",
     "smtp_url",
     "mail_from",
@@ -47,6 +50,55 @@ struct RawSettings {
     review_due_hours: i64,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    local_repositories: PathList,
+    trusted_proxies: StrList,
+    git_network_timeout_s: u64,
+}
+
+/// A list of strings: a TOML array, or in the environment one string
+/// separated by commas (`SLIPWAY_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum StrList {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl StrList {
+    fn items(&self) -> Vec<String> {
+        match self {
+            StrList::List(l) => l.iter().map(|s| s.trim().to_owned()).collect(),
+            StrList::Text(t) => t
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+/// A list of directories: a TOML array, or in the environment one string
+/// separated by `:` like PATH (`SLIPWAY_LOCAL_REPOSITORIES=/srv/git:/opt/repos`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum PathList {
+    List(Vec<PathBuf>),
+    Text(String),
+}
+
+impl PathList {
+    fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            PathList::List(l) => l.clone(),
+            PathList::Text(t) => t
+                .split(':')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+        }
+    }
 }
 
 /// `[git_credentials.NAME]`: a token (https) or an SSH key file (ssh).
@@ -75,6 +127,9 @@ impl Default for RawSettings {
             review_due_hours: 48,
             smtp_url: None,
             mail_from: None,
+            local_repositories: PathList::List(Vec::new()),
+            trusted_proxies: StrList::List(Vec::new()),
+            git_network_timeout_s: 30,
         }
     }
 }
@@ -114,6 +169,17 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// The sender of notification e-mail (`SLIPWAY_MAIL_FROM`).
     pub mail_from: String,
+    /// Directories whose repositories may be connected by local path or
+    /// file:// URL (`SLIPWAY_LOCAL_REPOSITORIES`, `:`-separated). Empty by
+    /// default: only network URLs. Slipway's own data directory never is.
+    pub local_repositories: Vec<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the
+    /// client (`SLIPWAY_TRUSTED_PROXIES`, addresses or networks, comma
+    /// separated). Empty by default: the connecting address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a git remote may take to connect, and then to answer each
+    /// read or write, before a fetch or push fails (`SLIPWAY_GIT_NETWORK_TIMEOUT_S`).
+    pub git_network_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -300,6 +366,47 @@ impl Settings {
                 Some(SecretString::from(url.to_owned()))
             }
         };
+        let mut local_repositories = Vec::new();
+        for dir in raw.local_repositories.paths() {
+            if !dir.is_absolute() {
+                return Err(invalid(
+                    "local_repositories",
+                    format!("{} is not an absolute path", dir.display()),
+                ));
+            }
+            let resolved = dir.canonicalize().map_err(|_| {
+                invalid(
+                    "local_repositories",
+                    format!("{} is not a directory", dir.display()),
+                )
+            })?;
+            if !resolved.is_dir() {
+                return Err(invalid(
+                    "local_repositories",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+            local_repositories.push(resolved);
+        }
+        if !(1..=3600).contains(&raw.git_network_timeout_s) {
+            return Err(invalid(
+                "git_network_timeout_s",
+                "must be between 1 and 3600 seconds",
+            ));
+        }
+        let mut trusted_proxies = Vec::new();
+        for item in raw.trusted_proxies.items() {
+            let net = item
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "trusted_proxies",
+                        format!("\"{item}\" is not an IP address or network like 10.0.0.0/8"),
+                    )
+                })?;
+            trusted_proxies.push(net);
+        }
         let mut git_credentials = BTreeMap::new();
         for (name, c) in raw.git_credentials {
             let key = format!("git_credentials.{name}");
@@ -359,6 +466,9 @@ impl Settings {
                 .map(|f| f.trim().to_owned())
                 .filter(|f| !f.is_empty())
                 .unwrap_or_else(|| "Slipway <slipway@localhost>".into()),
+            local_repositories,
+            trusted_proxies,
+            git_network_timeout: std::time::Duration::from_secs(raw.git_network_timeout_s),
         })
     }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod feeds;
 pub mod git_cli;
 pub mod live;
+pub mod origin;
 pub mod sign_links;
 pub mod web;
 
@@ -46,6 +47,8 @@ pub fn git_settings(settings: &Settings) -> slipway_services::GitSettings {
         mirrors_dir: settings.data_dir.join("mirrors"),
         credentials: settings.git_credentials.clone(),
         tagger_email: settings.git_tagger_email.clone(),
+        local_repositories: settings.local_repositories.clone(),
+        data_dir: settings.data_dir.clone(),
     }
 }
 
@@ -63,11 +66,14 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
 /// Everything `serve` does before it accepts connections: database,
 /// migrations, the first admin account, and optionally the demo project.
 pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, StartError> {
+    // Once per process (main has normally done it already).
+    slipway_services::git::set_network_timeout(settings.git_network_timeout);
     let store = open_store(settings).await?;
     let mut services = Services::new(store, Clock::system(), git_settings(settings))
         .with_release_settings(slipway_services::ReleaseSettings {
             review_due_hours: settings.review_due_hours,
-        });
+        })
+        .with_public_url(settings.public_url.as_deref());
     if let Some(mailer) = settings.mailer() {
         services = services.with_mailer(mailer);
     }

@@ -39,6 +39,8 @@ fn serve_or_admin(cli: Cli) -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&settings.log))
         .with_writer(std::io::stderr)
         .init();
+    // libgit2's global options: before any thread that could use it exists.
+    slipway_services::git::set_network_timeout(settings.git_network_timeout);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

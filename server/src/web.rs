@@ -20,6 +20,7 @@ use slipway_services::accounts::Viewer;
 use slipway_services::storage::sessions::DbSessionStore;
 use slipway_services::Services;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -28,6 +29,15 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    /// How requests are trusted: the public URL and the reverse proxies.
+    pub origin: Arc<OriginSettings>,
+}
+
+/// The parts of the configuration that decide where a request comes from.
+#[derive(Debug, Clone, Default)]
+pub struct OriginSettings {
+    pub public_url: Option<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -48,6 +58,10 @@ pub fn router(settings: &Settings, services: Services) -> Router {
     let state = AppState {
         leptos_options: leptos_options.clone(),
         services: services.clone(),
+        origin: Arc::new(OriginSettings {
+            public_url: settings.public_url.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        }),
     };
     let routes = route_list();
     let context = {
@@ -84,7 +98,10 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             .with_always_save(false),
         )
         .layer(middleware::from_fn(server_fn_status))
-        .layer(middleware::from_fn(same_origin_writes));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_writes,
+        ));
 
     let assets = Router::new()
         .route("/pkg/{*file}", get(crate::assets::serve))
@@ -126,6 +143,15 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
+/// The paths of every page the router serves, in axum's syntax
+/// (`/projects/{slug}`), for `slipway routes`.
+pub fn page_paths() -> Vec<String> {
+    let mut paths: Vec<String> = route_list().iter().map(|r| r.path().to_owned()).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 async fn server_fn_status(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
@@ -153,10 +179,21 @@ async fn resolve_viewer(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let client_ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string());
+    let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| {
+        let headers = req.headers();
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|h: &HeaderValue| h.to_str().ok())
+        };
+        crate::origin::client_addr(
+            ci.0.ip(),
+            header("forwarded"),
+            header("x-forwarded-for"),
+            &state.origin.trusted_proxies,
+        )
+        .to_string()
+    });
     let mut viewer = Viewer {
         principal: None,
         client_ip,
@@ -187,32 +224,29 @@ async fn resolve_viewer(
     next.run(req).await
 }
 
-/// Refuses state-changing requests that come from another site, as a second
-/// line behind SameSite=Lax cookies.
-async fn same_origin_writes(req: Request, next: Next) -> Response {
+/// Refuses state-changing requests that do not come from Slipway's own
+/// pages, as a second line behind SameSite=Lax cookies (the rules:
+/// [`crate::origin::write_allowed`]).
+async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
         let headers = req.headers();
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-        let fetch_site = headers.get("sec-fetch-site").and_then(|h| h.to_str().ok());
-        let cross_origin = match (origin, host) {
-            (Some("null"), _) => true,
-            (Some(origin), Some(host)) => {
-                let origin_host = origin
-                    .split_once("://")
-                    .map_or(origin, |(_, rest)| rest)
-                    .trim_end_matches('/');
-                !origin_host.eq_ignore_ascii_case(host)
-            }
-            (Some(_), None) => true,
-            (None, _) => fetch_site == Some("cross-site"),
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|h: &HeaderValue| h.to_str().ok())
         };
-        if cross_origin {
-            tracing::warn!(?origin, ?host, "refused a cross-origin write");
+        let write = crate::origin::WriteRequest {
+            origin: header("origin"),
+            referer: header("referer"),
+            sec_fetch_site: header("sec-fetch-site"),
+            host: header("host"),
+        };
+        if !crate::origin::write_allowed(&write, state.origin.public_url.as_deref()) {
+            tracing::warn!(origin = ?write.origin, host = ?write.host, "refused a write from another origin");
             return (
                 StatusCode::FORBIDDEN,
-                "Cross-site requests cannot change anything in Slipway.",
+                "Slipway accepts changes only from its own pages (this request did not say it came from them).",
             )
                 .into_response();
         }

@@ -5,6 +5,7 @@ use crate::clock::format_ms;
 use crate::storage::{audit as audit_store, projects};
 use crate::{ServiceError, Services};
 use slipway_domain::read::{AuditEventView, AuditPage};
+use slipway_domain::validation::redact_credentials;
 use slipway_domain::{Permission, Principal, ProjectId};
 
 pub const PER_PAGE: i64 = 50;
@@ -96,8 +97,10 @@ impl AuditLog<'_> {
                     subject_id: r.subject_id,
                     subject_label: r.subject_label,
                     project_slug: r.project_slug,
-                    before: r.before_json,
-                    after: r.after_json,
+                    // Records written before URLs with credentials were
+                    // refused may hold one: never shown.
+                    before: r.before_json.as_deref().map(redact_credentials),
+                    after: r.after_json.as_deref().map(redact_credentials),
                 })
                 .collect(),
             total,

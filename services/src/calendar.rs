@@ -1583,13 +1583,13 @@ impl Calendar<'_> {
             );
             let mut e = icalendar::Event::new();
             e.uid(&format!("release-{}@{host}", r.row.id))
-                .summary(&release_label(&r.row))
-                .description(&format!(
+                .summary(&ical_text(&release_label(&r.row)))
+                .description(&ical_text(&format!(
                     "{}. Planned for {}.{}\n{url}",
                     state_label(&r.row.state),
                     r.date,
                     warnings(&r.conflicts)
-                ))
+                )))
                 .url(&url)
                 .append_property(utc("DTSTAMP", now))
                 .append_property(date("DTSTART", r.date))
@@ -1608,13 +1608,13 @@ impl Calendar<'_> {
                 let key = release.date().strftime("%Y%m%d");
                 let mut e = icalendar::Event::new();
                 e.uid(&format!("train-{}-{key}@{host}", t.row.id))
-                    .summary(&format!("{} — release", t.row.name))
-                    .description(&format!(
+                    .summary(&ical_text(&format!("{} — release", t.row.name)))
+                    .description(&ical_text(&format!(
                         "Release train of {project}: departs {} (cutoff {}).{}",
                         show(release),
                         show(cutoff),
                         warnings(&dep.conflicts)
-                    ))
+                    )))
                     .append_property(utc("DTSTAMP", now))
                     .append_property(zones.property("DTSTART", release))
                     .append_property(
@@ -1624,12 +1624,12 @@ impl Calendar<'_> {
                 cal.push(e.done());
                 let mut c = icalendar::Event::new();
                 c.uid(&format!("train-{}-{key}-cutoff@{host}", t.row.id))
-                    .summary(&format!("{} — code-freeze cutoff", t.row.name))
-                    .description(&format!(
+                    .summary(&ical_text(&format!("{} — code-freeze cutoff", t.row.name)))
+                    .description(&ical_text(&format!(
                         "Code-freeze cutoff of {project}'s train: {}, for the release {}.",
                         show(cutoff),
                         show(release)
-                    ))
+                    )))
                     .append_property(utc("DTSTAMP", now))
                     .append_property(zones.property("DTSTART", cutoff))
                     .append_property(
@@ -1649,13 +1649,13 @@ impl Calendar<'_> {
                     f.row.id,
                     p.start.timestamp().as_second()
                 ))
-                .summary(&format!("Freeze: {}", f.row.name))
-                .description(&format!(
+                .summary(&ical_text(&format!("Freeze: {}", f.row.name)))
+                .description(&ical_text(&format!(
                     "Production promotions are blocked for {project}: {}\n{} to {}",
                     f.row.reason,
                     show(&p.start),
                     show(&p.end)
-                ))
+                )))
                 .append_property(utc("DTSTAMP", now))
                 .append_property(zones.property("DTSTART", &p.start))
                 .append_property(zones.property("DTEND", &p.end))
@@ -1668,6 +1668,15 @@ impl Calendar<'_> {
         write!(text, "{cal}").map_err(internal)?;
         Ok(with_time_zones(&text, &zones.vtimezones()?))
     }
+}
+
+/// Text for an iCalendar property: control characters other than newlines
+/// (stored before inputs refused them) become spaces, so a feed never
+/// carries them raw.
+fn ical_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1884,3 +1893,4 @@ mod tests {
         assert_eq!(utc_offset(jiff::tz::Offset::UTC), "+0000");
     }
 }
+

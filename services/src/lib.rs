@@ -47,6 +47,10 @@ pub struct Services {
     pub mailer: Option<Arc<notifications::Mailer>>,
     /// Wakes the e-mail delivery job after a commit that queued mail.
     pub(crate) outbox_wake: notifications::Wake,
+    /// Markdown rendering off the runtime, cached by content.
+    pub markdown: Arc<markdown::Renderer>,
+    /// How people reach Slipway (`public_url`), for absolute links.
+    pub public_url: Option<Arc<str>>,
     /// One lock per project mirror: fetches, tags and branches never overlap.
     mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -73,6 +77,11 @@ pub struct GitSettings {
     pub mirrors_dir: PathBuf,
     pub credentials: BTreeMap<String, git::GitCredential>,
     pub tagger_email: String,
+    /// Directories (resolved) whose repositories may be connected by local
+    /// path; empty: none. See [`git::mirror::allow_local`].
+    pub local_repositories: Vec<PathBuf>,
+    /// Slipway's own data: never a repository source, whatever the list says.
+    pub data_dir: PathBuf,
 }
 
 impl GitSettings {
@@ -82,6 +91,8 @@ impl GitSettings {
             mirrors_dir: data_dir.join("mirrors"),
             credentials: BTreeMap::new(),
             tagger_email: "slipway@localhost".into(),
+            local_repositories: Vec::new(),
+            data_dir: data_dir.to_owned(),
         }
     }
 }
@@ -98,6 +109,8 @@ impl Services {
             release_settings: Arc::new(ReleaseSettings::default()),
             mailer: None,
             outbox_wake: Arc::default(),
+            public_url: None,
+            markdown: Arc::default(),
             mirror_locks: Arc::default(),
         }
     }
@@ -117,6 +130,12 @@ impl Services {
     /// The same services with release rules from configuration.
     pub fn with_release_settings(mut self, settings: ReleaseSettings) -> Self {
         self.release_settings = Arc::new(settings);
+        self
+    }
+
+    /// The same services with the public URL from configuration.
+    pub fn with_public_url(mut self, url: Option<&str>) -> Self {
+        self.public_url = url.map(Arc::from);
         self
     }
 

@@ -9,7 +9,7 @@ use crate::git::{publish, Repo};
 use crate::repositories::{blocking, Connected};
 use crate::storage::{audit as audit_store, notes as store};
 use crate::versioning::Plan;
-use crate::{markdown, ServiceError, Services};
+use crate::{ServiceError, Services};
 use serde_json::json;
 use slipway_domain::notes::{conflict_count, diff_lines, merge, DiffLine};
 use slipway_domain::read::{NotesSummary, NotesView, RevisionSummary};
@@ -192,7 +192,12 @@ impl Notes<'_> {
             published,
             published_commit: n.published_commit,
             published_at: n.published_at.map(format_ms),
-            html: markdown::render(&latest.body),
+            html: self
+                .services
+                .markdown
+                .render(&latest.body)
+                .await
+                .to_string(),
             body: latest.body,
             revision: latest.number,
             conflicts: latest.conflicts,
@@ -339,6 +344,17 @@ impl Notes<'_> {
             return Err(ServiceError::field(
                 "body",
                 "Release notes cannot be empty.",
+            ));
+        }
+        // Kept byte for byte (no trimming), but no NUL or other control
+        // characters besides newlines and tabs.
+        if body
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(ServiceError::field(
+                "body",
+                "Release notes contain control characters (such as NUL); remove them and save again.",
             ));
         }
         if body.len() > NOTES_MAX_BYTES {

@@ -7,12 +7,15 @@ use crate::error::is_unique_violation;
 use crate::storage::{audit as audit_store, environments, projects, Tx};
 use crate::{ServiceError, Services};
 use serde_json::json;
-use slipway_domain::environment::{move_in_order, validate_environment, Move, ENVIRONMENTS_MAX};
+use slipway_domain::environment::{
+    move_in_order, reorder_keeps_path, validate_environment, Move, ENVIRONMENTS_MAX,
+};
 use slipway_domain::project::{
     choose_dependencies, DependencyChoice, DependencyGraph, DependencyLink, ProjectDependencies,
     ProjectRef,
 };
 use slipway_domain::read::{EnvironmentView, ProjectDetail, ProjectSummary};
+use slipway_domain::validation::redact_credentials;
 use slipway_domain::{
     AuditAction, EnvironmentDraft, EnvironmentId, EnvironmentTier, Permission, Principal,
     ProjectDraft, ProjectId,
@@ -105,8 +108,9 @@ impl Projects<'_> {
             slug: p.slug,
             name: p.name,
             description: p.description,
-            repository_url: p.repository_url,
-            repository_web_url: p.repository_web_url,
+            // Stored before URLs with credentials were refused: never shown.
+            repository_url: p.repository_url.as_deref().map(redact_credentials),
+            repository_web_url: p.repository_web_url.as_deref().map(redact_credentials),
             archived_at: p.archived_at.map(format_ms),
             created_at: format_ms(p.created_at),
             updated_at: format_ms(p.updated_at),
@@ -204,7 +208,8 @@ impl Projects<'_> {
                 project: Some(id),
                 before: Some(json!({
                     "name": before.name, "slug": before.slug, "description": before.description,
-                    "repository_url": before.repository_url, "repository_web_url": before.repository_web_url,
+                    "repository_url": before.repository_url.as_deref().map(redact_credentials),
+                    "repository_web_url": before.repository_web_url.as_deref().map(redact_credentials),
                 })),
                 after: Some(project_json(&project)),
             },
@@ -565,6 +570,26 @@ impl Projects<'_> {
             return Err(ServiceError::Conflict(
                 "That environment is already at that end of the pipeline.".into(),
             ));
+        }
+        // Releases on their way must not skip an environment (or go back).
+        let old: Vec<i64> = envs.iter().map(|e| e.id).collect();
+        let stuck: Vec<String> = crate::storage::releases::reached_environments(&mut tx, id)
+            .await?
+            .into_iter()
+            .filter(|(_, reached)| !reorder_keeps_path(&old, &order, reached))
+            .map(|(version, reached)| {
+                let env = envs
+                    .iter()
+                    .find(|e| e.id == reached)
+                    .map_or("?", |e| e.name.as_str());
+                format!("{version} (in {env})")
+            })
+            .collect();
+        if !stuck.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "Releases are on their way through this pipeline: {}. This move would let them skip an environment or go back to one they left. Promote them to the end or abandon them first.",
+                stuck.join(", ")
+            )));
         }
         let now = self.services.clock.now_ms();
         for (position, eid) in order.iter().enumerate() {

@@ -21,7 +21,7 @@ use crate::notifications::{self, NewNotification};
 use crate::storage::{
     audit as audit_store, environments, notes as notes_store, projects, releases as store, Tx,
 };
-use crate::{markdown, ServiceError, Services};
+use crate::{ServiceError, Services};
 use serde_json::json;
 use slipway_domain::approval::{self, Approval, ApprovalPolicy, Decision, Subject};
 use slipway_domain::checklist::{Checklist, ChecklistTemplate};
@@ -31,6 +31,7 @@ use slipway_domain::read::{
     TransitionView,
 };
 use slipway_domain::release::{ReleaseState, Transition};
+use slipway_domain::validation::{bounded_multiline, bounded_text, shown};
 use slipway_domain::{
     AuditAction, EnvironmentTier, Permission, Principal, ProjectId, Role, UserId,
 };
@@ -123,20 +124,21 @@ fn parse_planned(s: &str) -> Result<Option<i64>, ServiceError> {
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(s, &format).map_err(|_| {
-        ServiceError::field("planned", format!("\"{s}\" is not a date like 2026-12-01."))
+        ServiceError::field(
+            "planned",
+            format!("\"{}\" is not a date like 2026-12-01.", shown(s)),
+        )
     })?;
     Ok(Some(crate::clock::to_ms(date.midnight().assume_utc())))
 }
 
+/// The longest release title.
+const TITLE_MAX: usize = 200;
+
 fn validate_version(v: &str) -> Result<(), ServiceError> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 60 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ServiceError::field(
-            "version",
-            "Give the version without spaces, e.g. 1.4.0 (at most 60 characters).",
-        ));
-    }
-    Ok(())
+    slipway_domain::validation::release_version(v)
+        .map(drop)
+        .map_err(|m| ServiceError::field("version", m))
 }
 
 fn validate_artifact(a: &str) -> Result<(), ServiceError> {
@@ -373,6 +375,8 @@ impl Releases<'_> {
             ));
         }
         validate_version(&input.version)?;
+        let title = bounded_text(&input.title, "The title", 0, TITLE_MAX)
+            .map_err(|m| ServiceError::field("title", m))?;
         let planned = parse_planned(&input.planned)?;
         let mut tx = self.services.store.begin().await?;
         let (notes_id, notes_revision, notes_commit) = match input.notes_id {
@@ -405,7 +409,7 @@ impl Releases<'_> {
             pid,
             &store::NewRelease {
                 version: input.version.trim(),
-                title: input.title.trim(),
+                title: &title,
                 notes_id,
                 notes_revision,
                 artifact: &artifact,
@@ -512,10 +516,12 @@ impl Releases<'_> {
         let l = self.load(&mut conn, actor, slug, id).await?;
         let pid = l.pid();
         let notes_html = match l.release.notes_id {
-            Some(nid) => notes_store::revision(&mut conn, nid, l.release.notes_revision)
-                .await?
-                .map(|r| markdown::render(&r.body))
-                .unwrap_or_default(),
+            Some(nid) => {
+                match notes_store::revision(&mut conn, nid, l.release.notes_revision).await? {
+                    Some(r) => self.services.markdown.render(&r.body).await.to_string(),
+                    None => String::new(),
+                }
+            }
             None => String::new(),
         };
         let target = l.target().map(|(t, p)| (t.clone(), p.cloned()));
@@ -886,13 +892,9 @@ impl Releases<'_> {
         seen_revision: i64,
     ) -> Result<(), ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let comment = comment.trim();
-        if comment.len() > 2000 {
-            return Err(ServiceError::field(
-                "comment",
-                "Keep the comment under 2,000 characters.",
-            ));
-        }
+        let comment = bounded_multiline(comment, "The comment", 0, 2000)
+            .map_err(|m| ServiceError::field("comment", m))?;
+        let comment = comment.as_str();
         if decision == Decision::Reject && comment.is_empty() {
             return Err(ServiceError::field(
                 "comment",
@@ -1202,9 +1204,13 @@ impl Releases<'_> {
             })?;
         let (_, evaluation, _) = Self::evaluation(&mut tx, &l, &env).await?;
         let reviewers_named = break_glass.map(|b| b.reviewers).unwrap_or_default();
-        let break_glass = break_glass.map(|b| BreakGlass {
-            reason: b.reason.trim().to_owned(),
-        });
+        let break_glass = match break_glass {
+            None => None,
+            Some(b) => Some(BreakGlass {
+                reason: bounded_multiline(b.reason, "The reason", 0, 2000)
+                    .map_err(|m| ServiceError::field("break_glass_reason", m))?,
+            }),
+        };
         let input = self
             .gate_input(
                 &mut tx,

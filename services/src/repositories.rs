@@ -8,11 +8,12 @@ use crate::clock::format_ms;
 use crate::git::{cherry, mirror, publish, GitCredential, Repo};
 use crate::storage::{audit as audit_store, projects, repositories};
 use crate::versioning::{self, ChangeQuery, Plan, PlanRequest};
-use crate::{markdown, ServiceError, Services};
+use crate::{ServiceError, Services};
 use serde_json::json;
 use slipway_domain::notes::Links;
 use slipway_domain::read::{ForwardMerge, FoundChange, PlanView, PlannedCommit, RepositoryView};
 use slipway_domain::tagging::ReleasePolicy;
+use slipway_domain::validation::{redact_credentials, url_has_credentials};
 use slipway_domain::{AuditAction, FieldErrors, Permission, Principal, ProjectId};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,8 +58,12 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ServiceError::Internal(Box::new(e)))?
 }
 
+/// An http(s) address without credentials in it.
+/// How long a page waits for a fetch before using the mirror as it is.
+const PAGE_FETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
+
 fn is_http_url(s: &str) -> bool {
-    s.starts_with("https://") || s.starts_with("http://")
+    (s.starts_with("https://") || s.starts_with("http://")) && !url_has_credentials(s)
 }
 
 impl Repositories<'_> {
@@ -152,8 +157,11 @@ impl Repositories<'_> {
             project_slug: project.slug.clone(),
             project_name: project.name.clone(),
             connected: repo.is_some() && project.repository_url.is_some(),
-            url: project.repository_url.clone(),
-            web_url: project.repository_web_url.clone(),
+            url: project.repository_url.as_deref().map(redact_credentials),
+            web_url: project
+                .repository_web_url
+                .as_deref()
+                .map(redact_credentials),
             credential: repo.as_ref().and_then(|r| r.credential.clone()),
             credentials_available: self.services.git.credentials.keys().cloned().collect(),
             issue_url: repo.as_ref().and_then(|r| r.issue_url.clone()),
@@ -167,6 +175,20 @@ impl Repositories<'_> {
             can_edit_notes: actor.can(Permission::EditNotes, Some(id)),
             can_publish: actor.can(Permission::PublishRelease, Some(id)),
         })
+    }
+
+    /// What to fetch for a repository URL: the URL itself, or for a local
+    /// path the resolved path, when this installation allows it
+    /// ([`mirror::allow_local`]).
+    fn local_source(&self, url: &str) -> Result<String, String> {
+        match mirror::local_path(url) {
+            None => Ok(url.to_owned()),
+            Some(path) => {
+                let git = &self.services.git;
+                mirror::allow_local(&path, &git.local_repositories, &git.data_dir)
+                    .map(|p| p.display().to_string())
+            }
+        }
     }
 
     /// Connects (or changes) the project's repository and release policy.
@@ -190,7 +212,7 @@ impl Repositories<'_> {
             Err(e) => e,
         };
         let url = input.url.trim();
-        if let Err(m) = mirror::validate_url(url) {
+        if let Err(m) = mirror::validate_url(url).and_then(|()| self.local_source(url).map(drop)) {
             errors.push("url", m);
         }
         let web_url = input.web_url.trim().trim_end_matches('/');
@@ -294,37 +316,65 @@ impl Repositories<'_> {
 
     /// Fetches and records the outcome; one fetch per mirror at a time.
     pub(crate) async fn sync(&self, c: &Connected) -> Result<(), ServiceError> {
-        let lock = self.services.mirror_lock(c.id());
-        let _guard = lock.lock().await;
-        let started = std::time::Instant::now();
-        let (url, dir, cred) = (c.url.clone(), c.mirror.clone(), c.credential.clone());
-        let result = blocking(move || Ok(mirror::sync(&url, &dir, cred.as_ref()))).await?;
-        let took = started.elapsed().as_millis() as i64;
-        let now = self.services.clock.now_ms();
-        let mut conn = self.services.store.pool().acquire().await?;
-        match result {
-            Ok(()) => {
-                repositories::record_fetch(&mut conn, c.id(), now, took, None).await?;
-                Ok(())
-            }
-            Err(e) => {
-                let message = e.to_string();
-                tracing::warn!(project = %c.project.slug, error = %message, "fetch failed");
-                repositories::record_fetch(&mut conn, c.id(), now, took, Some(&message)).await?;
-                Err(e.into())
-            }
-        }
+        self.start_sync(c)
+            .await
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?
     }
 
-    /// The scheduled fetch: every repository that is due. Returns how many
-    /// were fetched successfully.
+    /// Starts a fetch as its own task, which holds the mirror's lock and
+    /// records the outcome however long the remote takes (bounded by the
+    /// network timeout, [`crate::git::set_network_timeout`]), so a caller
+    /// may stop waiting without leaving the mirror unlocked or the outcome
+    /// unrecorded.
+    fn start_sync(&self, c: &Connected) -> tokio::task::JoinHandle<Result<(), ServiceError>> {
+        let services = self.services.clone();
+        let (id, slug, dir, cred) = (
+            c.id(),
+            c.project.slug.clone(),
+            c.mirror.clone(),
+            c.credential.clone(),
+        );
+        // A local path is checked again at every fetch (the allow-list may
+        // have changed, or a symlink been swapped), and what is fetched is the
+        // resolved path that passed.
+        let source = self.local_source(&c.url);
+        tokio::spawn(async move {
+            let _guard = services.mirror_lock(id).lock_owned().await;
+            let started = std::time::Instant::now();
+            let result = blocking(move || {
+                Ok(source
+                    .map_err(crate::git::GitError::Refused)
+                    .and_then(|url| mirror::sync(&url, &dir, cred.as_ref())))
+            })
+            .await?;
+            let took = started.elapsed().as_millis() as i64;
+            let now = services.clock.now_ms();
+            let mut conn = services.store.pool().acquire().await?;
+            match result {
+                Ok(()) => {
+                    repositories::record_fetch(&mut conn, id, now, took, None).await?;
+                    Ok(())
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    tracing::warn!(project = %slug, error = %message, "fetch failed");
+                    repositories::record_fetch(&mut conn, id, now, took, Some(&message)).await?;
+                    Err(e.into())
+                }
+            }
+        })
+    }
+
+    /// The scheduled fetch: every repository that is due, each on its own
+    /// (a remote that never answers delays no other project). Returns how
+    /// many were fetched successfully.
     pub async fn fetch_due(&self) -> Result<usize, ServiceError> {
         let now = self.services.clock.now_ms();
         let due = {
             let mut conn = self.services.store.pool().acquire().await?;
             repositories::due(&mut conn, now).await?
         };
-        let mut ok = 0;
+        let mut fetches = tokio::task::JoinSet::new();
         for id in due {
             let project = {
                 let mut conn = self.services.store.pool().acquire().await?;
@@ -336,11 +386,15 @@ impl Repositories<'_> {
             let slug = project.slug.clone();
             match self.connection_of(project).await {
                 Ok(c) => {
-                    if self.sync(&c).await.is_ok() {
-                        ok += 1;
-                    }
+                    fetches.spawn(self.start_sync(&c));
                 }
                 Err(e) => tracing::warn!(project = %slug, error = %e, "cannot fetch"),
+            }
+        }
+        let mut ok = 0;
+        while let Some(done) = fetches.join_next().await {
+            if matches!(done, Ok(Ok(Ok(())))) {
+                ok += 1;
             }
         }
         Ok(ok)
@@ -356,9 +410,24 @@ impl Repositories<'_> {
         component: Option<&str>,
         channel: Option<&str>,
     ) -> Result<Plan, ServiceError> {
-        // On demand: the plan always reflects the remote as it is now (a
-        // fetch of an up-to-date mirror only exchanges ref lists).
-        self.sync(c).await?;
+        // On demand: the plan reflects the remote as it is now (a fetch of
+        // an up-to-date mirror only exchanges ref lists). A page waits a few
+        // seconds at most: a slow remote's fetch goes on, and the plan uses
+        // the mirror as it is.
+        let fetch = self.start_sync(c);
+        match tokio::time::timeout(PAGE_FETCH_WAIT, fetch).await {
+            Ok(done) => done.map_err(|e| ServiceError::Internal(Box::new(e)))??,
+            Err(_) if c.mirror.join("HEAD").exists() => tracing::info!(
+                project = %c.project.slug,
+                "the remote is slow; planning from the last fetch"
+            ),
+            Err(_) => {
+                return Err(ServiceError::Conflict(format!(
+                    "The repository has not answered within {} seconds, and it has not been fetched before. Slipway keeps trying in the background; look again in a minute.",
+                    PAGE_FETCH_WAIT.as_secs()
+                )))
+            }
+        }
         let today = self.services.clock.today();
         let (c, rev, component, channel) = (
             c.clone(),
@@ -383,7 +452,8 @@ impl Repositories<'_> {
         .await
     }
 
-    /// The next release from `rev` (default: the main branch).
+    /// The next release from `rev` (default: the main branch); `None` when
+    /// the project has no repository connected yet.
     pub async fn plan(
         &self,
         actor: Option<&Principal>,
@@ -391,9 +461,14 @@ impl Repositories<'_> {
         rev: Option<&str>,
         component: Option<&str>,
         channel: Option<&str>,
-    ) -> Result<PlanView, ServiceError> {
+    ) -> Result<Option<PlanView>, ServiceError> {
         let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let c = Arc::new(self.connected(actor, slug).await?);
+        let project = self.project(actor, slug).await?;
+        if project.repository_url.is_none() {
+            // Not an error: the page says how to connect one.
+            return Ok(None);
+        }
+        let c = Arc::new(self.connection_of(project).await?);
         let rev = rev
             .map(str::trim)
             .filter(|r| !r.is_empty())
@@ -404,12 +479,9 @@ impl Repositories<'_> {
             .fresh_plan(&c, &rev, component.filter(|s| !s.is_empty()), channel)
             .await?;
         let channel = channel.map(str::to_owned);
-        Ok(plan_view(
-            &plan,
-            channel,
-            &c.links,
-            self.services.clock.date_string(),
-        ))
+        let notes = plan.notes(&c.links, Some(self.services.clock.date_string()));
+        let notes_html = self.services.markdown.render(&notes).await.to_string();
+        Ok(Some(plan_view(&plan, channel, &c.links, notes_html)))
     }
 
     /// Release and hotfix branches with commits that are not on the main
@@ -588,7 +660,7 @@ pub(crate) fn plan_view(
     plan: &Plan,
     channel: Option<String>,
     links: &Links,
-    date: String,
+    notes_html: String,
 ) -> PlanView {
     let commits = plan
         .commits
@@ -619,6 +691,6 @@ pub(crate) fn plan_view(
         explanation: plan.explanation.clone(),
         commits,
         merges: plan.merges,
-        notes_html: markdown::render(&plan.notes(links, Some(date))),
+        notes_html,
     }
 }

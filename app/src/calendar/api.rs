@@ -137,7 +137,7 @@ pub async fn create_feed(#[server(default)] project: String) -> Result<String, A
             .create_feed(Some(&actor), &project)
             .await,
     )?;
-    Ok(format!("{}{}", public_base(), feed.path))
+    Ok(format!("{}{}", public_base(&services()?), feed.path))
 }
 
 #[server(endpoint = "calendar/feeds/revoke")]
@@ -147,16 +147,12 @@ pub async fn revoke_feed(id: i64) -> Result<(), AppError> {
     check(services()?.calendar().revoke_feed(Some(&actor), id).await)
 }
 
-/// Where calendar apps reach Slipway: `SLIPWAY_PUBLIC_URL` when it is set
-/// in the environment, else the address this request came to (the feed
-/// handler itself also honours `public_url` from the configuration file).
+/// Where calendar apps reach Slipway: the configured `public_url`, else the
+/// address this request came to.
 #[cfg(feature = "ssr")]
-fn public_base() -> String {
-    if let Ok(url) = std::env::var("SLIPWAY_PUBLIC_URL") {
-        let url = url.trim().trim_end_matches('/');
-        if url.starts_with("http://") || url.starts_with("https://") {
-            return url.to_owned();
-        }
+fn public_base(services: &slipway_services::Services) -> String {
+    if let Some(url) = services.public_url.as_deref() {
+        return url.trim_end_matches('/').to_owned();
     }
     let parts = use_context::<http::request::Parts>();
     let header = |name: &str| {

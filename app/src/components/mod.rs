@@ -2,10 +2,12 @@ pub mod form;
 pub mod layout;
 pub mod pipeline;
 pub mod status;
+pub mod text;
 
 pub use form::{FieldError, FormAlert, FormErrors, TextField};
 pub use pipeline::{Pipeline, TierSelect};
 pub use status::{ErrorPanel, Loading, NotFound};
+pub use text::{page_title, textarea_text};
 
 /// Percent-encodes a query-string value.
 pub fn encode_query_value(s: &str) -> String {

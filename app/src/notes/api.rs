@@ -118,14 +118,16 @@ pub async fn diff_revisions(
 /// Renders markdown to sanitized HTML for the live preview.
 #[server(endpoint = "notes/preview")]
 pub async fn preview_notes(markdown: String) -> Result<String, AppError> {
-    use crate::server::{fail, principal};
+    use crate::server::{fail, principal, services};
     principal()?;
     if markdown.len() > slipway_services::notes::NOTES_MAX_BYTES {
-        return Err(fail(AppError::Conflict(
-            "The text is too long to preview.".into(),
-        )));
+        return Err(fail(AppError::Conflict(format!(
+            "The text is too long to preview (at most {} KB).",
+            slipway_services::notes::NOTES_MAX_BYTES / 1000
+        ))));
     }
-    Ok(slipway_services::markdown::render(&markdown))
+    // Off the async runtime, within a time budget, cached by content.
+    Ok(services()?.markdown.render(&markdown).await.to_string())
 }
 
 /// Publishes: annotated tag with the notes, pushed. Returns the tag.

@@ -6,7 +6,7 @@ use super::api::{
     diff_revisions, get_notes, preview_notes, PublishNotes, RegenerateNotes, RestoreRevision,
     SaveNotes,
 };
-use crate::components::{ErrorPanel, FormAlert, FormErrors, Loading};
+use crate::components::{textarea_text, ErrorPanel, FormAlert, FormErrors, Loading};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -187,10 +187,11 @@ fn NotesEditor(n: NotesView, actions: NotesActions, compare: Signal<Option<i64>>
                                 {move || saved().then(|| view! { <p class="alert alert-ok" role="status" data-test="saved">"Saved."</p> })}
                                 {hidden()}
                                 <label for="notes-body" class="visually-hidden">"Release notes (markdown)"</label>
-                                // The text child renders it on the server; `prop:value`
+                                // The text child renders it on the server (escaped: the
+                                // notes may contain `</textarea>`); `prop:value`
                                 // replaces what was typed when the notes reload.
                                 <textarea id="notes-body" name="body" rows="24" spellcheck="true" data-test="notes-body"
-                                    prop:value=n.body.clone() on:input=on_input>{n.body.clone()}</textarea>
+                                    prop:value=n.body.clone() on:input=on_input>{textarea_text(n.body.clone())}</textarea>
                                 <p class="actions"><button type="submit" class="button primary" data-test="save-notes">"Save"</button></p>
                             </ActionForm>
                         }.into_any()

@@ -3,7 +3,9 @@
 
 use super::api::{get_repository, ConfigureRepository, FetchRepository};
 use super::form::RepositoryForm;
-use crate::components::{ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField};
+use crate::components::{
+    textarea_text, ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -152,7 +154,7 @@ fn RepositoryView(
                 <div class="field">
                     <label for="form-components">"Components (monorepo)" <span class="optional">" (optional)"</span></label>
                     <p class="hint" id="form-components-hint">"One per line: name, tag prefix, paths (comma separated). Example: api api-v services/api,shared/proto"</p>
-                    <textarea id="form-components" name="form[components]" rows="3" aria-describedby="form-components-hint">{f.components.clone()}</textarea>
+                    <textarea id="form-components" name="form[components]" rows="3" aria-describedby="form-components-hint">{textarea_text(f.components.clone())}</textarea>
                     <FieldError errors error_key="components" id="form-components-error"/>
                 </div>
                 </fieldset>

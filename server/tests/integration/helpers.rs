@@ -19,6 +19,9 @@ pub enum Db {
 
 pub struct TestApp {
     pub base: String,
+    /// What the app's own pages send as `Origin`: the public URL when one is
+    /// configured, else the address it listens on.
+    pub origin: String,
     pub running: Option<Running>,
     pub services: slipway_services::Services,
 
@@ -90,6 +93,12 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         review_due_hours: 48,
         smtp_url: None,
         mail_from: "Slipway <slipway@test.invalid>".into(),
+        // Tests connect repositories they create under the temporary
+        // directory (the data directory, also there, stays refused).
+        local_repositories: vec![std::env::temp_dir().canonicalize().unwrap()],
+        trusted_proxies: Vec::new(),
+        // Short, so a never-answering remote fails within a test's patience.
+        git_network_timeout: std::time::Duration::from_secs(2),
     }
 }
 
@@ -121,6 +130,7 @@ impl TestApp {
         };
         let mut settings = test_settings(&dir, database_url);
         configure(&mut settings);
+        let public_url = settings.public_url.clone();
         // A stand-in for the built browser bundle.
         std::fs::create_dir_all(settings.site_root.join("pkg")).unwrap();
         std::fs::write(
@@ -130,8 +140,10 @@ impl TestApp {
         .unwrap();
         let services = prepare(&settings, false).await.unwrap();
         let running = start(&settings, services.clone()).await.unwrap();
+        let base = format!("http://{}", running.addr);
         TestApp {
-            base: format!("http://{}", running.addr),
+            origin: public_url.unwrap_or_else(|| base.clone()),
+            base,
             running: Some(running),
             services,
 
@@ -200,7 +212,7 @@ impl TestApp {
     pub async fn post(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
         client
             .post(self.url(path))
-            .header("origin", &self.base)
+            .header("origin", &self.origin)
             .header("accept", "application/json")
             .form(form)
             .send()

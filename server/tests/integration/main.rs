@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod calendar;
 mod cli;
+mod hardening;
 mod health;
 mod notifications;
 mod permissions;

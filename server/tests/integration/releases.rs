@@ -552,17 +552,72 @@ async fn bad_repository_settings_are_explained_and_nothing_is_stored(app: &TestA
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["connected"], false);
 
-    // Not connected: the plan says so instead of failing.
+    // Not connected: the plan is "none yet" (the page explains), not an error.
     let (status, v) = json(
         app.post(&admin, "/api/repositories/plan", &[("slug", "shop")])
             .await,
     )
     .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert!(v.to_string().contains("no repository connected"), "{v}");
+    assert_eq!(status, StatusCode::OK);
+    assert!(v.is_null(), "{v}");
+    let page = app.get(&admin, "/projects/shop/releases").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("No repository connected yet"));
 
-    // Connected to something that is not there: fetch fails with the reason, recorded.
-    connect(app, &admin, "shop", "/definitely/not/a/repo").await;
+    // Local paths outside the allow-list, missing ones and Slipway's own
+    // mirrors are all refused with one message (no probing the disk).
+    let mirror_of_another_project = app.services.git.mirrors_dir.join("1.git");
+    std::fs::create_dir_all(&mirror_of_another_project).unwrap();
+    let mut messages = std::collections::BTreeSet::new();
+    for path in [
+        "/definitely/not/a/repo".to_owned(),
+        "/etc".to_owned(),
+        format!("file://{}", mirror_of_another_project.display()),
+        std::env::temp_dir()
+            .join("no-such-repo-here")
+            .display()
+            .to_string(),
+    ] {
+        let (status, v) = json(
+            app.post(
+                &admin,
+                "/api/repositories/configure",
+                &[
+                    ("slug", "shop"),
+                    ("form[url]", path.as_str()),
+                    ("form[tag_prefix]", "v"),
+                    ("form[main_branch]", "main"),
+                    ("form[scheme]", "semver"),
+                    ("form[minor_types]", "feat"),
+                    ("form[patch_types]", "fix"),
+                    ("form[other_bump]", "none"),
+                    ("form[initial_version]", "0.1.0"),
+                    ("form[fetch_interval_s]", "0"),
+                ],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
+        messages.insert(v.to_string());
+    }
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages.iter().all(|m| m.contains("local_repositories")));
+
+    // Connected to something that is not a repository: fetch fails with the
+    // reason, recorded.
+    let not_a_repo = tempfile::tempdir().unwrap();
+    connect(
+        app,
+        &admin,
+        "shop",
+        &not_a_repo.path().display().to_string(),
+    )
+    .await;
     let (status, v) = json(
         app.post(&admin, "/api/repositories/fetch", &[("slug", "shop")])
             .await,
@@ -939,7 +994,102 @@ async fn release_endpoints_check_permission_for_every_role(app: &TestApp) {
     assert_eq!(n, 8 * (Role::ALL.len() + 2));
 }
 
+/// Connects with a fetch every minute.
+async fn connect_scheduled(app: &TestApp, admin: &Client, slug: &str, url: &str) {
+    let res = app
+        .post(
+            admin,
+            "/api/repositories/configure",
+            &[
+                ("slug", slug),
+                ("form[url]", url),
+                ("form[main_branch]", "main"),
+                ("form[initial_version]", "0.1.0"),
+                ("form[tag_prefix]", "v"),
+                ("form[minor_types]", "feat"),
+                ("form[patch_types]", "fix"),
+                ("form[fetch_interval_s]", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+}
+
+/// A git:// remote that accepts connections and never answers used to hold
+/// a thread per page view and stall the scheduled fetch of every project.
+async fn a_remote_that_never_answers_delays_no_other_project(app: &TestApp) {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    app.create_project(&admin, "Other", "other").await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            sockets.push(socket); // accepted, never answered
+        }
+    });
+    connect_scheduled(
+        app,
+        &admin,
+        "shop",
+        &format!("git://127.0.0.1:{port}/shop.git"),
+    )
+    .await;
+    let up = Upstream::new();
+    connect_scheduled(app, &admin, "other", &up.url()).await;
+
+    let started = std::time::Instant::now();
+    let fetched = app.services.repositories().fetch_due().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(fetched, 1, "the working remote is fetched");
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "the silent one gave up: {took:?}"
+    );
+    let (_, other) = json(
+        app.post(&admin, "/api/repositories/get", &[("slug", "other")])
+            .await,
+    )
+    .await;
+    assert_eq!(other["last_fetch_error"], Value::Null, "{other}");
+    assert!(other["last_fetched_at"].is_string(), "{other}");
+    let (_, shop) = json(
+        app.post(&admin, "/api/repositories/get", &[("slug", "shop")])
+            .await,
+    )
+    .await;
+    assert!(shop["last_fetch_error"].is_string(), "{shop}");
+
+    // A page asking for the silent project's plan waits a few seconds at
+    // most, then says what is going on.
+    let started = std::time::Instant::now();
+    let (status, v) = json(
+        app.post(&admin, "/api/repositories/plan", &[("slug", "shop")])
+            .await,
+    )
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    let text = v.to_string();
+    assert!(
+        text.contains("not answered") || text.contains("reach the remote"),
+        "{v}"
+    );
+    held.abort();
+}
+
 on_both_databases!(
+    a_remote_that_never_answers_delays_no_other_project,
     release_notes_survive_regeneration_and_publish_as_a_pushed_tag,
     conflicts_are_shown_and_block_publishing,
     a_tag_that_already_exists_is_refused_and_the_draft_stays,

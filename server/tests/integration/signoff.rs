@@ -731,7 +731,155 @@ async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestA
     }
 }
 
+/// Fifty different approvers click Approve at the same moment, over HTTP:
+/// every click is answered 200 (contention waits, it never fails), and each
+/// counts exactly once.
+async fn fifty_simultaneous_approvers_all_succeed(app: &TestApp) {
+    let (erin, _, _, _, rick) = team(app).await;
+    let releases = app.services.releases();
+    releases
+        .set_policy(
+            Some(&rick),
+            "shop",
+            "dev",
+            &ApprovalPolicy {
+                required: 20,
+                groups: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let id = new_release(app, &erin, "5.0.0").await;
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let mut clients = Vec::new();
+    for n in 0..50 {
+        let name = format!("approver{n}");
+        app.user_with_role(&name, "tech_lead", Some("shop")).await;
+        clients.push(app.login(&name, USER_PASSWORD).await);
+    }
+    let id_text = id.to_string();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(clients.len()));
+    let mut tasks = Vec::new();
+    for client in clients {
+        let (url, base, id_text, barrier) = (
+            app.url("/api/releases/decide"),
+            app.url(""),
+            id_text.clone(),
+            barrier.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let response = client
+                .post(url)
+                .header("origin", base.trim_end_matches('/'))
+                .header("accept", "application/json")
+                .form(&[
+                    ("slug", "shop"),
+                    ("id", id_text.as_str()),
+                    ("decision", "approve"),
+                    ("seen_artifact", SHA),
+                    ("seen_revision", "0"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap_or_default())
+        }));
+    }
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        if !status.is_success() {
+            failures.push(format!("{status}: {body}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 50 failed: {failures:?}",
+        failures.len()
+    );
+    let (live,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM approvals WHERE release_id = $1 AND ended_at IS NULL")
+            .bind(id)
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(live, 50);
+}
+
+/// Moving prod above staging while a release sits in dev would make prod
+/// its next stop: refused, saying which release; once it has finished the
+/// pipeline, the order may change.
+async fn reordering_environments_never_lets_a_release_skip_one(app: &TestApp) {
+    let (erin, _, _, _, rick) = team(app).await;
+    let releases = app.services.releases();
+    let none = ApprovalPolicy {
+        required: 0,
+        groups: vec![],
+    };
+    releases
+        .set_policy(Some(&rick), "shop", "dev", &none)
+        .await
+        .unwrap();
+    let id = new_release(app, &erin, "7.0.0").await;
+    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases
+        .promote(Some(&erin), "shop", id, None)
+        .await
+        .unwrap();
+    let admin = app.admin_principal().await;
+    let projects = app.services.projects();
+    let envs = projects
+        .get(Some(&admin), "shop")
+        .await
+        .unwrap()
+        .environments;
+    let prod = slipway_domain::EnvironmentId(envs[2].id);
+    let err = conflict(
+        projects
+            .move_environment(
+                Some(&admin),
+                "shop",
+                prod,
+                slipway_domain::environment::Move::Up,
+            )
+            .await,
+    );
+    assert!(err.contains("7.0.0 (in dev)"), "{err}");
+    let after = projects
+        .get(Some(&admin), "shop")
+        .await
+        .unwrap()
+        .environments;
+    assert_eq!(
+        after.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["dev", "staging", "prod"]
+    );
+    // Rolled back, it no longer holds the pipeline.
+    releases
+        .roll_back(
+            Some(&rick),
+            "shop",
+            id,
+            "Replaced by 7.0.1 before it went further.",
+        )
+        .await
+        .unwrap();
+    projects
+        .move_environment(
+            Some(&admin),
+            "shop",
+            prod,
+            slipway_domain::environment::Move::Up,
+        )
+        .await
+        .unwrap();
+}
+
 on_both_databases!(
+    reordering_environments_never_lets_a_release_skip_one,
+    fifty_simultaneous_approvers_all_succeed,
     a_release_is_signed_off_and_promoted_through_the_pipeline,
     a_changed_artifact_voids_approvals_and_says_why,
     a_freeze_blocks_production_and_break_glass_opens_a_review,

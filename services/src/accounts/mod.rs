@@ -90,9 +90,10 @@ impl Accounts<'_> {
     ) -> Result<SessionUser, ServiceError> {
         let now = self.services.clock.now_ms();
         let limiter = &self.services.login_limiter;
-        if limiter.is_blocked(username, client_ip, now) {
+        // Reserved before the (deliberately slow) password check.
+        let Some(attempt) = limiter.reserve(username, client_ip, now) else {
             return Err(ServiceError::RateLimited);
-        }
+        };
         let name = username.trim().to_ascii_lowercase();
         let mut conn = self.services.store.pool().acquire().await?;
         let user = users::find_by_username(&mut conn, &name).await?;
@@ -105,7 +106,7 @@ impl Accounts<'_> {
         let mut tx = self.services.store.begin().await?;
         match user {
             Some(user) if ok && !user.disabled => {
-                limiter.record_success(&name);
+                limiter.succeeded(attempt);
                 audit_store::insert(
                     &mut tx,
                     &audit_store::NewEvent {
@@ -127,7 +128,6 @@ impl Accounts<'_> {
                 })
             }
             _ => {
-                limiter.record_failure(&name, client_ip, now);
                 let label: String = name.chars().take(64).collect();
                 audit_store::insert(
                     &mut tx,

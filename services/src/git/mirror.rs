@@ -2,7 +2,7 @@
 //! holds every branch and tag of the remote, fetched with git2.
 
 use super::{redact, GitCredential, GitError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
@@ -75,6 +75,49 @@ fn write_commit_graph(dir: &Path) {
     }
 }
 
+/// The one answer for a local path Slipway may not read, whether or not it
+/// exists (so the message cannot be used to probe the server's disk).
+pub const LOCAL_NOT_ALLOWED: &str = "Slipway may not read a repository from that path. Local \
+    paths must exist inside a directory that the server's local_repositories setting lists \
+    (none by default); otherwise use a URL such as https://git.example.com/team/app.git.";
+
+/// The path a repository URL names on this machine: `/srv/git/app` or
+/// `file:///srv/git/app`. `None` for network URLs.
+pub fn local_path(url: &str) -> Option<PathBuf> {
+    let url = url.trim();
+    if let Some(rest) = url.strip_prefix("file://") {
+        // file:///path or file://localhost/path; another host is still local
+        // to git (and refused by `allow_local`, having no absolute path).
+        let path = rest.strip_prefix("localhost").unwrap_or(rest);
+        return Some(PathBuf::from(path));
+    }
+    url.starts_with('/').then(|| PathBuf::from(url))
+}
+
+/// Local repositories are opt-in per installation: `path` must resolve
+/// (after symlinks and `..`) inside one of `allowed` and outside Slipway's
+/// own `data_dir` (the mirrors of every project live there). Returns the
+/// resolved path, which is what gets fetched. Every refusal is
+/// [`LOCAL_NOT_ALLOWED`], whether the path exists or not.
+pub fn allow_local(path: &Path, allowed: &[PathBuf], data_dir: &Path) -> Result<PathBuf, String> {
+    let refused = || LOCAL_NOT_ALLOWED.to_owned();
+    if allowed.is_empty() || !path.is_absolute() || path.to_string_lossy().contains('%') {
+        return Err(refused());
+    }
+    let resolved = path.canonicalize().map_err(|_| refused())?;
+    // The data directory may not exist yet; compare with what it will be.
+    let data = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_path_buf());
+    if resolved.starts_with(&data) {
+        return Err(refused());
+    }
+    if !allowed.iter().any(|dir| resolved.starts_with(dir)) {
+        return Err(refused());
+    }
+    Ok(resolved)
+}
+
 /// Checks that `url` names a repository Slipway can fetch, without
 /// touching the network. Credentials belong in configuration, never in
 /// the URL.
@@ -94,8 +137,10 @@ pub fn validate_url(url: &str) -> Result<(), String> {
         }
         let authority = rest.split('/').next().unwrap_or_default();
         if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if userinfo.contains(':') {
-                return Err("Do not put a password or token in the URL: configure a credential and choose it below.".into());
+            // A user name alone is how ssh URLs name the account (git@);
+            // over http(s) anything before @ is a secret or a token.
+            if userinfo.contains(':') || matches!(scheme, "https" | "http") {
+                return Err("Do not put a user name, password or token in the URL: configure a credential and choose it below.".into());
             }
         }
         if scheme != "file" && authority.is_empty() {
@@ -117,7 +162,56 @@ pub fn validate_url(url: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_url;
+    use super::{allow_local, local_path, validate_url, LOCAL_NOT_ALLOWED};
+    use std::path::PathBuf;
+
+    #[test]
+    fn local_paths_are_recognised() {
+        assert_eq!(local_path("/srv/git/a"), Some(PathBuf::from("/srv/git/a")));
+        assert_eq!(
+            local_path("file:///srv/git/a"),
+            Some(PathBuf::from("/srv/git/a"))
+        );
+        assert_eq!(
+            local_path("file://localhost/srv/a"),
+            Some(PathBuf::from("/srv/a"))
+        );
+        assert_eq!(local_path("https://h/a.git"), None);
+        assert_eq!(local_path("git@h:a.git"), None);
+    }
+
+    #[test]
+    fn local_paths_are_refused_alike_unless_inside_an_allowed_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        let allowed = root.join("repos");
+        let data = root.join("data");
+        std::fs::create_dir_all(allowed.join("a.git")).unwrap();
+        std::fs::create_dir_all(data.join("mirrors/2.git")).unwrap();
+        std::os::unix::fs::symlink(data.join("mirrors/2.git"), allowed.join("link.git")).unwrap();
+        let list = vec![allowed.clone()];
+        assert_eq!(
+            allow_local(&allowed.join("a.git"), &list, &data),
+            Ok(allowed.join("a.git"))
+        );
+        for refused in [
+            allowed.join("missing.git"),           // does not exist
+            data.join("mirrors/2.git"),            // another project's mirror
+            allowed.join("../data/mirrors/2.git"), // .. out of the list
+            allowed.join("link.git"),              // a symlink out of the list
+            root.join("elsewhere"),                // not listed
+            PathBuf::from("relative/a.git"),
+        ] {
+            assert_eq!(
+                allow_local(&refused, &list, &data),
+                Err(LOCAL_NOT_ALLOWED.to_owned()),
+                "{}",
+                refused.display()
+            );
+        }
+        // Nothing is allowed when the list is empty (the default).
+        assert!(allow_local(&allowed.join("a.git"), &[], &data).is_err());
+    }
 
     #[test]
     fn urls_and_paths() {
@@ -136,6 +230,7 @@ mod tests {
             "shop",
             "ftp://example.com/x",
             "https://bot:token@github.com/acme/shop.git",
+            "https://ghp_TOKEN@github.com/acme/shop.git",
             "https:///x",
             "relative/path",
         ] {

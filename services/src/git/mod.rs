@@ -19,6 +19,30 @@ pub mod publish;
 pub mod fixture;
 
 pub use credentials::GitCredential;
+
+/// Bounds every network operation of libgit2 (fetches and pushes over
+/// git://, http(s) and ssh): connecting, and then each read or write, may
+/// take at most `timeout`. Without it a remote that accepts a connection and
+/// never answers holds a thread and a socket forever. Process-wide; the
+/// first call wins (later calls, e.g. from tests, are ignored).
+pub fn set_network_timeout(timeout: std::time::Duration) {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: these change libgit2's global options, which must not race
+        // with other libgit2 calls. `Once` runs this exactly once, and the
+        // server calls it while preparing, before it serves a request or
+        // starts a job (so before any other libgit2 use in the process).
+        #[allow(unsafe_code)]
+        let result = unsafe {
+            git2::opts::set_server_connect_timeout_in_milliseconds(ms)
+                .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(ms))
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not set the git network timeout");
+        }
+    });
+}
 pub use history::{GitCommit, Graph, Repo, VersionTag};
 
 /// What can go wrong with a repository, in words a user can act on. Never

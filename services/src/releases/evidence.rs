@@ -169,9 +169,16 @@ impl Releases<'_> {
         Ok(rows
             .into_iter()
             .map(|r| EvidenceView {
+                // Only passing evidence ticks; matching on the outcome too
+                // keeps a failed record made in the same millisecond from
+                // claiming the passing one's ticks.
                 ticked: ticks
                     .iter()
-                    .filter(|(_, kind, at)| *kind == r.kind && *at == r.recorded_at)
+                    .filter(|(_, kind, at)| {
+                        r.outcome == Outcome::Passed.as_str()
+                            && *kind == r.kind
+                            && *at == r.recorded_at
+                    })
                     .map(|(title, ..)| title.clone())
                     .collect(),
                 current: r.artifact == artifact,

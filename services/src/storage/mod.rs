@@ -153,8 +153,17 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a transaction that may write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads
+    /// and then writes must upgrade its lock, and when another writer got
+    /// there first SQLite fails the upgrade at once ("database is locked")
+    /// instead of waiting out the busy timeout. Taken up front, concurrent
+    /// writers queue behind each other (readers are never blocked: WAL).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// Ready means: the database answers, and every migration this binary

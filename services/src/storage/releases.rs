@@ -94,6 +94,23 @@ pub async fn list(
     .await
 }
 
+/// Releases of a project on their way through the pipeline: they have
+/// reached an environment and are neither abandoned nor rolled back.
+/// (version, reached environment id)
+pub async fn reached_environments(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT version, reached_environment_id FROM releases \
+         WHERE project_id = $1 AND reached_environment_id IS NOT NULL \
+         AND state NOT IN ('abandoned', 'rolled_back') ORDER BY id",
+    )
+    .bind(project.0)
+    .fetch_all(conn)
+    .await
+}
+
 /// Moves a release from `from` to `to`, only if it is still in `from`
 /// (optimistic: a concurrent transition makes this return false).
 pub async fn set_state(
