@@ -35,8 +35,10 @@ if ! command -v npm >/dev/null; then
   echo "Node.js and npm are needed for the browser tests and wasm-opt: install the 'nodejs' and 'npm' packages" >&2
   exit 1
 fi
-if [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] || [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ]; then
-  say "installing npm packages (Playwright, binaryen)"
+# (Again whenever package-lock.json changed since the last install.)
+if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] \
+   || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+  say "installing npm packages (binaryen, Playwright, the reference commit parser)"
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
 fi
 # npm's binaryen provides wasm-opt; Debian's older one breaks hydration.

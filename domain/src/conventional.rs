@@ -40,9 +40,16 @@ pub enum Reference {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revert {
     /// The reverted commit's subject (or header), when the message names it.
+    /// When [`Revert::truncated`], only its beginning.
     pub subject: Option<String>,
     /// The reverted commit's id, from "This reverts commit <sha>." or `Refs:`.
     pub commit: Option<String>,
+    /// GitHub shortened the quoted subject with `…`: match it by prefix.
+    #[serde(default)]
+    pub truncated: bool,
+    /// `Reapply "…"`: this reverts a revert, so the change is back.
+    #[serde(default)]
+    pub reapply: bool,
 }
 
 /// A parsed commit message.
@@ -59,6 +66,10 @@ pub struct CommitMessage {
     /// Breaking-change notes: `BREAKING CHANGE:`/`BREAKING-CHANGE:` footer
     /// values, or the description when only `!` marks the break.
     pub breaking: Vec<String>,
+    /// The first line of the breaking-change footer, when a footer (not
+    /// only `!`) makes the commit breaking: what explanations quote.
+    #[serde(default)]
+    pub breaking_footer: Option<String>,
     pub revert: Option<Revert>,
     pub references: Vec<Reference>,
 }
@@ -109,15 +120,35 @@ pub fn parse(message: &str) -> CommitMessage {
         Err(p) => (None, Some(p)),
     };
 
-    let mut breaking: Vec<String> = footers
+    let breaking_footers: Vec<&Footer> = footers
         .iter()
-        .filter(|f| f.token == "BREAKING CHANGE" || f.token == "BREAKING-CHANGE")
+        .filter(|f| is_breaking_token(&f.token))
+        .collect();
+    let breaking_footer = breaking_footers.first().map(|f| {
+        let first = f
+            .value
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        if first.is_empty() {
+            format!("{}:", f.token)
+        } else {
+            format!("{}: {first}", f.token)
+        }
+    });
+    let mut breaking: Vec<String> = breaking_footers
+        .iter()
         .map(|f| f.value.trim().to_owned())
         .filter(|v| !v.is_empty())
         .collect();
     if breaking.is_empty() {
-        if let Some(h) = header.as_ref().filter(|h| h.bang) {
+        // `BREAKING CHANGE:` with nothing after it still breaks; `!` too.
+        let marked = !breaking_footers.is_empty() || header.as_ref().is_some_and(|h| h.bang);
+        if let Some(h) = header.as_ref().filter(|_| marked) {
             breaking.push(h.description.clone());
+        } else if marked {
+            breaking.push(subject.clone());
         }
     }
 
@@ -148,9 +179,14 @@ pub fn parse(message: &str) -> CommitMessage {
         body,
         footers,
         breaking,
+        breaking_footer,
         revert,
         references,
     }
+}
+
+fn is_breaking_token(token: &str) -> bool {
+    token == "BREAKING CHANGE" || token == "BREAKING-CHANGE"
 }
 
 fn parse_header(subject: &str) -> Result<Header, String> {
@@ -235,15 +271,30 @@ fn footer_start(line: &str) -> Option<(String, String)> {
     None
 }
 
-/// Splits the lines after the subject into body and footers. Footers are the
-/// last paragraph when it starts with a footer token, or a trailing run of
-/// footer lines at the end of the last paragraph (footers written without a
-/// blank line before them).
+/// Splits the lines after the subject into body and footers, as the
+/// specification reads them:
+/// - The footer section starts at the first `BREAKING CHANGE:` (or
+///   `BREAKING-CHANGE:`) line, wherever it is (real histories put migration
+///   guides, code blocks and more paragraphs after it), but never inside a
+///   fenced code block; or, without one, at the last paragraph when it is
+///   made of footers, or at a trailing run of footer lines (footers written
+///   without a blank line before them).
+/// - In the footer section a footer's value runs on, across lines, blank
+///   lines and code blocks, until the next line that starts a footer
+///   (`Token: ` or `Token #`), outside code blocks.
 fn split_footers<'a>(rest: &[&'a str]) -> (Vec<&'a str>, Vec<Footer>) {
+    let mut fenced = false;
+    let breaking_at = rest.iter().position(|line| {
+        if is_fence(line) {
+            fenced = !fenced;
+            return false;
+        }
+        !fenced && footer_start(line).is_some_and(|(token, _)| is_breaking_token(&token))
+    });
     let last_blank = rest.iter().rposition(|l| l.trim().is_empty());
     let para_start = last_blank.map_or(0, |i| i + 1);
     let para = &rest[para_start..];
-    let split = if is_footer_block(para) {
+    let trailing = if is_footer_block(para) && !fence_open_before(rest, para_start) {
         Some(para_start)
     } else {
         // The smallest j such that every line from j on starts a footer.
@@ -251,24 +302,55 @@ fn split_footers<'a>(rest: &[&'a str]) -> (Vec<&'a str>, Vec<Footer>) {
         while j > 0 && footer_start(para[j - 1]).is_some() {
             j -= 1;
         }
-        (j < para.len()).then_some(para_start + j)
+        (j < para.len() && !fence_open_before(rest, para_start + j)).then_some(para_start + j)
+    };
+    let split = match (breaking_at, trailing) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     };
     let Some(split) = split else {
         return (rest.to_vec(), Vec::new());
     };
     let mut footers: Vec<Footer> = Vec::new();
+    let mut fenced = false;
     for line in &rest[split..] {
-        match footer_start(line) {
+        let fence = is_fence(line);
+        let starts = if fenced || fence {
+            None
+        } else {
+            footer_start(line)
+        };
+        match starts {
             Some((token, value)) => footers.push(Footer { token, value }),
             None => {
                 if let Some(last) = footers.last_mut() {
                     last.value.push('\n');
-                    last.value.push_str(line.trim());
+                    // Code keeps its indentation; prose lines are trimmed.
+                    last.value
+                        .push_str(if fenced || fence { line } else { line.trim() });
                 }
             }
         }
+        if fence {
+            fenced = !fenced;
+        }
+    }
+    for f in &mut footers {
+        let trimmed = f.value.trim_end().to_owned();
+        f.value = trimmed;
     }
     (rest[..split].to_vec(), footers)
+}
+
+/// A code fence line: three or more backticks or tildes.
+fn is_fence(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("```") || t.starts_with("~~~")
+}
+
+/// Whether a fenced code block is open at line `at`.
+fn fence_open_before(lines: &[&str], at: usize) -> bool {
+    lines[..at].iter().filter(|l| is_fence(l)).count() % 2 == 1
 }
 
 /// A paragraph of footers, as git reads trailers: every line starts a footer
@@ -286,20 +368,52 @@ fn is_footer_block(para: &[&str]) -> bool {
     !para.is_empty()
 }
 
+/// `Revert "subject"` as git writes it, `Revert "subject" (#123)` as
+/// GitHub's squash merge does, with the quoted subject cut short by `…` when
+/// it is long, `Reapply "subject"`, and `revert: header`.
 fn detect_revert(
     subject: &str,
     header: Option<&Header>,
     body: Option<&str>,
     footers: &[Footer],
 ) -> Option<Revert> {
-    let reverted_subject = match header {
-        Some(h) if h.kind == "revert" => Some(h.description.trim_matches('"').to_owned()),
-        _ => subject
-            .strip_prefix("Revert \"")
-            .and_then(|s| s.strip_suffix('"'))
-            .map(str::to_owned),
+    let quoted = |prefix: &str| -> Option<(String, bool)> {
+        let inner = subject.strip_prefix(prefix)?;
+        let inner = strip_pr_suffix(inner).unwrap_or(inner).trim_end();
+        let inner = inner.strip_suffix('"')?;
+        if let Some(cut) = inner
+            .strip_suffix('…')
+            .or_else(|| inner.strip_suffix("..."))
+        {
+            return Some((cut.trim_end().to_owned(), true));
+        }
+        Some((inner.to_owned(), false))
     };
-    let is_revert = reverted_subject.is_some();
+    let says_reverts = body.is_some_and(|b| b.contains("This reverts commit "));
+    let (reverted_subject, truncated, reapply) = match header {
+        Some(h) if h.kind == "revert" => (
+            Some(h.description.trim_matches('"').to_owned()),
+            false,
+            false,
+        ),
+        _ => match (quoted("Revert \""), quoted("Reapply \"")) {
+            (Some((s, t)), _) => (Some(s), t, false),
+            (None, Some((s, t))) => (Some(s), t, true),
+            // `Revert the retry change` with git's "This reverts commit"
+            // line: a revert whose subject was reworded.
+            (None, None)
+                if says_reverts
+                    && subject
+                        .get(..7)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("revert ")) =>
+            {
+                let rest = subject.get(7..).unwrap_or_default();
+                (Some(rest.trim().trim_matches('"').to_owned()), false, false)
+            }
+            (None, None) => (None, false, false),
+        },
+    };
+    reverted_subject.as_ref()?;
     let commit = body
         .and_then(|b| {
             b.split("This reverts commit ").nth(1).map(|s| {
@@ -318,10 +432,20 @@ fn detect_revert(
                 .find(|v| v.len() >= 7 && v.chars().all(|c| c.is_ascii_hexdigit()))
                 .map(str::to_owned)
         });
-    is_revert.then_some(Revert {
+    Some(Revert {
         subject: reverted_subject,
         commit,
+        truncated,
+        reapply,
     })
+}
+
+/// `text (#123)` → `text`: the pull-request number GitHub appends.
+fn strip_pr_suffix(text: &str) -> Option<&str> {
+    let t = text.trim_end();
+    let open = t.strip_suffix(')')?.rfind(" (#")?;
+    let digits = &t[open + 3..t.len() - 1];
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| &t[..open])
 }
 
 /// Words that look like `KEY-123` but are not tracker keys.
@@ -533,6 +657,132 @@ mod tests {
 
         let m = parse("revert: let us not\n\nRefs: 676104e, a215868");
         assert_eq!(m.revert.and_then(|r| r.commit).as_deref(), Some("676104e"));
+    }
+
+    /// The shape real histories use: the footer, then a migration guide,
+    /// a code block and more notes. The footer section starts at the
+    /// BREAKING CHANGE line, wherever it is.
+    #[test]
+    fn a_breaking_footer_followed_by_more_paragraphs_still_breaks() {
+        let msg = "feat: make the CLI platform-agnostic\n\nBREAKING CHANGE: the `--travis` option is removed.\n\nMigration: replace `--travis` with `--ci` in your pipeline.\n\n```yaml\nrun: npx tool --ci\n```\n";
+        let m = parse(msg);
+        assert!(m.is_breaking());
+        assert_eq!(
+            m.breaking,
+            vec!["the `--travis` option is removed.".to_owned()]
+        );
+        assert_eq!(
+            m.breaking_footer.as_deref(),
+            Some("BREAKING CHANGE: the `--travis` option is removed.")
+        );
+        assert!(m.body.is_none());
+        // The code block belongs to the Migration footer; `run:` inside it
+        // is not a footer of its own.
+        assert_eq!(m.footers.len(), 2, "{:?}", m.footers);
+        assert!(m.footers[1].value.contains("run: npx tool --ci"));
+    }
+
+    #[test]
+    fn breaking_footer_variants() {
+        for (msg, why) in [
+            (
+                "feat: x\r\n\r\nBody.\r\n\r\nBREAKING CHANGE: crlf\r\n\r\nMore.\r\n",
+                "crlf",
+            ),
+            (
+                "feat: x\n\nBody.  \n\nBREAKING CHANGE: trailing spaces   \n\nMore.\t\n",
+                "trailing whitespace",
+            ),
+            (
+                "feat: x\n\nBREAKING-CHANGE: hyphen\n\nMore text.",
+                "BREAKING-CHANGE",
+            ),
+            (
+                "feat: x\n\nIntro.\n\n```\ncode\n```\n\nBREAKING CHANGE: after code\n\nTail.",
+                "after a code block",
+            ),
+            (
+                "feat: x\n\nBREAKING CHANGE: first\n\nRefs: #1\nBREAKING CHANGE: second\n\nNotes.",
+                "several footers",
+            ),
+            (
+                "fix: x\n\nBody paragraph.\nBREAKING CHANGE: no blank line before",
+                "no blank line",
+            ),
+            (
+                "feat: x\n\nBREAKING CHANGE:\n  described on the next line\n\nMore.",
+                "value on the next line",
+            ),
+        ] {
+            let m = parse(msg);
+            assert!(m.is_breaking(), "{why}: {m:?}");
+            assert!(m.breaking_footer.is_some(), "{why}");
+        }
+        let m = parse(
+            "feat: x\n\nBREAKING CHANGE: first\n\nRefs: #1\nBREAKING CHANGE: second\n\nNotes.",
+        );
+        assert_eq!(
+            m.breaking,
+            vec!["first".to_owned(), "second\n\nNotes.".to_owned()]
+        );
+        // Empty value: still breaking, described by the header.
+        let m = parse("feat: drop node 14\n\nBREAKING CHANGE:");
+        assert_eq!(m.breaking, vec!["drop node 14".to_owned()]);
+    }
+
+    #[test]
+    fn breaking_change_inside_a_code_block_or_in_prose_is_not_a_footer() {
+        let m = parse("docs: explain footers\n\nWrite it like this:\n\n```\nBREAKING CHANGE: the API changed\n```\n\nThat is all.");
+        assert!(!m.is_breaking(), "{m:?}");
+        let m = parse("docs: x\n\nThis has no BREAKING CHANGE: in it, only prose.");
+        assert!(!m.is_breaking());
+        // Lower case is not the footer token (the specification).
+        let m = parse("feat: x\n\nbreaking change: lower case");
+        assert!(!m.is_breaking());
+    }
+
+    #[test]
+    fn reverts_as_github_writes_them() {
+        let m = parse("Revert \"fix(deps): update dependency yargs to v17\" (#2534)\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.");
+        let r = m.revert.expect("revert");
+        assert_eq!(
+            r.subject.as_deref(),
+            Some("fix(deps): update dependency yargs to v17")
+        );
+        assert_eq!(
+            r.commit.as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        assert!(!r.truncated && !r.reapply);
+        assert!(m.problem.is_none());
+
+        let m = parse("Revert \"fix(compiler-sfc): add scoping tag to trailing universal selector (#1…\" (#13406)");
+        let r = m.revert.expect("revert");
+        assert!(r.truncated);
+        assert_eq!(
+            r.subject.as_deref(),
+            Some("fix(compiler-sfc): add scoping tag to trailing universal selector (#1")
+        );
+        assert!(r.commit.is_none());
+
+        let m = parse("Revert \"feat: a long subject...\"");
+        assert!(m.revert.expect("revert").truncated);
+
+        let m = parse(
+            "Reapply \"feat(router): lazy routes\" (#99)\n\nThis reverts commit abcdef1234567.",
+        );
+        let r = m.revert.expect("reapply");
+        assert!(r.reapply);
+        assert_eq!(r.subject.as_deref(), Some("feat(router): lazy routes"));
+
+        // Not a revert: the quote never closes.
+        assert!(parse("Revert \"half").revert.is_none());
+        // A revert of a revert.
+        let m = parse("Revert \"Revert \"feat: x\"\"");
+        assert_eq!(
+            m.revert.and_then(|r| r.subject).as_deref(),
+            Some("Revert \"feat: x\"")
+        );
     }
 
     #[test]

@@ -81,15 +81,31 @@ pub struct Analysis {
     pub cancelled: Vec<String>,
     /// Commits that do not follow Conventional Commits.
     pub non_conforming: Vec<String>,
+    /// Commits that break because of a footer: (id, the footer's first line).
+    #[serde(default)]
+    pub breaking_footers: Vec<(String, String)>,
+    /// Reverts that count (what they revert was released): (id, what they
+    /// revert: a subject, or a commit id).
+    #[serde(default)]
+    pub reverts: Vec<(String, String)>,
 }
 
 impl VersionPolicy {
-    /// The bump one commit asks for on its own.
+    /// The bump one commit asks for on its own. A revert is a fix (it
+    /// takes a released change back out); a reapply brings the change back,
+    /// so it bumps as that change would.
     pub fn bump_of(&self, m: &CommitMessage) -> Bump {
         if m.is_breaking() {
             return Bump::Major;
         }
-        if m.revert.is_some() {
+        if let Some(r) = &m.revert {
+            if r.reapply {
+                let again = r.subject.as_deref().map(crate::conventional::parse);
+                return match again.as_ref().and_then(CommitMessage::kind) {
+                    Some(k) if self.minor_types.iter().any(|t| t == k) => Bump::Minor,
+                    _ => Bump::Patch,
+                };
+            }
             return Bump::Patch;
         }
         match m.kind() {
@@ -102,6 +118,9 @@ impl VersionPolicy {
     /// Looks at a release range. A revert and the commit it reverts, both in
     /// the range, cancel out; a revert of something already released counts
     /// as a fix, so a release made only of reverts is still a release.
+    /// A revert finds what it reverts by the commit id its body names, else
+    /// by subject (by prefix when GitHub shortened it with `…`); a reapply
+    /// finds the revert it undoes.
     pub fn analyze(&self, commits: &[RangeCommit]) -> Analysis {
         let mut cancelled: Vec<String> = Vec::new();
         for c in commits {
@@ -109,13 +128,9 @@ impl VersionPolicy {
             if cancelled.contains(&c.id) {
                 continue; // a reverted revert: the original stays
             }
-            let target = commits.iter().find(|o| {
-                o.id != c.id
-                    && !cancelled.contains(&o.id)
-                    && (r.commit.as_deref().is_some_and(|id| o.id.starts_with(id))
-                        || (r.commit.is_none()
-                            && r.subject.as_deref() == Some(o.message.subject.as_str())))
-            });
+            let target = commits
+                .iter()
+                .find(|o| o.id != c.id && !cancelled.contains(&o.id) && reverts(r, o));
             if let Some(t) = target {
                 cancelled.push(c.id.clone());
                 cancelled.push(t.id.clone());
@@ -151,6 +166,27 @@ impl VersionPolicy {
                 .iter()
                 .filter(|c| c.message.header.is_none() && c.message.revert.is_none())
                 .map(|c| c.id.clone())
+                .collect(),
+            breaking_footers: live
+                .iter()
+                .filter_map(|c| {
+                    c.message
+                        .breaking_footer
+                        .as_ref()
+                        .map(|f| (c.id.clone(), f.clone()))
+                })
+                .collect(),
+            reverts: live
+                .iter()
+                .filter_map(|c| {
+                    let r = c.message.revert.as_ref().filter(|r| !r.reapply)?;
+                    let what = r
+                        .subject
+                        .clone()
+                        .or_else(|| r.commit.clone())
+                        .unwrap_or_default();
+                    Some((c.id.clone(), what))
+                })
                 .collect(),
         }
     }
@@ -233,22 +269,54 @@ impl VersionPolicy {
     /// One sentence for people: "2.4.0 because of feat commits abc1234 and
     /// def5678; no breaking changes."
     pub fn explain(&self, next: Option<&Version>, analysis: &Analysis) -> String {
-        let shorts: Vec<&str> = analysis
-            .drivers
-            .iter()
-            .map(|d| d.get(..7).unwrap_or(d))
-            .collect();
-        let list = join_and(&shorts);
+        let short = |d: &str| d.get(..7).unwrap_or(d).to_owned();
+        let shorts: Vec<String> = analysis.drivers.iter().map(|d| short(d)).collect();
+        let list = join_and(&shorts.iter().map(String::as_str).collect::<Vec<_>>());
+        let ignored = match analysis.non_conforming.len() {
+            0 => String::new(),
+            1 => " 1 commit that does not follow Conventional Commits was not counted.".to_owned(),
+            n => format!(" {n} commits that do not follow Conventional Commits were not counted."),
+        };
         let Some(next) = next else {
             return if analysis.cancelled.is_empty() {
-                "No release: no commit since the last release calls for one (only types that do not release).".into()
+                format!("No release: no commit since the last release calls for one (only types that do not release).{ignored}")
             } else {
-                "No release: every change since the last release was reverted.".into()
+                format!("No release: every change since the last release was reverted.{ignored}")
             };
         };
         let what = match analysis.bump {
-            Bump::Major => format!("breaking changes in {list}"),
+            Bump::Major => {
+                // Say where a footer made it breaking: a reader checks it.
+                let quoted: Vec<String> = analysis
+                    .breaking_footers
+                    .iter()
+                    .filter(|(id, _)| analysis.drivers.contains(id))
+                    .map(|(id, line)| format!("{} (“{line}”)", short(id)))
+                    .collect();
+                if quoted.is_empty() {
+                    format!("breaking changes in {list}")
+                } else {
+                    format!(
+                        "breaking changes in {list}, by footer: {}",
+                        quoted.join("; ")
+                    )
+                }
+            }
             Bump::Minor => format!("feature commits {list}"),
+            Bump::Patch
+                if !analysis.drivers.is_empty()
+                    && analysis
+                        .drivers
+                        .iter()
+                        .all(|d| analysis.reverts.iter().any(|(id, _)| id == d)) =>
+            {
+                let named: Vec<String> = analysis
+                    .reverts
+                    .iter()
+                    .map(|(id, what)| format!("{} reverts “{what}”", short(id)))
+                    .collect();
+                format!("reverts of released changes ({})", named.join("; "))
+            }
             Bump::Patch => format!("fix commits {list}"),
             Bump::None => String::new(),
         };
@@ -270,6 +338,32 @@ impl VersionPolicy {
                 ""
             };
         format!("{next} because of {what}{zero}; {breaking}.")
+    }
+}
+
+/// Whether revert `r` undoes commit `o`.
+fn reverts(r: &crate::conventional::Revert, o: &RangeCommit) -> bool {
+    if let Some(id) = r.commit.as_deref() {
+        return o.id.starts_with(id);
+    }
+    let Some(subject) = r.subject.as_deref() else {
+        return false;
+    };
+    let matches = |candidate: &str| {
+        if r.truncated {
+            !subject.is_empty() && candidate.starts_with(subject)
+        } else {
+            candidate == subject
+        }
+    };
+    if r.reapply {
+        // A reapply undoes the revert of that subject.
+        o.message
+            .revert
+            .as_ref()
+            .is_some_and(|or| !or.reapply && or.subject.as_deref().is_some_and(matches))
+    } else {
+        matches(&o.message.subject)
     }
 }
 
@@ -435,6 +529,75 @@ mod tests {
         let a = p.analyze(&[revert, feat]);
         assert_eq!(a.bump, Bump::None);
         assert!(p.explain(None, &a).contains("reverted"));
+    }
+
+    #[test]
+    fn reverts_as_github_writes_them_are_patches_and_say_what_they_revert() {
+        let p = VersionPolicy::default();
+        // The release is made of one revert of a fix released earlier.
+        let a = p.analyze(&[c(
+            "eeeeeee5",
+            "Revert \"fix(deps): update dependency yargs to v17\" (#2534)\n\nThis reverts commit 9999999999.",
+        )]);
+        assert_eq!(a.bump, Bump::Patch);
+        let next = p.next(Some(&v("17.0.0")), a.bump);
+        assert_eq!(
+            p.explain(next.as_ref(), &a),
+            "17.0.1 because of reverts of released changes (eeeeeee reverts “fix(deps): update dependency yargs to v17”); no breaking changes."
+        );
+        // A truncated subject finds its commit by prefix, in the range.
+        let original = c(
+            "fffffff6",
+            "fix(compiler-sfc): add scoping tag to trailing universal selector (#13405)",
+        );
+        let revert = c(
+            "aaaaaaa7",
+            "Revert \"fix(compiler-sfc): add scoping tag to trailing universal selector (#1…\" (#13406)",
+        );
+        let a = p.analyze(&[revert, original]);
+        assert_eq!(a.cancelled.len(), 2);
+        assert_eq!(a.bump, Bump::None);
+    }
+
+    #[test]
+    fn a_reapply_undoes_its_revert_and_bumps_as_the_change() {
+        let p = VersionPolicy::default();
+        let feat = c("1111111a", "feat: lazy routes");
+        let revert = c("2222222b", "Revert \"feat: lazy routes\"");
+        let reapply = c("3333333c", "Reapply \"feat: lazy routes\"");
+        let a = p.analyze(&[reapply.clone(), revert.clone(), feat.clone()]);
+        // The reapply and the revert cancel; the feature stays.
+        assert_eq!(
+            a.cancelled,
+            vec!["3333333c".to_owned(), "2222222b".to_owned()]
+        );
+        assert_eq!(a.bump, Bump::Minor);
+        // Alone (the revert was released): it brings a feature back.
+        assert_eq!(p.analyze(&[reapply]).bump, Bump::Minor);
+    }
+
+    #[test]
+    fn a_breaking_footer_is_quoted_and_ignored_commits_are_counted() {
+        let p = VersionPolicy::default();
+        let a = p.analyze(&[c(
+            "abcdef01",
+            "feat: make the CLI platform-agnostic\n\nBREAKING CHANGE: the `--travis` option is removed.\n\nMigration: use `--ci`.\n\n```yaml\nrun: npx tool --ci\n```",
+        )]);
+        assert_eq!(a.bump, Bump::Major);
+        let next = p.next(Some(&v("4.2.0")), a.bump);
+        assert_eq!(
+            p.explain(next.as_ref(), &a),
+            "5.0.0 because of breaking changes in abcdef0, by footer: abcdef0 (“BREAKING CHANGE: the `--travis` option is removed.”); 1 breaking change."
+        );
+        let a = p.analyze(&[
+            c("1234567a", "docs: readme"),
+            c("1234567b", "Update stuff"),
+            c("1234567c", "WIP"),
+        ]);
+        assert_eq!(
+            p.explain(None, &a),
+            "No release: no commit since the last release calls for one (only types that do not release). 2 commits that do not follow Conventional Commits were not counted."
+        );
     }
 
     #[test]

@@ -237,9 +237,20 @@ pub fn version(cmd: VersionCommand) -> Result<(), Failure> {
                     .map(|c| c.message.subject.clone())
                     .unwrap_or_default()
             };
+            // A commit that breaks by footer carries the footer's first line.
+            let footer = |id: &str| {
+                plan.analysis
+                    .breaking_footers
+                    .iter()
+                    .find(|(i, _)| i == id)
+                    .map(|(_, line)| line.clone())
+            };
             let commits = |ids: &[String]| -> Vec<serde_json::Value> {
                 ids.iter()
-                    .map(|id| serde_json::json!({ "id": id, "subject": subject(id) }))
+                    .map(|id| match footer(id) {
+                        Some(f) => serde_json::json!({ "id": id, "subject": subject(id), "breaking_footer": f }),
+                        None => serde_json::json!({ "id": id, "subject": subject(id) }),
+                    })
                     .collect()
             };
             let out = serde_json::json!({
@@ -285,7 +296,12 @@ pub fn changelog(args: ChangelogArgs) -> Result<(), Failure> {
                 today: today(),
             },
         )?;
-        plan.notes(&links, Some(date_string()))
+        // Up to a release tag: that release's notes, titled with its
+        // version and date; otherwise the next release's, dated today.
+        match versioning::release_at(&git, &policy, component, &args.to)? {
+            Some((version, date)) => plan.notes_titled(&links, version, date),
+            None => plan.notes(&links, Some(date_string())),
+        }
     };
     print!("{text}");
     Ok(())

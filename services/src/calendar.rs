@@ -1893,4 +1893,3 @@ mod tests {
         assert_eq!(utc_offset(jiff::tz::Offset::UTC), "+0000");
     }
 }
-

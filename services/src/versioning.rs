@@ -79,6 +79,11 @@ impl Plan {
     /// The markdown release notes for this plan.
     pub fn notes(&self, links: &Links, date: Option<String>) -> String {
         let title = self.next.clone().unwrap_or_else(|| "Unreleased".to_owned());
+        self.notes_titled(links, title, date)
+    }
+
+    /// The notes of this range under a given title (a release that exists).
+    pub fn notes_titled(&self, links: &Links, title: String, date: Option<String>) -> String {
         notes::generate(
             &NotesHeading { title, date },
             &self.commits,
@@ -159,12 +164,7 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
         );
     }
     if let Some(v) = &next {
-        if tags.iter().any(|t| &t.version == v) {
-            explanation.push_str(&format!(
-                " Note: the tag {} already exists elsewhere in the repository.",
-                line.tag_for(v)
-            ));
-        }
+        refuse_existing_or_backwards(v, &tags, last_any, req.channel)?;
     }
     Ok(Plan {
         rev: req.rev.to_owned(),
@@ -180,6 +180,51 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
         commits,
         analysis,
     })
+}
+
+/// Never proposes a version that already exists (a tag elsewhere, on a
+/// release branch say) or that goes backwards (below a reachable
+/// pre-release): the plan is refused with what to do instead.
+fn refuse_existing_or_backwards(
+    v: &Version,
+    tags: &[VersionTag],
+    last_any: Option<&VersionTag>,
+    channel: Option<&str>,
+) -> Result<(), PlanError> {
+    let existing = tags.iter().find(|t| &t.version == v);
+    let newer_pre = last_any.filter(|t| !t.version.pre.is_empty() && t.version > *v);
+    if existing.is_none() && newer_pre.is_none() {
+        return Ok(());
+    }
+    let mut why = Vec::new();
+    if let Some(t) = existing {
+        why.push(format!("the tag {} already exists", t.name));
+    }
+    if let Some(p) = newer_pre {
+        why.push(format!(
+            "the pre-release {} is reachable from here and is newer",
+            p.name
+        ));
+    }
+    let advice = match newer_pre {
+        Some(p) => {
+            let core = Version::new(p.version.major, p.version.minor, p.version.patch);
+            let pre = p.version.pre.as_str();
+            let ch = pre.split('.').next().unwrap_or(pre);
+            format!(
+                "Continue the pre-release channel (ask for the channel \"{ch}\"), or graduate it: release {core}."
+            )
+        }
+        None if channel.is_some() => {
+            "Choose another channel, or release the final version.".to_owned()
+        }
+        None => "Release from the branch that tag's line continues on, or set the version by hand."
+            .to_owned(),
+    };
+    Err(PlanError::Invalid(format!(
+        "Slipway will not propose {v}: {}. {advice}",
+        why.join(", and ")
+    )))
 }
 
 /// Turns a range (newest first) into note commits: merge commits are left
@@ -241,6 +286,27 @@ fn reachable_within(by_id: &HashMap<&str, &GitCommit>, starts: &[String]) -> Has
 
 fn date_of(seconds: i64) -> Option<String> {
     Some(crate::clock::format_date_ms(seconds.checked_mul(1000)?))
+}
+
+/// The release a ref names, when it is one of the line's release tags (by
+/// tag name, or by version): its version and the date of its commit. A
+/// changelog up to a release is titled with that release, not the next one.
+pub fn release_at(
+    repo: &Repo,
+    policy: &ReleasePolicy,
+    component: Option<&str>,
+    rev: &str,
+) -> Result<Option<(String, Option<String>)>, PlanError> {
+    let line = policy.line(component).map_err(PlanError::Invalid)?;
+    let tags = repo.version_tags(&line)?;
+    let Some(tag) = tags
+        .iter()
+        .find(|t| t.name == rev || t.version.to_string() == rev)
+    else {
+        return Ok(None);
+    };
+    let date = date_of(repo.commit_time(tag.commit)?);
+    Ok(Some((tag.version.to_string(), date)))
 }
 
 /// The whole CHANGELOG.md of a line as seen from `rev`: a section per

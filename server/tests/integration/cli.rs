@@ -132,6 +132,48 @@ fn shop() -> Fixture {
     f
 }
 
+/// The two shapes real histories wrote and Slipway used to miss: a breaking
+/// footer followed by more paragraphs (a major, said and quoted), and a
+/// GitHub revert of a released fix (a patch naming what it reverts).
+#[test]
+fn version_next_proposes_the_major_or_patch_the_maintainers_cut() {
+    let mut f = Fixture::new();
+    f.commit("feat: base");
+    f.tag("v4.2.0");
+    f.commit("feat: make the CLI platform-agnostic\n\nBREAKING CHANGE: the `--travis` option is removed.\n\nMigration: replace `--travis` with `--ci` in your pipeline.\n\n```yaml\nrun: npx tool --ci\n```\n");
+    let repo = f.path().to_str().unwrap().to_owned();
+    let (code, out, _) = run(&["version", "next", "--repo", &repo, "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["next"], "5.0.0", "{v}");
+    assert_eq!(
+        v["breaking"][0]["breaking_footer"],
+        "BREAKING CHANGE: the `--travis` option is removed."
+    );
+    assert!(
+        v["explanation"].as_str().unwrap().contains("by footer"),
+        "{v}"
+    );
+
+    let mut f = Fixture::new();
+    f.commit("feat: base");
+    f.commit("fix(deps): update dependency yargs to v17 (#2530)");
+    f.tag("v17.0.0");
+    f.commit("Revert \"fix(deps): update dependency yargs to v17 (#2530)\" (#2534)\n\nReverts owner/tool#2530");
+    let repo = f.path().to_str().unwrap().to_owned();
+    let (code, out, _) = run(&["version", "next", "--repo", &repo, "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["next"], "17.0.1", "{v}");
+    assert!(
+        v["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("reverts “fix(deps): update dependency yargs to v17 (#2530)”"),
+        "{v}"
+    );
+}
+
 #[test]
 fn version_next_prints_the_version_or_json_with_the_reasons() {
     let f = shop();
@@ -290,6 +332,14 @@ fn changelog_prints_the_next_notes_or_the_whole_history() {
     ]);
     assert_eq!(code, 0);
     assert!(out.contains("by SKU") && !out.contains("after"), "{out}");
+    // Up to a release tag: titled with that release and its date (it used
+    // to say the next version, dated today).
+    let tagged = Command::new("git")
+        .args(["-C", &repo, "log", "-1", "--format=%cs", "v1.1.0"])
+        .output()
+        .unwrap();
+    let date = String::from_utf8_lossy(&tagged.stdout).trim().to_owned();
+    assert!(out.starts_with(&format!("## 1.1.0 ({date})")), "{out}");
 }
 
 #[test]

@@ -66,6 +66,13 @@ impl Repo {
         }
     }
 
+    /// A commit's committer time, seconds since the epoch.
+    pub fn commit_time(&self, id: ObjectId) -> Result<i64, GitError> {
+        let commit = self.inner.find_commit(id).map_err(GitError::read)?;
+        let decoded = commit.decode().map_err(GitError::read)?;
+        Ok(decoded.time().map(|t| t.seconds).unwrap_or_default())
+    }
+
     /// True when no branch or tag points at a commit.
     pub fn is_empty(&self) -> Result<bool, GitError> {
         let refs = self.inner.references().map_err(GitError::read)?;

@@ -109,6 +109,44 @@ fn other_types_do_not_release_unless_configured_and_nonconforming_are_flagged() 
     );
 }
 
+/// Main carries a pre-release newer than its newest stable tag, and the
+/// stable releases are cut on release branches: the version the commits
+/// alone suggest (4.0.0) both exists and goes backwards. Refused, saying
+/// what to do; the pre-release channel continues.
+#[test]
+fn never_proposes_a_version_that_exists_or_goes_backwards() {
+    let mut f = Fixture::new();
+    f.commit("feat: base");
+    f.tag("v3.1.0");
+    f.branch("release-4");
+    f.checkout("release-4");
+    f.commit("fix: on the release branch");
+    f.tag("v4.0.0");
+    f.checkout("main");
+    f.commit("feat!: the next big thing");
+    f.tag("v5.2.0-next.4");
+    f.commit("fix: after the pre-release");
+    let repo = Repo::open(f.path()).unwrap();
+    let request = |channel| PlanRequest {
+        rev: "main",
+        component: None,
+        channel,
+        since: None,
+        today: today(),
+    };
+    match plan(&repo, &ReleasePolicy::default(), &request(None)) {
+        Err(PlanError::Invalid(m)) => {
+            assert!(m.contains("will not propose 4.0.0"), "{m}");
+            assert!(m.contains("v4.0.0 already exists"), "{m}");
+            assert!(m.contains("v5.2.0-next.4"), "{m}");
+            assert!(m.contains("graduate it: release 5.2.0"), "{m}");
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|p| p.next)),
+    }
+    let p = plan(&repo, &ReleasePolicy::default(), &request(Some("next"))).unwrap();
+    assert_eq!(p.next.as_deref(), Some("5.2.0-next.5"));
+}
+
 #[test]
 fn a_tag_only_on_another_branch_never_counts() {
     let mut f = Fixture::new();
