@@ -83,6 +83,32 @@ impl CommitMessage {
         self.header.as_ref().map(|h| h.kind.as_str())
     }
 
+    /// The issues this commit closes: `Closes #12` / `Fixes: JIRA-3`
+    /// footers, and "this fixes #4" in the body (the words GitHub and
+    /// GitLab act on: close, fix and resolve in their forms).
+    pub fn closes(&self) -> Vec<Reference> {
+        let closing = |word: &str| {
+            CLOSING_WORDS.contains(&word.trim_end_matches(':').to_ascii_lowercase().as_str())
+        };
+        let mut out = Vec::new();
+        for f in &self.footers {
+            if closing(&f.token) {
+                collect_references(&f.value, &mut out);
+            }
+        }
+        if let Some(body) = &self.body {
+            let words: Vec<&str> = body.split_whitespace().collect();
+            for pair in words.windows(2) {
+                if let [word, target] = pair {
+                    if closing(word) {
+                        collect_references(target, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Trailers such as `Co-authored-by`, matched case-insensitively.
     pub fn footer_values<'a>(&'a self, token: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.footers
@@ -448,6 +474,11 @@ fn strip_pr_suffix(text: &str) -> Option<&str> {
     (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| &t[..open])
 }
 
+/// Words that close an issue when followed by its reference.
+const CLOSING_WORDS: [&str; 9] = [
+    "close", "closes", "closed", "fix", "fixes", "fixed", "resolve", "resolves", "resolved",
+];
+
 /// Words that look like `KEY-123` but are not tracker keys.
 const NOT_KEYS: [&str; 6] = ["UTF", "ISO", "SHA", "AES", "CVE-XXXX", "X"];
 
@@ -783,6 +814,20 @@ mod tests {
             m.revert.and_then(|r| r.subject).as_deref(),
             Some("Revert \"feat: x\"")
         );
+    }
+
+    #[test]
+    fn closing_references() {
+        let m = parse(
+            "fix(ui): x (#11682)\n\nThis fixes #9239 and mentions #5.\n\nCloses #12569\nRefs: #7",
+        );
+        assert_eq!(
+            m.closes(),
+            vec![Reference::Number(12569), Reference::Number(9239)]
+        );
+        let m = parse("fix: y\n\nFixes: JIRA-3");
+        assert_eq!(m.closes(), vec![Reference::Key("JIRA-3".into())]);
+        assert!(parse("fix: z (#4)").closes().is_empty());
     }
 
     #[test]

@@ -66,6 +66,79 @@ fn is_web_address(s: &str) -> bool {
     })
 }
 
+/// What release notes leave out: part of a project's release policy.
+/// "Other changes" is for changes people act on, so by default it leaves
+/// out release commits (`release: v1.2.3`, `chore(release): …`) and
+/// dependency updates made by bots (Dependabot, Renovate), and any types
+/// listed here. Features, fixes, breaking changes and reverts always show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotesPolicy {
+    /// Types left out of "Other changes" (`chore`, `ci`, …).
+    pub hidden_types: Vec<String>,
+    /// Show release commits after all.
+    pub include_release_commits: bool,
+    /// Show bots' dependency updates after all.
+    pub include_bot_updates: bool,
+}
+
+impl NotesPolicy {
+    /// Whether a commit of "Other changes" is left out of the notes.
+    fn leaves_out(&self, c: &NoteCommit) -> bool {
+        let m = &c.message;
+        if let Some(kind) = m.kind() {
+            if self
+                .hidden_types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(kind))
+            {
+                return true;
+            }
+        }
+        (!self.include_release_commits && is_release_commit(m))
+            || (!self.include_bot_updates && is_bot_update(c))
+    }
+}
+
+/// `release: v1.2.3`, `chore(release): 1.2.3`, `Release 1.2.3`, `v1.2.3`.
+fn is_release_commit(m: &CommitMessage) -> bool {
+    if let Some(h) = &m.header {
+        return h.kind == "release" || h.scope.as_deref() == Some("release");
+    }
+    let s = m.subject.trim().to_ascii_lowercase();
+    let version_like = |t: &str| {
+        let t = t.trim_start_matches('v');
+        t.split('.').count() >= 2
+            && t.split('.')
+                .all(|p| p.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let words: Vec<&str> = s.split_whitespace().collect();
+    match words.as_slice() {
+        [only] => version_like(only),
+        ["release" | "releasing" | "bump" | "version", rest @ ..] => rest
+            .iter()
+            .any(|w| version_like(w.trim_end_matches([',', '.', ':']))),
+        _ => false,
+    }
+}
+
+/// A dependency update made by a bot: an author or trailer with `[bot]`
+/// (dependabot[bot], renovate[bot]) on a chore or build commit, or one
+/// scoped `deps`.
+fn is_bot_update(c: &NoteCommit) -> bool {
+    let m = &c.message;
+    let by_bot = c.author.contains("[bot]")
+        || m.footers.iter().any(|f| f.value.contains("[bot]"))
+        || c.author.eq_ignore_ascii_case("renovate")
+        || c.author.eq_ignore_ascii_case("dependabot");
+    let housekeeping = matches!(m.kind(), Some("chore" | "build" | "ci"))
+        || m.header
+            .as_ref()
+            .and_then(|h| h.scope.as_deref())
+            .is_some_and(|s| s.starts_with("deps"));
+    by_bot && housekeeping
+}
+
 /// A commit as release notes see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteCommit {
@@ -159,6 +232,17 @@ pub fn generate(
     analysis: &Analysis,
     links: &Links,
 ) -> String {
+    generate_with(heading, commits, analysis, links, &NotesPolicy::default())
+}
+
+/// [`generate`] under a project's [`NotesPolicy`].
+pub fn generate_with(
+    heading: &NotesHeading,
+    commits: &[NoteCommit],
+    analysis: &Analysis,
+    links: &Links,
+    policy: &NotesPolicy,
+) -> String {
     let mut out = format!("## {}", escape(&heading.title));
     if let Some(date) = heading.date.as_deref().filter(|d| !d.trim().is_empty()) {
         out.push_str(&format!(" ({})", escape(date)));
@@ -168,6 +252,7 @@ pub fn generate(
     let live: Vec<&NoteCommit> = commits
         .iter()
         .filter(|c| !analysis.cancelled.contains(&c.id))
+        .filter(|c| Section::of(c, analysis) != Section::Other || !policy.leaves_out(c))
         .collect();
     if live.is_empty() {
         out.push_str("No changes.\n");
@@ -194,7 +279,7 @@ pub fn generate(
     out
 }
 
-/// One list item: `- **scope:** description ([abc1234](url)), refs [#12](url)`,
+/// One list item: `- **scope:** description ([#15](url)) ([abc1234](url)), closes [#9](url), refs [SHOP-12](url)`,
 /// followed, for breaking changes, by their notes as indented continuation
 /// lines (so they stay inside the item).
 fn entry(commit: &NoteCommit, section: Section, analysis: &Analysis, links: &Links) -> String {
@@ -215,7 +300,21 @@ fn entry(commit: &NoteCommit, section: Section, analysis: &Analysis, links: &Lin
             line.push_str(&escape(without_pr_suffix(&h.description, &m.references)));
         }
         (None, _) if m.subject.trim().is_empty() => line.push_str("(empty message)"),
-        (None, _) => line.push_str(&escape(&m.subject)),
+        (None, _) => line.push_str(&escape(without_pr_suffix(&m.subject, &m.references))),
+    }
+
+    // The pull request stays with its entry, as large projects' changelogs
+    // show it: `description ([#11682](…)) ([abc1234](…))`.
+    let description = m
+        .header
+        .as_ref()
+        .map_or(m.subject.as_str(), |h| h.description.as_str());
+    let pr = pr_number(description).filter(|n| m.references.contains(&Reference::Number(*n)));
+    if let Some(n) = pr {
+        line.push_str(&format!(
+            " ({})",
+            reference_link(&Reference::Number(n), links)
+        ));
     }
 
     let short: String = commit.id.chars().take(7).collect();
@@ -224,19 +323,36 @@ fn entry(commit: &NoteCommit, section: Section, analysis: &Analysis, links: &Lin
         None => line.push_str(&format!(" (`{}`)", short.replace('`', ""))),
     }
 
-    let mut references: Vec<&Reference> = Vec::new();
+    // Then the issues it closes, then anything else it refers to.
+    let closes = m.closes();
+    let mut others: Vec<&Reference> = Vec::new();
     for r in &m.references {
-        if !references.contains(&r) {
-            references.push(r);
+        if Some(r) != pr.map(Reference::Number).as_ref()
+            && !closes.contains(r)
+            && !others.contains(&r)
+        {
+            others.push(r);
         }
     }
-    if !references.is_empty() {
-        let rendered: Vec<String> = references
-            .iter()
+    let rendered = |refs: &[&Reference]| -> String {
+        refs.iter()
             .map(|r| reference_link(r, links))
-            .collect();
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut closing: Vec<&Reference> = Vec::new();
+    for r in &closes {
+        if Some(r) != pr.map(Reference::Number).as_ref() && !closing.contains(&r) {
+            closing.push(r);
+        }
+    }
+    if !closing.is_empty() {
+        line.push_str(", closes ");
+        line.push_str(&rendered(&closing));
+    }
+    if !others.is_empty() {
         line.push_str(", refs ");
-        line.push_str(&rendered.join(", "));
+        line.push_str(&rendered(&others));
     }
 
     if analysis.non_conforming.contains(&commit.id) {
@@ -261,18 +377,22 @@ fn entry(commit: &NoteCommit, section: Section, analysis: &Analysis, links: &Lin
 }
 
 /// "round totals (#15)" -> "round totals" when #15 is among the references
-/// (the squash-merge convention): the reference is linked after the entry.
+/// (the squash-merge convention): the number is linked after the entry.
 fn without_pr_suffix<'a>(description: &'a str, references: &[Reference]) -> &'a str {
     let trimmed = description.trim_end();
-    if let Some(open) = trimmed.strip_suffix(')').and_then(|s| s.rfind(" (#")) {
-        let number = &trimmed[open + 3..trimmed.len() - 1];
-        if let Ok(n) = number.parse::<u64>() {
-            if references.contains(&Reference::Number(n)) {
-                return &trimmed[..open];
-            }
-        }
+    match pr_number(trimmed) {
+        Some(n) if references.contains(&Reference::Number(n)) => trimmed
+            .rfind(" (#")
+            .map_or(description, |open| &trimmed[..open]),
+        _ => description,
     }
-    description
+}
+
+/// The `N` of a trailing ` (#N)`.
+fn pr_number(description: &str) -> Option<u64> {
+    let trimmed = description.trim_end();
+    let open = trimmed.strip_suffix(')')?.rfind(" (#")?;
+    trimmed[open + 3..trimmed.len() - 1].parse().ok()
 }
 
 /// `**scope:** `, or `**type(scope):** ` / `**type:** ` when the type is shown.
@@ -681,6 +801,46 @@ mod tests {
         )
     }
 
+    #[test]
+    fn notes_people_would_publish() {
+        let commits = vec![
+            commit('a', "Ada", "fix(compiler-sfc): keep scoping on trailing selectors (#11682)\n\nCloses #9239\nCloses #12569"),
+            commit('b', "github-actions[bot]", "chore(release): 3.4.21"),
+            commit('c', "Ada", "release: v3.4.21"),
+            commit('d', "renovate[bot]", "chore(deps): update dependency typescript to v5.4.5 (#16500)"),
+            commit('e', "Bo", "chore: tidy scripts"),
+            commit('f', "Cy", "ci: cache the toolchain"),
+            commit('1', "renovate[bot]", "fix(deps): update dependency yargs to v17.7.2 (#2530)"),
+        ];
+        let a = analyze(&commits);
+        let md = generate(&heading("3.4.22", None), &commits, &a, &github());
+        // The pull request stays with its entry; the issues it closes follow.
+        assert!(
+            md.contains(&format!(
+                "- **compiler-sfc:** keep scoping on trailing selectors ([#11682](https://github.com/acme/shop/issues/11682)) ({}), closes [#9239](https://github.com/acme/shop/issues/9239), [#12569](https://github.com/acme/shop/issues/12569)\n",
+                link('a')
+            )),
+            "{md}"
+        );
+        // Release commits and bots' chores are left out by default; a bot's
+        // fix is a fix and stays.
+        assert!(!md.contains("3.4.21") && !md.contains("typescript"), "{md}");
+        assert!(md.contains("yargs"), "{md}");
+        assert!(
+            md.contains("tidy scripts") && md.contains("cache the toolchain"),
+            "{md}"
+        );
+        // The policy decides which types appear, and may keep everything.
+        let policy = NotesPolicy {
+            hidden_types: vec!["ci".into()],
+            include_release_commits: true,
+            include_bot_updates: true,
+        };
+        let md = generate_with(&heading("3.4.22", None), &commits, &a, &github(), &policy);
+        assert!(md.contains("3.4.21") && md.contains("typescript"), "{md}");
+        assert!(!md.contains("cache the toolchain"), "{md}");
+    }
+
     /// The commit link as the generator writes it for `github()`.
     fn link(digit: char) -> String {
         format!(
@@ -723,7 +883,7 @@ mod tests {
 
 ### Bug fixes
 
-- **checkout:** round totals half-even ({d}), refs [#15](https://github.com/acme/shop/issues/15)
+- **checkout:** round totals half-even ([#15](https://github.com/acme/shop/issues/15)) ({d})
 
 ### Performance
 
@@ -1087,7 +1247,7 @@ Alice Example, Bob Builder, Carol, Dave
             &Links::default(),
         );
         assert!(
-            md.contains("- crash (`aaaaaaa`), refs #4, [https://status.example.com/i/1](https://status.example.com/i/1), OPS-9\n"),
+            md.contains("- crash (#4) (`aaaaaaa`), refs [https://status.example.com/i/1](https://status.example.com/i/1), OPS-9\n"),
             "{md}"
         );
     }
@@ -1103,7 +1263,7 @@ Alice Example, Bob Builder, Carol, Dave
             &links,
         );
         assert!(
-            md.contains("- crash ([aaaaaaa](https://gitea.example.com/acme/shop/commit/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)), refs [#4](https://gitea.example.com/acme/shop/issues/4), OPS-9\n"),
+            md.contains("- crash ([#4](https://gitea.example.com/acme/shop/issues/4)) ([aaaaaaa](https://gitea.example.com/acme/shop/commit/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)), refs OPS-9\n"),
             "{md}"
         );
     }
@@ -1123,7 +1283,7 @@ Alice Example, Bob Builder, Carol, Dave
             &analyze(&[]),
             &Links::default(),
         );
-        assert!(md.contains("refs #4, OPS-9\n"), "{md}");
+        assert!(md.contains("- x (#4) (`aaaaaaa`), refs OPS-9\n"), "{md}");
     }
 
     // ---- escaping -----------------------------------------------------------

@@ -46,6 +46,9 @@ pub struct ReleasePolicy {
     #[serde(flatten)]
     pub versioning: VersionPolicy,
     pub components: Vec<Component>,
+    /// What release notes leave out.
+    #[serde(default)]
+    pub notes: crate::notes::NotesPolicy,
 }
 
 impl Default for ReleasePolicy {
@@ -56,6 +59,7 @@ impl Default for ReleasePolicy {
             main_branch: "main".into(),
             versioning: VersionPolicy::default(),
             components: Vec::new(),
+            notes: crate::notes::NotesPolicy::default(),
         }
     }
 }
@@ -140,6 +144,21 @@ impl ReleasePolicy {
             errors.push("main_branch", "Name the main branch, e.g. main.");
         } else if let Err(e) = check_ref_part(&self.main_branch, false) {
             errors.push("main_branch", format!("Main branch {e}"));
+        }
+        for t in &self.notes.hidden_types {
+            if t.is_empty()
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                errors.push(
+                    "notes_hidden_types",
+                    format!(
+                        "\"{}\" is not a commit type: use letters, digits and '-', e.g. chore.",
+                        crate::validation::shown(t)
+                    ),
+                );
+            }
         }
         for t in self
             .versioning

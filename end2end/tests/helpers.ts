@@ -20,6 +20,25 @@ export async function signIn(page: Page, username: string, password: string) {
   await expect(page.getByTestId('current-user')).toBeVisible();
 }
 
+/**
+ * Creates a project named `name` (its slug derived from it) and connects
+ * `repo` to it, as a release manager would in the browser. Returns the slug.
+ */
+export async function projectWithRepository(page: Page, name: string, repo: Repo): Promise<string> {
+  await page.goto('/projects/new');
+  await hydrated(page);
+  await page.getByLabel('Name', { exact: true }).first().fill(name);
+  await page.getByTestId('create-project').click();
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  await expect(page).toHaveURL(new RegExp(`/projects/${slug}$`));
+  await page.goto(`/projects/${slug}/repository`);
+  await hydrated(page);
+  await page.getByLabel('Repository URL or path').fill(repo.origin);
+  await page.getByTestId('save-repository').click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  return slug;
+}
+
 /** A real repository: a working copy that pushes to a bare "origin". */
 export class Repo {
   dir: string;

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { ADMIN_PASSWORD, hydrated, Repo, signIn } from './helpers';
+import { ADMIN_PASSWORD, hydrated, projectWithRepository, Repo, signIn } from './helpers';
 
 // Stored input must never become markup: not in the document <title> (which
 // the renderer writes raw), not in a <textarea> (whose content it does not
@@ -65,16 +65,7 @@ test('a commit message that closes the notes <textarea> stays text, and an uncha
   repo.commit(`fix: ${TEXTAREA_PAYLOAD} &lt;kept&gt; &amp; 5 > 3`);
 
   await signIn(page, 'admin', ADMIN_PASSWORD);
-  await page.goto('/projects/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('Textarea Target');
-  await page.getByTestId('create-project').click();
-  await expect(page).toHaveURL(/\/projects\/textarea-target$/);
-  await page.goto('/projects/textarea-target/repository');
-  await hydrated(page);
-  await page.getByLabel('Repository URL or path').fill(repo.origin);
-  await page.getByTestId('save-repository').click();
-  await expect(page.getByText('Saved.')).toBeVisible();
+  await projectWithRepository(page, 'Textarea Target', repo);
   await page.goto('/projects/textarea-target/releases');
   await hydrated(page);
   await page.getByTestId('draft-notes').click();

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'child_process';
-import { ADMIN_PASSWORD, hydrated, Repo, signIn } from './helpers';
+import { ADMIN_PASSWORD, hydrated, projectWithRepository, Repo, signIn } from './helpers';
 
 test('a release manager drafts notes, edits them, regenerates after a new commit, keeps the edit, and publishes the tag', async ({ page }) => {
   const errors: string[] = [];
@@ -85,16 +85,7 @@ test('a commit message with an XSS payload renders inert everywhere', async ({ p
   repo.commit('fix: [click me](javascript:window.__xss=3)');
 
   await signIn(page, 'admin', ADMIN_PASSWORD);
-  await page.goto('/projects/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('Xss Target');
-  await page.getByTestId('create-project').click();
-  await expect(page).toHaveURL(/\/projects\/xss-target$/);
-  await page.goto('/projects/xss-target/repository');
-  await hydrated(page);
-  await page.getByLabel('Repository URL or path').fill(repo.origin);
-  await page.getByTestId('save-repository').click();
-  await expect(page.getByText('Saved.')).toBeVisible();
+  await projectWithRepository(page, 'Xss Target', repo);
 
   await page.goto('/projects/xss-target/releases');
   await hydrated(page);

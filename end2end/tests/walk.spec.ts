@@ -1,7 +1,7 @@
 import { test, expect, ConsoleMessage, Page } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import { BINARY } from '../paths';
-import { ADMIN_PASSWORD, hydrated, Repo, signIn } from './helpers';
+import { ADMIN_PASSWORD, hydrated, projectWithRepository, Repo, signIn } from './helpers';
 
 // Every page the router knows, walked in the release build as an admin, with
 // zero console errors, page errors, failed requests or hydration panics.
@@ -75,16 +75,7 @@ test('every route hydrates in the release build with no console errors or failed
   repo.git('push', '-q', 'origin', 'v1.0.0');
   repo.commit('feat(cart): add coupons\n\nRefs: SHOP-12');
   repo.commit('fix: rounding of totals (#7)');
-  await page.goto('/projects/new');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('Route walk');
-  await page.getByTestId('create-project').click();
-  await expect(page).toHaveURL(/\/projects\/route-walk$/);
-  await page.goto('/projects/route-walk/repository');
-  await hydrated(page);
-  await page.getByLabel('Repository URL or path').fill(repo.origin);
-  await page.getByTestId('save-repository').click();
-  await expect(page.getByText('Saved.')).toBeVisible();
+  await projectWithRepository(page, 'Route walk', repo);
   await page.goto('/projects/route-walk/releases');
   await hydrated(page);
   await page.getByTestId('draft-notes').click();

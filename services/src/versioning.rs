@@ -73,6 +73,8 @@ pub struct Plan {
     pub next: Option<String>,
     pub next_tag: Option<String>,
     pub explanation: String,
+    /// What the project's notes leave out.
+    pub notes_policy: notes::NotesPolicy,
 }
 
 impl Plan {
@@ -84,11 +86,12 @@ impl Plan {
 
     /// The notes of this range under a given title (a release that exists).
     pub fn notes_titled(&self, links: &Links, title: String, date: Option<String>) -> String {
-        notes::generate(
+        notes::generate_with(
             &NotesHeading { title, date },
             &self.commits,
             &self.analysis,
             links,
+            &self.notes_policy,
         )
     }
 }
@@ -179,6 +182,7 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
         explanation,
         commits,
         analysis,
+        notes_policy: policy.notes.clone(),
     })
 }
 
@@ -351,7 +355,7 @@ pub fn changelog_all(
         let (commits, _) = note_commits(&commits);
         let rc: Vec<RangeCommit> = commits.iter().map(NoteCommit::to_range_commit).collect();
         let analysis = policy.versioning.analyze(&rc);
-        notes::generate(
+        notes::generate_with(
             &NotesHeading {
                 title: title.to_owned(),
                 date: date.clone(),
@@ -359,6 +363,7 @@ pub fn changelog_all(
             &commits,
             &analysis,
             links,
+            &policy.notes,
         )
     };
     let sections: Vec<String> = if line.paths.is_empty() {

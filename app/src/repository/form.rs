@@ -38,6 +38,15 @@ pub struct RepositoryForm {
     pub components: String,
     #[serde(default)]
     pub fetch_interval_s: String,
+    /// Types left out of the notes' "Other changes".
+    #[serde(default)]
+    pub notes_hidden_types: String,
+    /// Checkboxes: release commits and bots' dependency updates are left out
+    /// unless ticked.
+    #[serde(default)]
+    pub notes_include_release_commits: Option<String>,
+    #[serde(default)]
+    pub notes_include_bot_updates: Option<String>,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -94,6 +103,12 @@ impl RepositoryForm {
             initial_version: policy.versioning.initial_version.to_string(),
             components: components_text(&policy.components),
             fetch_interval_s: fetch_interval_s.to_string(),
+            notes_hidden_types: policy.notes.hidden_types.join(", "),
+            notes_include_release_commits: policy
+                .notes
+                .include_release_commits
+                .then(|| "on".into()),
+            notes_include_bot_updates: policy.notes.include_bot_updates.then(|| "on".into()),
         }
     }
 
@@ -131,6 +146,9 @@ impl RepositoryForm {
             }
         };
         policy.versioning.breaking_minor_while_zero = self.breaking_minor_while_zero.is_some();
+        policy.notes.hidden_types = list(&self.notes_hidden_types);
+        policy.notes.include_release_commits = self.notes_include_release_commits.is_some();
+        policy.notes.include_bot_updates = self.notes_include_bot_updates.is_some();
         match semver::Version::parse(self.initial_version.trim()) {
             Ok(v) => policy.versioning.initial_version = v,
             Err(_) => errors.push(
@@ -194,6 +212,8 @@ mod tests {
     #[test]
     fn round_trips_a_policy() {
         let mut policy = ReleasePolicy::default();
+        policy.notes.hidden_types = vec!["chore".into(), "ci".into()];
+        policy.notes.include_bot_updates = true;
         policy.components.push(Component {
             name: "api".into(),
             tag_prefix: "api-v".into(),

@@ -514,6 +514,16 @@ async fn bad_repository_settings_are_explained_and_nothing_is_stored(app: &TestA
         ("form[components]", "api api-v ../etc", "components"),
         ("form[fetch_interval_s]", "5", "fetch_interval_s"),
         ("form[scheme]", "lunar", "scheme"),
+        (
+            "form[notes_hidden_types]",
+            "chore, not a type!",
+            "notes_hidden_types",
+        ),
+        (
+            "form[web_url]",
+            "https://user:pw@git.example.com/acme/shop",
+            "web_url",
+        ),
     ] {
         let mut pairs: Vec<(&str, &str)> = vec![
             ("slug", "shop"),
@@ -777,24 +787,7 @@ async fn mirrors_are_fetched_on_their_schedule(app: &TestApp) {
     let up = Upstream::new();
     connect(app, &admin, "shop", &up.url()).await; // on demand only (0)
     assert_eq!(app.services.repositories().fetch_due().await.unwrap(), 0);
-    let url = up.url();
-    let res = app
-        .post(
-            &admin,
-            "/api/repositories/configure",
-            &[
-                ("slug", "shop"),
-                ("form[url]", &url),
-                ("form[main_branch]", "main"),
-                ("form[initial_version]", "0.1.0"),
-                ("form[tag_prefix]", "v"),
-                ("form[minor_types]", "feat"),
-                ("form[patch_types]", "fix"),
-                ("form[fetch_interval_s]", "60"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    connect_scheduled(app, &admin, "shop", &up.url()).await;
     let (_, repo) = json(
         app.post(&admin, "/api/repositories/get", &[("slug", "shop")])
             .await,

@@ -35,6 +35,23 @@ async fn team(app: &TestApp) -> (Principal, Principal, Principal, Principal, Pri
     )
 }
 
+/// `env` of project `shop` needs `required` approvals from anyone.
+async fn require_approvals(app: &TestApp, by: &Principal, env: &str, required: u32) {
+    app.services
+        .releases()
+        .set_policy(
+            Some(by),
+            "shop",
+            env,
+            &ApprovalPolicy {
+                required,
+                groups: vec![],
+            },
+        )
+        .await
+        .unwrap();
+}
+
 async fn new_release(app: &TestApp, by: &Principal, version: &str) -> i64 {
     app.services
         .releases()
@@ -258,18 +275,7 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
 async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     let (erin, tess, paula, _, rick) = team(app).await;
     let releases = app.services.releases();
-    releases
-        .set_policy(
-            Some(&rick),
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 2,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    require_approvals(app, &rick, "dev", 2).await;
     let id = new_release(app, &erin, "2.0.0").await;
     releases.submit(Some(&erin), "shop", id).await.unwrap();
     releases
@@ -613,18 +619,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
 async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
     let (erin, tess, paula, _, rick) = team(app).await;
     let releases = app.services.releases();
-    releases
-        .set_policy(
-            Some(&rick),
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 2,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    require_approvals(app, &rick, "dev", 2).await;
     let id = new_release(app, &erin, "4.0.0").await;
     releases.submit(Some(&erin), "shop", id).await.unwrap();
     let mut tasks = Vec::new();
@@ -691,18 +686,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
 async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestApp) {
     let (erin, tess, _, _, rick) = team(app).await;
     let releases = app.services.releases();
-    releases
-        .set_policy(
-            Some(&rick),
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 1,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    require_approvals(app, &rick, "dev", 1).await;
     for round in 0..10 {
         let id = new_release(app, &erin, &format!("5.0.{round}")).await;
         releases.submit(Some(&erin), "shop", id).await.unwrap();
@@ -737,18 +721,7 @@ async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestA
 async fn fifty_simultaneous_approvers_all_succeed(app: &TestApp) {
     let (erin, _, _, _, rick) = team(app).await;
     let releases = app.services.releases();
-    releases
-        .set_policy(
-            Some(&rick),
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 20,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    require_approvals(app, &rick, "dev", 20).await;
     let id = new_release(app, &erin, "5.0.0").await;
     releases.submit(Some(&erin), "shop", id).await.unwrap();
     let mut clients = Vec::new();
@@ -814,14 +787,7 @@ async fn fifty_simultaneous_approvers_all_succeed(app: &TestApp) {
 async fn reordering_environments_never_lets_a_release_skip_one(app: &TestApp) {
     let (erin, _, _, _, rick) = team(app).await;
     let releases = app.services.releases();
-    let none = ApprovalPolicy {
-        required: 0,
-        groups: vec![],
-    };
-    releases
-        .set_policy(Some(&rick), "shop", "dev", &none)
-        .await
-        .unwrap();
+    require_approvals(app, &rick, "dev", 0).await;
     let id = new_release(app, &erin, "7.0.0").await;
     releases.submit(Some(&erin), "shop", id).await.unwrap();
     releases
