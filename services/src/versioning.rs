@@ -101,8 +101,8 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
     let line = policy.line(req.component).map_err(PlanError::Invalid)?;
     let tip = repo.resolve(req.rev)?;
     let tags = repo.version_tags(&line)?;
-    let last_final = repo.latest_reachable(&tags, tip, true)?;
-    let last_any = repo.latest_reachable(&tags, tip, false)?;
+    // One walk answers both (it used to be a merge-base per newer tag, twice).
+    let (last_final, last_any) = repo.latest_reachable_both(&tags, tip)?;
     let last_pre = last_any
         .filter(|t| !t.version.pre.is_empty() && last_final.is_none_or(|f| t.version > f.version));
 

@@ -231,7 +231,98 @@ async fn with_a_public_url_only_its_origin_may_write_sqlite() {
     with_a_public_url_only_its_origin_may_write(crate::helpers::Db::Sqlite).await;
 }
 
+/// One policy per kind of text: no NUL or control characters in names and
+/// titles, bounded lengths, and errors that never echo a megabyte back.
+async fn free_text_is_bounded_and_never_echoed(app: &TestApp) {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    let before = app.audit_count().await;
+    let huge = "x".repeat(1_000_000);
+    for (what, title, version) in [
+        ("NUL in the title", "Coupons\0", "1.0.0"),
+        ("a 1 MB title", huge.as_str(), "1.0.0"),
+        ("a newline in the title", "Two\nlines", "1.0.0"),
+        ("markup in the version", "Fine", "1.0.0</title>"),
+        ("NUL in the version", "Fine", "1.0.0\0"),
+    ] {
+        let res = app
+            .post(
+                &admin,
+                "/api/releases/create",
+                &[
+                    ("slug", "shop"),
+                    ("version", version),
+                    ("title", title),
+                    ("artifact", "0123456789abcdef0123456789abcdef01234567"),
+                ],
+            )
+            .await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {body}");
+        assert!(
+            body.len() < 2_000,
+            "{what}: the answer repeats the input ({} bytes)",
+            body.len()
+        );
+    }
+    let res = app
+        .post(
+            &admin,
+            "/api/calendar/freezes/create",
+            &[
+                ("project", "shop"),
+                ("name", "Year\0end"),
+                ("reason", "Holidays"),
+                ("kind", "once"),
+                ("start", "2026-12-20T00:00"),
+                ("end", "2027-01-02T00:00"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.audit_count().await, before, "nothing was stored");
+}
+
+/// URLs with credentials stored before they were refused are never shown:
+/// not on the project page, not on the repository page, not in the audit log.
+async fn stored_credentials_in_urls_are_redacted(app: &TestApp) {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    sqlx::query(
+        "UPDATE projects SET repository_url = $1, repository_web_url = $2 WHERE slug = 'shop'",
+    )
+    .bind("https://bot:ghp_SECRET1@github.com/acme/shop.git")
+    .bind("https://ghp_SECRET2@github.com/acme/shop")
+    .execute(app.services.store.pool())
+    .await
+    .unwrap();
+    // An audit record from before, too.
+    sqlx::query(
+        "INSERT INTO audit_events (occurred_at, actor_id, actor_name, action, subject_type, \
+         subject_id, subject_label, project_id, before_json, after_json) \
+         VALUES ($1, NULL, 'admin', 'project.updated', 'project', '1', 'shop', NULL, $2, NULL)",
+    )
+    .bind(1_767_225_600_000_i64)
+    .bind(r#"{"repository_url":"https://bot:ghp_SECRET3@github.com/acme/shop.git"}"#)
+    .execute(app.services.store.pool())
+    .await
+    .unwrap();
+    for page in ["/projects/shop", "/projects/shop/repository", "/audit"] {
+        let html = app.get(&admin, page).await.text().await.unwrap();
+        assert!(!html.contains("SECRET"), "{page} shows a credential");
+    }
+    let (_, v) = {
+        let r = app.post(&admin, "/api/audit/list", &[]).await;
+        (r.status(), r.text().await.unwrap())
+    };
+    assert!(!v.contains("SECRET"), "{v}");
+}
+
 on_both_databases!(
+    free_text_is_bounded_and_never_echoed,
+    stored_credentials_in_urls_are_redacted,
     a_pathological_preview_answers_fast_and_health_checks_stay_fast,
     parallel_wrong_passwords_are_checked_at_most_five_times,
     forged_writes_are_refused,

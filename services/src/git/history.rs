@@ -130,15 +130,97 @@ impl Repo {
         tip: ObjectId,
         finals_only: bool,
     ) -> Result<Option<&'t VersionTag>, GitError> {
-        for t in tags {
-            if finals_only && !t.version.pre.is_empty() {
-                continue;
-            }
-            if self.is_ancestor(t.commit, tip)? {
-                return Ok(Some(t));
+        let (final_, any) = self.latest_reachable_both(tags, tip)?;
+        Ok(if finals_only { final_ } else { any })
+    }
+
+    /// The newest final release tag and the newest tag of any kind
+    /// reachable from `tip`, in one walk. `tags` must be newest first.
+    ///
+    /// The walk goes from `tip` towards older commits and stops as soon as
+    /// every tag newer than the answers is decided. With a commit-graph
+    /// (every mirror has one) it goes in order of generation number, so a
+    /// tag whose generation is above everything left to visit is decided
+    /// unreachable at once (an ancestor's generation is always lower): tags
+    /// on release branches that main never reached cost nothing each.
+    /// Without one, unreachable tags are known only at the end of the walk,
+    /// which then covers the history once (no longer a merge-base per tag).
+    pub fn latest_reachable_both<'t>(
+        &self,
+        tags: &'t [VersionTag],
+        tip: ObjectId,
+    ) -> Result<(Option<&'t VersionTag>, Option<&'t VersionTag>), GitError> {
+        let mut search = TagSearch::new(tags);
+        if let Some(found) = self.search_by_generation(&mut search, tip) {
+            return Ok(found);
+        }
+        let mut search = TagSearch::new(tags);
+        let mut tag_at: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+        for (i, t) in tags.iter().enumerate() {
+            tag_at.entry(t.commit).or_default().push(i);
+        }
+        if search.floor(|_| 0).is_some() {
+            for info in self.inner.rev_walk([tip]).all().map_err(GitError::read)? {
+                let info = info.map_err(GitError::read)?;
+                if let Some(at) = tag_at.get(&info.id) {
+                    at.iter().for_each(|&i| search.hit(i));
+                    if search.floor(|_| 0).is_none() {
+                        break;
+                    }
+                }
             }
         }
-        Ok(None)
+        Ok(search.answers())
+    }
+
+    /// [`Repo::latest_reachable_both`] on the commit-graph; `None` when the
+    /// graph is missing, disabled, or does not hold `tip` or every tag.
+    #[allow(clippy::type_complexity)]
+    fn search_by_generation<'t>(
+        &self,
+        search: &mut TagSearch<'t>,
+        tip: ObjectId,
+    ) -> Option<(Option<&'t VersionTag>, Option<&'t VersionTag>)> {
+        use gix::commitgraph::Position;
+        let graph = self.inner.commit_graph_if_enabled().ok().flatten()?;
+        let tip_pos = graph.lookup(tip)?;
+        let mut tag_at: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut generation = Vec::with_capacity(search.tags.len());
+        for (i, t) in search.tags.iter().enumerate() {
+            let pos = graph.lookup(t.commit)?;
+            let g = graph.commit_at(pos).generation();
+            if g == 0 {
+                return None; // generation numbers not computed
+            }
+            generation.push(g);
+            tag_at.entry(pos.0).or_default().push(i);
+        }
+        let mut floor = search.floor(|i| generation[i]);
+        let mut visited = vec![false; graph.num_commits() as usize];
+        let mut heap = std::collections::BinaryHeap::new();
+        visited[tip_pos.0 as usize] = true;
+        heap.push((graph.commit_at(tip_pos).generation(), tip_pos.0));
+        while let Some(limit) = floor {
+            let Some(&(g, pos)) = heap.peek() else { break };
+            if g < limit {
+                break; // every undecided tag is above everything left: unreachable
+            }
+            heap.pop();
+            if let Some(at) = tag_at.get(&pos) {
+                at.iter().for_each(|&i| search.hit(i));
+                floor = search.floor(|i| generation[i]);
+            }
+            for parent in graph.commit_at(Position(pos)).iter_parents() {
+                let parent = parent.ok()?;
+                if let Some(seen) = visited.get_mut(parent.0 as usize) {
+                    if !*seen {
+                        *seen = true;
+                        heap.push((graph.commit_at(parent).generation(), parent.0));
+                    }
+                }
+            }
+        }
+        Some(search.answers())
     }
 
     /// Commits reachable from `tip` and not from `hidden`, newest first,
@@ -322,6 +404,62 @@ fn to_git_commit(commit: &gix::Commit<'_>, parents: &[ObjectId]) -> Result<GitCo
         time,
         message: decoded.message.to_string(),
     })
+}
+
+/// The bookkeeping of [`Repo::latest_reachable_both`]: which tags (newest
+/// first) were found reachable, and which are still undecided — newer than
+/// the answers found so far (the newest reachable final, the newest
+/// reachable tag) and not found themselves.
+struct TagSearch<'t> {
+    tags: &'t [VersionTag],
+    found: Vec<bool>,
+    first_final: Option<usize>,
+    first_any: Option<usize>,
+}
+
+impl<'t> TagSearch<'t> {
+    fn new(tags: &'t [VersionTag]) -> Self {
+        Self {
+            tags,
+            found: vec![false; tags.len()],
+            first_final: None,
+            first_any: None,
+        }
+    }
+
+    fn is_final(&self, i: usize) -> bool {
+        self.tags[i].version.pre.is_empty()
+    }
+
+    /// Tag `i` is reachable.
+    fn hit(&mut self, i: usize) {
+        self.found[i] = true;
+        if self.first_any.is_none_or(|a| i < a) {
+            self.first_any = Some(i);
+        }
+        if self.is_final(i) && self.first_final.is_none_or(|f| i < f) {
+            self.first_final = Some(i);
+        }
+    }
+
+    /// The lowest `rank` among undecided tags; `None` when none is left.
+    fn floor(&self, rank: impl Fn(usize) -> u32) -> Option<u32> {
+        let (ff, fa) = (
+            self.first_final.unwrap_or(usize::MAX),
+            self.first_any.unwrap_or(usize::MAX),
+        );
+        (0..self.tags.len())
+            .filter(|&i| !self.found[i] && (i < fa || (self.is_final(i) && i < ff)))
+            .map(rank)
+            .min()
+    }
+
+    fn answers(&self) -> (Option<&'t VersionTag>, Option<&'t VersionTag>) {
+        (
+            self.first_final.map(|i| &self.tags[i]),
+            self.first_any.map(|i| &self.tags[i]),
+        )
+    }
 }
 
 /// A loaded commit graph: commits newest first (as walked) with parent

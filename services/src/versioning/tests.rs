@@ -147,6 +147,96 @@ fn never_proposes_a_version_that_exists_or_goes_backwards() {
     assert_eq!(p.next.as_deref(), Some("5.2.0-next.5"));
 }
 
+/// The one-walk search finds, with and without a commit-graph, what git
+/// itself says (`git merge-base --is-ancestor` per tag), from every commit
+/// of a history with release branches whose tags are newer than main's,
+/// pre-releases, several tags on one commit and a merge back.
+#[test]
+fn the_reachable_tag_search_agrees_with_git() {
+    let mut f = Fixture::new();
+    f.commit("feat: base");
+    f.tag("v1.0.0");
+    for n in 1..=3 {
+        f.commit(&format!("feat: main {n}"));
+        f.branch(&format!("release-{n}"));
+        f.checkout(&format!("release-{n}"));
+        f.commit(&format!("fix: on release {n}"));
+        f.tag(&format!("v{}.0.0", n + 1));
+        f.commit(&format!("fix: more on release {n}"));
+        f.tag(&format!("v{}.0.1", n + 1));
+        f.checkout("main");
+    }
+    f.tag("v1.1.0-rc.1");
+    f.tag("v1.1.0-beta.2");
+    f.commit("fix: after the rc");
+    f.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge release-1 back",
+        "release-1",
+    ]);
+    f.commit("feat: on top");
+    let line = ReleasePolicy::default().line(None).unwrap();
+    let commits: Vec<String> = f
+        .git(&["rev-list", "--all"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let tags = Repo::open(f.path()).unwrap().version_tags(&line).unwrap();
+    // What git says: the newest final and the newest tag that are ancestors.
+    let expected: Vec<(Option<String>, Option<String>)> = commits
+        .iter()
+        .map(|c| {
+            let reachable: Vec<&VersionTag> = tags
+                .iter()
+                .filter(|t| {
+                    std::process::Command::new("git")
+                        .args(["merge-base", "--is-ancestor", &t.name, c])
+                        .current_dir(f.path())
+                        .status()
+                        .unwrap()
+                        .success()
+                })
+                .collect();
+            (
+                reachable
+                    .iter()
+                    .find(|t| t.version.pre.is_empty())
+                    .map(|t| t.name.clone()),
+                reachable.first().map(|t| t.name.clone()),
+            )
+        })
+        .collect();
+    let answers = |repo: &Repo| -> Vec<(Option<String>, Option<String>)> {
+        commits
+            .iter()
+            .map(|c| {
+                let tip = repo.resolve(c).unwrap();
+                let (a, b) = repo.latest_reachable_both(&tags, tip).unwrap();
+                (a.map(|t| t.name.clone()), b.map(|t| t.name.clone()))
+            })
+            .collect()
+    };
+    assert_eq!(
+        answers(&Repo::open(f.path()).unwrap()),
+        expected,
+        "walk without a commit-graph"
+    );
+    f.git(&["commit-graph", "write", "--reachable"]);
+    assert_eq!(
+        answers(&Repo::open(f.path()).unwrap()),
+        expected,
+        "walk by generation numbers"
+    );
+    // The interesting answer: main's tip sees v2.0.1 (merged back), not the
+    // newer tags of releases 2 and 3.
+    let main = commits.first().unwrap();
+    let i = commits.iter().position(|c| c == main).unwrap();
+    assert_eq!(expected[i].0.as_deref(), Some("v2.0.1"));
+}
+
 #[test]
 fn a_tag_only_on_another_branch_never_counts() {
     let mut f = Fixture::new();
