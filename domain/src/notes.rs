@@ -72,7 +72,7 @@ fn is_web_address(s: &str) -> bool {
 /// dependency updates made by bots (Dependabot, Renovate), and any types
 /// listed here. Features, fixes, breaking changes and reverts always show.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NotesPolicy {
     /// Types left out of "Other changes" (`chore`, `ci`, …).
     pub hidden_types: Vec<String>,

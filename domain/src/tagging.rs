@@ -89,7 +89,7 @@ impl ReleaseLine {
 impl ReleasePolicy {
     /// Every key a policy file may use (serde's `deny_unknown_fields` does
     /// not work with the flattened versioning rules, so readers check this).
-    pub const KEYS: [&'static str; 9] = [
+    pub const KEYS: [&'static str; 10] = [
         "scheme",
         "tag_prefix",
         "main_branch",
@@ -99,6 +99,7 @@ impl ReleasePolicy {
         "breaking_minor_while_zero",
         "initial_version",
         "components",
+        "notes",
     ];
 
     /// The release line of the whole repository (`None`) or of a component.

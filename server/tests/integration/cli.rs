@@ -174,6 +174,56 @@ fn version_next_proposes_the_major_or_patch_the_maintainers_cut() {
     );
 }
 
+/// A policy file decides what the notes leave out; typos are refused.
+#[test]
+fn the_policy_file_decides_what_notes_leave_out() {
+    let mut f = Fixture::new();
+    f.commit("feat: base");
+    f.tag("v1.0.0");
+    f.commit("ci: cache the toolchain");
+    f.commit("fix: the real fix (#12)\n\nCloses #3");
+    f.commit("chore(release): 1.0.1");
+    let repo = f.path().to_str().unwrap().to_owned();
+    let policy = f.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "tag_prefix = \"v\"\n[notes]\nhidden_types = [\"ci\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "changelog",
+        "--repo",
+        &repo,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--web-url",
+        "https://git.example.com/acme/shop",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("the real fix ([#12](https://git.example.com/acme/shop/issues/12))"),
+        "{out}"
+    );
+    assert!(
+        out.contains("closes [#3](https://git.example.com/acme/shop/issues/3)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("cache the toolchain") && !out.contains("Other changes"),
+        "{out}"
+    );
+    std::fs::write(&policy, "[notes]\nhiden_types = [\"ci\"]\n").unwrap();
+    let (code, _, err) = run(&[
+        "changelog",
+        "--repo",
+        &repo,
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("hiden_types"), "{err}");
+}
+
 #[test]
 fn version_next_prints_the_version_or_json_with_the_reasons() {
     let f = shop();
