@@ -59,6 +59,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// An http(s) address without credentials in it.
+/// How many scheduled fetches run at the same time.
+const SCHEDULED_FETCHES_AT_ONCE: usize = 4;
+
 /// How long a page waits for a fetch before using the mirror as it is.
 const PAGE_FETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
@@ -374,6 +377,7 @@ impl Repositories<'_> {
             let mut conn = self.services.store.pool().acquire().await?;
             repositories::due(&mut conn, now).await?
         };
+        let permits = Arc::new(tokio::sync::Semaphore::new(SCHEDULED_FETCHES_AT_ONCE));
         let mut fetches = tokio::task::JoinSet::new();
         for id in due {
             let project = {
@@ -386,7 +390,12 @@ impl Repositories<'_> {
             let slug = project.slug.clone();
             match self.connection_of(project).await {
                 Ok(c) => {
-                    fetches.spawn(self.start_sync(&c));
+                    let (services, permits) = (self.services.clone(), permits.clone());
+                    fetches.spawn(async move {
+                        // A few at a time: a slow remote holds one slot, never all.
+                        let _slot = permits.acquire_owned().await;
+                        services.repositories().start_sync(&c).await
+                    });
                 }
                 Err(e) => tracing::warn!(project = %slug, error = %e, "cannot fetch"),
             }
