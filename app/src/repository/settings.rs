@@ -100,7 +100,7 @@ fn RepositoryView(
                 <input type="hidden" name="slug" value=slug1/>
                 <fieldset disabled=!r.can_configure>
                 <TextField label="Repository URL or path" name="form[url]" error_key="url" errors required=true maxlength=2000 value=f.url.clone()
-                    hint="https://, ssh://, git://, file:// or an absolute path on this server. Never put a token in the URL: choose a credential below."/>
+                    hint="https://, ssh:// or git://; file:// or an absolute path only inside a directory the server allows (its local_repositories setting). Never put a user name or token in the URL: choose a credential below."/>
                 <TextField label="Web address" name="form[web_url]" error_key="web_url" errors maxlength=500 value=f.web_url.clone()
                     hint="e.g. https://github.com/acme/shop: release notes link commits and pull requests there."/>
                 <div class="field">
