@@ -341,6 +341,50 @@ impl VersionPolicy {
     }
 }
 
+/// Whether `v` may be proposed: never a version that already exists as a
+/// tag (`existing`, a tag elsewhere, on a release branch say), nor one below
+/// the newest pre-release reachable from the release point (`newest_pre`:
+/// its tag name and version). The refusal says what to do instead.
+pub fn check_proposal(
+    v: &Version,
+    existing: Option<&str>,
+    newest_pre: Option<(&str, &Version)>,
+    channel: Option<&str>,
+) -> Result<(), String> {
+    let newer_pre = newest_pre.filter(|(_, p)| !p.pre.is_empty() && *p > v);
+    if existing.is_none() && newer_pre.is_none() {
+        return Ok(());
+    }
+    let mut why = Vec::new();
+    if let Some(name) = existing {
+        why.push(format!("the tag {name} already exists"));
+    }
+    if let Some((name, _)) = newer_pre {
+        why.push(format!(
+            "the pre-release {name} is reachable from here and is newer"
+        ));
+    }
+    let advice = match newer_pre {
+        Some((_, p)) => {
+            let core = Version::new(p.major, p.minor, p.patch);
+            let pre = p.pre.as_str();
+            let ch = pre.split('.').next().unwrap_or(pre);
+            format!(
+                "Continue the pre-release channel (ask for the channel \"{ch}\"), or graduate it: release {core}."
+            )
+        }
+        None if channel.is_some() => {
+            "Choose another channel, or release the final version.".to_owned()
+        }
+        None => "Release from the branch that tag's line continues on, or set the version by hand."
+            .to_owned(),
+    };
+    Err(format!(
+        "Slipway will not propose {v}: {}. {advice}",
+        why.join(", and ")
+    ))
+}
+
 /// Whether revert `r` undoes commit `o`.
 fn reverts(r: &crate::conventional::Revert, o: &RangeCommit) -> bool {
     if let Some(id) = r.commit.as_deref() {
@@ -557,6 +601,32 @@ mod tests {
         let a = p.analyze(&[revert, original]);
         assert_eq!(a.cancelled.len(), 2);
         assert_eq!(a.bump, Bump::None);
+    }
+
+    #[test]
+    fn a_proposal_never_exists_already_or_goes_backwards() {
+        let (v4, pre) = (v("4.0.0"), v("5.2.0-next.4"));
+        assert_eq!(check_proposal(&v4, None, None, None), Ok(()));
+        assert_eq!(
+            check_proposal(&v("5.2.1"), None, Some(("v5.2.0-next.4", &pre)), None),
+            Ok(())
+        );
+        let e =
+            check_proposal(&v4, Some("v4.0.0"), Some(("v5.2.0-next.4", &pre)), None).unwrap_err();
+        assert!(e.contains("will not propose 4.0.0"), "{e}");
+        assert!(
+            e.contains("v4.0.0 already exists") && e.contains("v5.2.0-next.4"),
+            "{e}"
+        );
+        assert!(
+            e.contains("channel \"next\"") && e.contains("graduate it: release 5.2.0"),
+            "{e}"
+        );
+        let e = check_proposal(&v4, Some("v4.0.0"), None, None).unwrap_err();
+        assert!(e.contains("set the version by hand"), "{e}");
+        let e =
+            check_proposal(&v("1.3.0-rc.1"), Some("v1.3.0-rc.1"), None, Some("rc")).unwrap_err();
+        assert!(e.contains("another channel"), "{e}");
     }
 
     #[test]

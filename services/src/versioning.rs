@@ -188,47 +188,22 @@ pub fn plan(repo: &Repo, policy: &ReleasePolicy, req: &PlanRequest<'_>) -> Resul
 
 /// Never proposes a version that already exists (a tag elsewhere, on a
 /// release branch say) or that goes backwards (below a reachable
-/// pre-release): the plan is refused with what to do instead.
+/// pre-release): the rule is [`slipway_domain::version::check_proposal`].
 fn refuse_existing_or_backwards(
     v: &Version,
     tags: &[VersionTag],
     last_any: Option<&VersionTag>,
     channel: Option<&str>,
 ) -> Result<(), PlanError> {
-    let existing = tags.iter().find(|t| &t.version == v);
-    let newer_pre = last_any.filter(|t| !t.version.pre.is_empty() && t.version > *v);
-    if existing.is_none() && newer_pre.is_none() {
-        return Ok(());
-    }
-    let mut why = Vec::new();
-    if let Some(t) = existing {
-        why.push(format!("the tag {} already exists", t.name));
-    }
-    if let Some(p) = newer_pre {
-        why.push(format!(
-            "the pre-release {} is reachable from here and is newer",
-            p.name
-        ));
-    }
-    let advice = match newer_pre {
-        Some(p) => {
-            let core = Version::new(p.version.major, p.version.minor, p.version.patch);
-            let pre = p.version.pre.as_str();
-            let ch = pre.split('.').next().unwrap_or(pre);
-            format!(
-                "Continue the pre-release channel (ask for the channel \"{ch}\"), or graduate it: release {core}."
-            )
-        }
-        None if channel.is_some() => {
-            "Choose another channel, or release the final version.".to_owned()
-        }
-        None => "Release from the branch that tag's line continues on, or set the version by hand."
-            .to_owned(),
-    };
-    Err(PlanError::Invalid(format!(
-        "Slipway will not propose {v}: {}. {advice}",
-        why.join(", and ")
-    )))
+    let existing = tags
+        .iter()
+        .find(|t| &t.version == v)
+        .map(|t| t.name.as_str());
+    let newest_pre = last_any
+        .filter(|t| !t.version.pre.is_empty())
+        .map(|t| (t.name.as_str(), &t.version));
+    slipway_domain::version::check_proposal(v, existing, newest_pre, channel)
+        .map_err(PlanError::Invalid)
 }
 
 /// Turns a range (newest first) into note commits: merge commits are left
