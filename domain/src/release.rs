@@ -211,6 +211,9 @@ fn refusal(from: ReleaseState, t: Transition) -> String {
     }
 }
 
+/// How long a sign-off link stays valid.
+pub const SIGN_OFF_LINK_HOURS: i64 = 72;
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

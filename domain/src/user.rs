@@ -85,9 +85,87 @@ impl fmt::Debug for Password {
     }
 }
 
+/// The longest e-mail address (RFC 5321's path limit).
+pub const EMAIL_MAX: usize = 254;
+
+/// An optional e-mail address as people type it: empty means "none".
+/// `local@domain` with the characters RFC 5322 allows unquoted in the local
+/// part (no leading, trailing or double dots) and a domain of letters,
+/// digits and hyphens in dot-separated labels. The mailer checks it again
+/// when it sends.
+pub fn parse_email(s: &str) -> Result<Option<String>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() > EMAIL_MAX {
+        return Err(format!(
+            "An e-mail address has at most {EMAIL_MAX} characters."
+        ));
+    }
+    let refused = || {
+        format!(
+            "\"{}\" is not an e-mail address like paula@example.com.",
+            crate::validation::shown(s)
+        )
+    };
+    let (local, domain) = s.rsplit_once('@').ok_or_else(refused)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let domain_ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if local_ok && domain_ok {
+        Ok(Some(s.to_owned()))
+    } else {
+        Err(refused())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_addresses() {
+        assert_eq!(parse_email("  "), Ok(None));
+        for ok in [
+            "paula@example.com",
+            "p.o+tag@mail.example.co.uk",
+            "ops@localhost",
+            "a_b-c@x-y.io",
+        ] {
+            assert_eq!(parse_email(ok), Ok(Some(ok.to_owned())), "{ok}");
+        }
+        for bad in [
+            "paula",
+            "@example.com",
+            "paula@",
+            "pa..ula@example.com",
+            ".p@example.com",
+            "p@-example.com",
+            "p@exa_mple.com",
+            "p q@example.com",
+            "p@example..com",
+            "p<x>@example.com",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(300));
+        assert!(parse_email(&long).unwrap_err().contains("254"));
+    }
 
     #[test]
     fn usernames_are_lowercased_and_checked() {

@@ -4,7 +4,7 @@
 //! revoked tokens all answer a bare 404.
 
 use crate::config::Settings;
-use crate::web::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

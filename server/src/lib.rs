@@ -9,6 +9,7 @@ pub mod git_cli;
 pub mod live;
 pub mod origin;
 pub mod sign_links;
+pub mod state;
 pub mod web;
 
 use config::Settings;

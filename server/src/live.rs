@@ -4,7 +4,7 @@
 //! then reloads the release through its server function, which checks
 //! permissions as always; the stream itself carries no data.
 
-use crate::web::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};

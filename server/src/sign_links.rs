@@ -2,7 +2,7 @@
 //! It opens the release page at the decision for the one approver it was
 //! sent to, once, before it expires. It never approves anything by itself.
 
-use crate::web::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};

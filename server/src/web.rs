@@ -6,6 +6,7 @@
 //! origins are refused before they reach a handler.
 
 use crate::config::Settings;
+pub use crate::state::{AppState, OriginSettings};
 use app::error::AppError;
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
@@ -24,27 +25,6 @@ use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub services: Services,
-    /// How requests are trusted: the public URL and the reverse proxies.
-    pub origin: Arc<OriginSettings>,
-}
-
-/// The parts of the configuration that decide where a request comes from.
-#[derive(Debug, Clone, Default)]
-pub struct OriginSettings {
-    pub public_url: Option<String>,
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-}
-
-impl axum::extract::FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 pub const SESSION_COOKIE: &str = "slipway_session";
 

@@ -76,20 +76,6 @@ impl Mailer {
     }
 }
 
-/// Checks an e-mail address as people type it (empty means none).
-pub fn parse_email(s: &str) -> Result<Option<String>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if s.len() > 254 {
-        return Err("An e-mail address has at most 254 characters.".into());
-    }
-    s.parse::<lettre::Address>()
-        .map(|a| Some(a.to_string()))
-        .map_err(|_| format!("\"{s}\" is not an e-mail address like paula@example.com."))
-}
-
 /// One thing to tell one person.
 pub(crate) struct NewNotification<'a> {
     pub user_id: i64,
@@ -291,7 +277,7 @@ impl Notifications<'_> {
                 "UPDATE notifications SET email_link = NULL \
                  WHERE email_link IS NOT NULL AND created_at < $1",
             )
-            .bind(now - crate::releases::SIGN_OFF_LINK_HOURS * 3_600_000)
+            .bind(now - slipway_domain::release::SIGN_OFF_LINK_HOURS * 3_600_000)
             .execute(&mut *conn)
             .await?;
             sqlx::query_as(

@@ -69,8 +69,7 @@ pub struct IssuedLink {
     pub emailed: bool,
 }
 
-/// How long a sign-off link stays valid.
-pub const SIGN_OFF_LINK_HOURS: i64 = 72;
+pub use slipway_domain::release::SIGN_OFF_LINK_HOURS;
 
 /// Why a sign-off link does not open the page.
 #[derive(Debug, thiserror::Error)]

@@ -654,7 +654,7 @@ impl Accounts<'_> {
         if username != actor.username {
             require(Some(actor), Permission::ManageUsers, None)?;
         }
-        let email = crate::notifications::parse_email(email)
+        let email = slipway_domain::user::parse_email(email)
             .map_err(|m| ServiceError::field("email", m))?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
