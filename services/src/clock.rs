@@ -7,6 +7,8 @@ use time::OffsetDateTime;
 pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
 
 impl Clock {
+    /// The real clock: the one place that reads the wall clock.
+    #[allow(clippy::disallowed_methods)]
     pub fn system() -> Self {
         Self(Arc::new(OffsetDateTime::now_utc))
     }

@@ -102,6 +102,34 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
     }
 }
 
+async fn drop_database(name: &str, admin: &str) {
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
+}
+
+/// A test that fails before `finish` still removes its PostgreSQL database
+/// (on a thread of its own: `drop` cannot wait on the test's runtime).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((name, admin)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_database(&name, &admin));
+                }
+            })
+            .join();
+        }
+    }
+}
+
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
         Self::spawn_with(db, |_| {}).await
@@ -159,14 +187,8 @@ impl TestApp {
             let _ = r.stop().await;
         }
         self.services.store.close().await;
-        if let Some((name, admin)) = &self.pg {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some((name, admin)) = self.pg.take() {
+            drop_database(&name, &admin).await;
         }
     }
 

@@ -68,6 +68,8 @@ impl Daemon {
                 started.elapsed() < Duration::from_secs(10),
                 "git daemon did not start"
             );
+            // A test waiting for a real git daemon to listen.
+            #[allow(clippy::disallowed_methods)]
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { child, port }
