@@ -143,3 +143,16 @@ mod tests {
         assert_eq!(field_id("environments[2][tier]"), "environments-2-tier");
     }
 }
+
+/// A labelled checkbox; the form sends `name=on` when it is ticked.
+#[component]
+pub fn CheckboxField(name: &'static str, checked: bool, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="field checkbox">
+            <label>
+                <input type="checkbox" name=name checked=checked/>
+                {format!(" {label}")}
+            </label>
+        </div>
+    }
+}

@@ -4,7 +4,7 @@ pub mod pipeline;
 pub mod status;
 pub mod text;
 
-pub use form::{FieldError, FormAlert, FormErrors, TextField};
+pub use form::{CheckboxField, FieldError, FormAlert, FormErrors, TextField};
 pub use pipeline::{Pipeline, TierSelect};
 pub use status::{ErrorPanel, Loading, NotFound};
 pub use text::{page_title, textarea_text};

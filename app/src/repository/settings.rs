@@ -4,7 +4,7 @@
 use super::api::{get_repository, ConfigureRepository, FetchRepository};
 use super::form::RepositoryForm;
 use crate::components::{
-    textarea_text, ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField,
+    textarea_text, CheckboxField, ErrorPanel, FieldError, FormAlert, FormErrors, Loading, TextField,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -143,26 +143,14 @@ fn RepositoryView(
                     </select>
                     <FieldError errors error_key="other_bump" id="form-other-bump-error"/>
                 </div>
-                <div class="field checkbox">
-                    <label>
-                        <input type="checkbox" name="form[breaking_minor_while_zero]" checked=f.breaking_minor_while_zero.is_some()/>
-                        " While the version is 0.x, breaking changes bump the minor version (0.4.0 → 0.5.0), not the major"
-                    </label>
-                </div>
+                <CheckboxField name="form[breaking_minor_while_zero]" checked=f.breaking_minor_while_zero.is_some()
+                    label="While the version is 0.x, breaking changes bump the minor version (0.4.0 → 0.5.0), not the major"/>
                 <TextField label="Leave out of release notes" name="form[notes_hidden_types]" error_key="notes_hidden_types" errors maxlength=200 value=f.notes_hidden_types.clone()
                     hint="Commit types that never appear under \"Other changes\", comma separated, e.g. chore, ci, style. Features, fixes, breaking changes and reverts always appear."/>
-                <div class="field checkbox">
-                    <label>
-                        <input type="checkbox" name="form[notes_include_release_commits]" checked=f.notes_include_release_commits.is_some()/>
-                        " Show release commits (release: v1.2.3, chore(release): …) in the notes"
-                    </label>
-                </div>
-                <div class="field checkbox">
-                    <label>
-                        <input type="checkbox" name="form[notes_include_bot_updates]" checked=f.notes_include_bot_updates.is_some()/>
-                        " Show dependency updates made by bots (Dependabot, Renovate) under \"Other changes\""
-                    </label>
-                </div>
+                <CheckboxField name="form[notes_include_release_commits]" checked=f.notes_include_release_commits.is_some()
+                    label="Show release commits (release: v1.2.3, chore(release): …) in the notes"/>
+                <CheckboxField name="form[notes_include_bot_updates]" checked=f.notes_include_bot_updates.is_some()
+                    label="Show dependency updates made by bots (Dependabot, Renovate) under \"Other changes\""/>
                 <TextField label="First version" name="form[initial_version]" error_key="initial_version" errors required=true maxlength=40 value=f.initial_version.clone()
                     hint="Used when the repository has no release tag yet."/>
                 <div class="field">

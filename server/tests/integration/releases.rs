@@ -59,6 +59,21 @@ fn form<'a>(pairs: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
 }
 
 async fn connect(app: &TestApp, admin: &Client, slug: &str, url: &str) {
+    connect_fetching_every(app, admin, slug, url, "0").await; // on demand only
+}
+
+/// Connects with a fetch every minute.
+async fn connect_scheduled(app: &TestApp, admin: &Client, slug: &str, url: &str) {
+    connect_fetching_every(app, admin, slug, url, "60").await;
+}
+
+async fn connect_fetching_every(
+    app: &TestApp,
+    admin: &Client,
+    slug: &str,
+    url: &str,
+    seconds: &str,
+) {
     let res = app
         .post(
             admin,
@@ -76,7 +91,7 @@ async fn connect(app: &TestApp, admin: &Client, slug: &str, url: &str) {
                 ("form[other_bump]", "none"),
                 ("form[breaking_minor_while_zero]", "on"),
                 ("form[initial_version]", "0.1.0"),
-                ("form[fetch_interval_s]", "0"),
+                ("form[fetch_interval_s]", seconds),
             ],
         )
         .await;
@@ -985,32 +1000,6 @@ async fn release_endpoints_check_permission_for_every_role(app: &TestApp) {
         }
     }
     assert_eq!(n, 8 * (Role::ALL.len() + 2));
-}
-
-/// Connects with a fetch every minute.
-async fn connect_scheduled(app: &TestApp, admin: &Client, slug: &str, url: &str) {
-    let res = app
-        .post(
-            admin,
-            "/api/repositories/configure",
-            &[
-                ("slug", slug),
-                ("form[url]", url),
-                ("form[main_branch]", "main"),
-                ("form[initial_version]", "0.1.0"),
-                ("form[tag_prefix]", "v"),
-                ("form[minor_types]", "feat"),
-                ("form[patch_types]", "fix"),
-                ("form[fetch_interval_s]", "60"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
 }
 
 /// A git:// remote that accepts connections and never answers used to hold
