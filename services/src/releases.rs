@@ -358,6 +358,7 @@ impl Releases<'_> {
     }
 
     /// Creates a draft release with its own checklist. Returns its id.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn create(
         &self,
         actor: Option<&Principal>,
@@ -473,6 +474,7 @@ impl Releases<'_> {
         Ok(id)
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn list(
         &self,
         actor: Option<&Principal>,
@@ -504,6 +506,7 @@ impl Releases<'_> {
     }
 
     /// The sign-off page.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn get(
         &self,
         actor: Option<&Principal>,
@@ -768,6 +771,7 @@ impl Releases<'_> {
     }
 
     /// Draft -> candidate: ask for sign-off for the first environment.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn submit(
         &self,
         actor: Option<&Principal>,
@@ -801,6 +805,7 @@ impl Releases<'_> {
     }
 
     /// Abandon a release that was not released.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn abandon(
         &self,
         actor: Option<&Principal>,
@@ -880,6 +885,7 @@ impl Releases<'_> {
     /// environment. `seen_artifact` / `seen_revision` are what the approver
     /// looked at: if the release changed since, the decision is refused.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn decide(
         &self,
         actor: Option<&Principal>,
@@ -1001,6 +1007,7 @@ impl Releases<'_> {
     }
 
     /// Withdraws the actor's own decision, until the promotion starts.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn revoke(
         &self,
         actor: Option<&Principal>,
@@ -1043,6 +1050,7 @@ impl Releases<'_> {
 
     /// Changes the artifact (and/or binds the current notes revision):
     /// every live decision is voided and sign-off starts over.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn change(
         &self,
         actor: Option<&Principal>,
@@ -1184,6 +1192,7 @@ impl Releases<'_> {
     /// Promotes into the next environment through the gate. Until deploy
     /// adapters exist, promotion is the recorded decision that the artifact
     /// entered the environment: deploying, then released there.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn promote(
         &self,
         actor: Option<&Principal>,
@@ -1292,6 +1301,7 @@ impl Releases<'_> {
     }
 
     /// Rolls a deployed or released release back.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn roll_back(
         &self,
         actor: Option<&Principal>,
@@ -1325,6 +1335,7 @@ impl Releases<'_> {
 
     /// Sets an environment's approval policy. Returns warnings (e.g. a
     /// production environment that needs no approval).
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn set_policy(
         &self,
         actor: Option<&Principal>,
@@ -1369,6 +1380,7 @@ impl Releases<'_> {
     /// Releases across the projects the actor can see that wait for their
     /// decision: submitted, with a next environment, not authored by them,
     /// and no live decision of theirs.
+    #[tracing::instrument(skip_all)]
     pub async fn waiting_for(
         &self,
         actor: Option<&Principal>,
@@ -1429,6 +1441,7 @@ impl Releases<'_> {
     /// up, gets the link by e-mail; the path is also returned once, to paste
     /// into chat. The token is not stored, only its hash (the queued e-mail
     /// holds it until it is sent).
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn issue_sign_off_link(
         &self,
         actor: Option<&Principal>,
@@ -1518,6 +1531,7 @@ impl Releases<'_> {
     /// Opens a sign-off link: checks it is genuine, unused, unexpired and
     /// meant for the signed-in person, uses it up, and returns where to go
     /// (the release page, at the decision). It never decides anything.
+    #[tracing::instrument(skip_all)]
     pub async fn open_sign_off_link(
         &self,
         viewer: Option<&Principal>,
@@ -1561,6 +1575,7 @@ impl Releases<'_> {
     }
 
     /// The project's checklist template (the default until someone edits it).
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn checklist_template(
         &self,
         actor: Option<&Principal>,
@@ -1599,6 +1614,7 @@ impl Releases<'_> {
 
     /// Replaces the project's checklist template; releases created from now
     /// on get it (existing releases keep their own checklists).
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn set_checklist_template(
         &self,
         actor: Option<&Principal>,
@@ -1643,6 +1659,7 @@ impl Releases<'_> {
     }
 
     /// Every environment's approval policy, in pipeline order.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn policies(
         &self,
         actor: Option<&Principal>,
@@ -1680,6 +1697,7 @@ impl Releases<'_> {
     }
 
     /// Ticks a checklist item of a release.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn tick(
         &self,
         actor: Option<&Principal>,
