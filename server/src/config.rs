@@ -50,54 +50,33 @@ struct RawSettings {
     review_due_hours: i64,
     smtp_url: Option<String>,
     mail_from: Option<String>,
-    local_repositories: PathList,
-    trusted_proxies: StrList,
+    local_repositories: ListSetting,
+    trusted_proxies: ListSetting,
     git_network_timeout_s: u64,
 }
 
-/// A list of strings: a TOML array, or in the environment one string
-/// separated by commas (`SLIPWAY_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+/// A list setting: a TOML array, or in the environment one string with a
+/// separator (`SLIPWAY_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`,
+/// `SLIPWAY_LOCAL_REPOSITORIES=/srv/git:/opt/repos` like PATH).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
-enum StrList {
+enum ListSetting {
     List(Vec<String>),
     Text(String),
 }
 
-impl StrList {
-    fn items(&self) -> Vec<String> {
-        match self {
-            StrList::List(l) => l.iter().map(|s| s.trim().to_owned()).collect(),
-            StrList::Text(t) => t
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        }
-    }
-}
-
-/// A list of directories: a TOML array, or in the environment one string
-/// separated by `:` like PATH (`SLIPWAY_LOCAL_REPOSITORIES=/srv/git:/opt/repos`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-enum PathList {
-    List(Vec<PathBuf>),
-    Text(String),
-}
-
-impl PathList {
-    fn paths(&self) -> Vec<PathBuf> {
-        match self {
-            PathList::List(l) => l.clone(),
-            PathList::Text(t) => t
-                .split(':')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from)
-                .collect(),
-        }
+impl ListSetting {
+    fn items(&self, separator: char) -> Vec<String> {
+        let items: Vec<&str> = match self {
+            ListSetting::List(l) => l.iter().map(String::as_str).collect(),
+            ListSetting::Text(t) => t.split(separator).collect(),
+        };
+        items
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 }
 
@@ -127,8 +106,8 @@ impl Default for RawSettings {
             review_due_hours: 48,
             smtp_url: None,
             mail_from: None,
-            local_repositories: PathList::List(Vec::new()),
-            trusted_proxies: StrList::List(Vec::new()),
+            local_repositories: ListSetting::List(Vec::new()),
+            trusted_proxies: ListSetting::List(Vec::new()),
             git_network_timeout_s: 30,
         }
     }
@@ -367,7 +346,12 @@ impl Settings {
             }
         };
         let mut local_repositories = Vec::new();
-        for dir in raw.local_repositories.paths() {
+        for dir in raw
+            .local_repositories
+            .items(':')
+            .into_iter()
+            .map(PathBuf::from)
+        {
             if !dir.is_absolute() {
                 return Err(invalid(
                     "local_repositories",
@@ -395,7 +379,7 @@ impl Settings {
             ));
         }
         let mut trusted_proxies = Vec::new();
-        for item in raw.trusted_proxies.items() {
+        for item in raw.trusted_proxies.items(',') {
             let net = item
                 .parse::<ipnet::IpNet>()
                 .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
@@ -517,6 +501,40 @@ mod tests {
             Ok(())
         });
         message
+    }
+
+    #[test]
+    fn list_settings_come_from_a_toml_array_or_a_separated_variable() {
+        Jail::expect_with(|jail| {
+            let dir = jail.directory().canonicalize().expect("jail dir");
+            jail.set_env("SLIPWAY_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1");
+            jail.set_env("SLIPWAY_LOCAL_REPOSITORIES", format!("{}:", dir.display()));
+            let s = Settings::load(None).expect("loads");
+            assert_eq!(s.trusted_proxies.len(), 2);
+            assert_eq!(s.local_repositories, vec![dir.clone()]);
+            jail.clear_env();
+            jail.create_file(
+                "slipway.toml",
+                &format!(
+                    "trusted_proxies = [\"::1\"]\nlocal_repositories = [\"{}\"]\n",
+                    dir.display()
+                ),
+            )?;
+            let s = Settings::load(Some(Path::new("slipway.toml"))).expect("loads");
+            assert_eq!(s.trusted_proxies.len(), 1);
+            assert_eq!(s.local_repositories, vec![dir]);
+            Ok(())
+        });
+        let e = error_of(|jail| {
+            jail.set_env("SLIPWAY_TRUSTED_PROXIES", "not-an-address");
+            jail.create_file("slipway.toml", "").map(|_| ())
+        });
+        assert!(e.contains("trusted_proxies"), "{e}");
+        let e = error_of(|jail| {
+            jail.set_env("SLIPWAY_LOCAL_REPOSITORIES", "relative/dir");
+            jail.create_file("slipway.toml", "").map(|_| ())
+        });
+        assert!(e.contains("local_repositories"), "{e}");
     }
 
     #[test]

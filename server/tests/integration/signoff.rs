@@ -52,6 +52,25 @@ async fn require_approvals(app: &TestApp, by: &Principal, env: &str, required: u
         .unwrap();
 }
 
+/// A release by `author`, submitted for sign-off, after `manager` made
+/// dev need `required` approvals.
+async fn submitted(
+    app: &TestApp,
+    manager: &Principal,
+    author: &Principal,
+    version: &str,
+    required: u32,
+) -> i64 {
+    require_approvals(app, manager, "dev", required).await;
+    let id = new_release(app, author, version).await;
+    app.services
+        .releases()
+        .submit(Some(author), "shop", id)
+        .await
+        .unwrap();
+    id
+}
+
 async fn new_release(app: &TestApp, by: &Principal, version: &str) -> i64 {
     app.services
         .releases()
@@ -275,9 +294,7 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
 async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     let (erin, tess, paula, _, rick) = team(app).await;
     let releases = app.services.releases();
-    require_approvals(app, &rick, "dev", 2).await;
-    let id = new_release(app, &erin, "2.0.0").await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let id = submitted(app, &rick, &erin, "2.0.0", 2).await;
     releases
         .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
         .await
@@ -619,9 +636,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
 async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
     let (erin, tess, paula, _, rick) = team(app).await;
     let releases = app.services.releases();
-    require_approvals(app, &rick, "dev", 2).await;
-    let id = new_release(app, &erin, "4.0.0").await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let id = submitted(app, &rick, &erin, "4.0.0", 2).await;
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let services = app.services.clone();
@@ -720,10 +735,7 @@ async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestA
 /// counts exactly once.
 async fn fifty_simultaneous_approvers_all_succeed(app: &TestApp) {
     let (erin, _, _, _, rick) = team(app).await;
-    let releases = app.services.releases();
-    require_approvals(app, &rick, "dev", 20).await;
-    let id = new_release(app, &erin, "5.0.0").await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let id = submitted(app, &rick, &erin, "5.0.0", 20).await;
     let mut clients = Vec::new();
     for n in 0..50 {
         let name = format!("approver{n}");
@@ -787,9 +799,7 @@ async fn fifty_simultaneous_approvers_all_succeed(app: &TestApp) {
 async fn reordering_environments_never_lets_a_release_skip_one(app: &TestApp) {
     let (erin, _, _, _, rick) = team(app).await;
     let releases = app.services.releases();
-    require_approvals(app, &rick, "dev", 0).await;
-    let id = new_release(app, &erin, "7.0.0").await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    let id = submitted(app, &rick, &erin, "7.0.0", 0).await;
     releases
         .promote(Some(&erin), "shop", id, None)
         .await
