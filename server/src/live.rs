@@ -22,18 +22,18 @@ pub async fn release(
     Path((slug, id)): Path<(String, i64)>,
     Extension(viewer): Extension<Viewer>,
 ) -> Response {
+    let Some(actor) = viewer.principal.as_ref() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
     // The same visibility rule as the page: unknown and invisible look alike.
-    match state
+    if state
         .services
         .releases()
-        .get(viewer.principal.as_ref(), &slug, id)
+        .get(actor, &slug, id)
         .await
+        .is_err()
     {
-        Ok(_) => {}
-        Err(slipway_services::ServiceError::Unauthenticated) => {
-            return StatusCode::UNAUTHORIZED.into_response()
-        }
-        Err(_) => return StatusCode::NOT_FOUND.into_response(),
+        return StatusCode::NOT_FOUND.into_response();
     }
     let stream =
         BroadcastStream::new(state.services.events.subscribe()).filter_map(move |e| match e {

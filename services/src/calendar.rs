@@ -833,7 +833,7 @@ impl Calendar<'_> {
         if !actor.can(Permission::ViewProject, Some(pid)) {
             return Err(ServiceError::NotFound("project"));
         }
-        require(Some(actor), Permission::ManageReleasePolicies, Some(pid))?;
+        require(actor, Permission::ManageReleasePolicies, Some(pid))?;
         Ok(Some(p))
     }
 
@@ -848,7 +848,7 @@ impl Calendar<'_> {
                 if !actor.can(Permission::ViewProject, Some(pid)) {
                     return Err(ServiceError::NotFound("freeze window or train"));
                 }
-                require(Some(actor), Permission::ManageReleasePolicies, Some(pid)).map(|_| ())
+                require(actor, Permission::ManageReleasePolicies, Some(pid)).map(|_| ())
             }
         }
     }
@@ -871,10 +871,9 @@ impl Calendar<'_> {
     /// taken for it.
     pub async fn create_freeze(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         input: &FreezeInput,
     ) -> Result<i64, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let project = Self::target(&mut tx, actor, &input.project).await?;
         let (window, tz, zone) = parse_freeze(input)?;
@@ -940,12 +939,7 @@ impl Calendar<'_> {
         Ok(id)
     }
 
-    pub async fn remove_freeze(
-        &self,
-        actor: Option<&Principal>,
-        id: i64,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn remove_freeze(&self, actor: &Principal, id: i64) -> Result<(), ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let row = store::find_freeze(&mut tx, id)
             .await?
@@ -980,10 +974,9 @@ impl Calendar<'_> {
     /// Adds a release train. Returns its id.
     pub async fn create_train(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         input: &TrainInput,
     ) -> Result<i64, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let project = Self::target(&mut tx, actor, &input.project).await?;
         let (train, _tz, zone) = parse_train(input)?;
@@ -1026,12 +1019,7 @@ impl Calendar<'_> {
         Ok(id)
     }
 
-    pub async fn remove_train(
-        &self,
-        actor: Option<&Principal>,
-        id: i64,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn remove_train(&self, actor: &Principal, id: i64) -> Result<(), ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let row = store::find_train(&mut tx, id)
             .await?
@@ -1067,7 +1055,7 @@ impl Calendar<'_> {
     /// `month` (`YYYY-MM`, default: this month); `project` empty for all.
     pub async fn view(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         month: &str,
         week: &str,
         project: &str,
@@ -1103,12 +1091,11 @@ impl Calendar<'_> {
     /// still count for that, though they are not shown.
     pub async fn month(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         year: i16,
         month: i8,
         project: Option<&str>,
     ) -> Result<CalendarView, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let first = Date::new(year, month, 1)
             .ok()
             .filter(|_| (1970..=2200).contains(&year))
@@ -1136,11 +1123,10 @@ impl Calendar<'_> {
     /// Seven days from `from`.
     pub async fn week(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         from: Date,
         project: Option<&str>,
     ) -> Result<CalendarView, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         if !(1970..=2200).contains(&from.year()) {
             return Err(ServiceError::field(
                 "week",
@@ -1353,10 +1339,9 @@ impl Calendar<'_> {
     /// shown once.
     pub async fn create_feed(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         project: &str,
     ) -> Result<NewFeed, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let project = match project.trim() {
             "" => None,
@@ -1364,7 +1349,7 @@ impl Calendar<'_> {
                 let p = projects::find_by_slug(&mut tx, slug)
                     .await?
                     .ok_or(ServiceError::NotFound("project"))?;
-                require(Some(actor), Permission::ViewProject, Some(ProjectId(p.id)))
+                require(actor, Permission::ViewProject, Some(ProjectId(p.id)))
                     .map_err(|_| ServiceError::NotFound("project"))?;
                 Some(p)
             }
@@ -1398,8 +1383,7 @@ impl Calendar<'_> {
     }
 
     /// The signed-in person's feeds (never their tokens).
-    pub async fn feeds(&self, actor: Option<&Principal>) -> Result<Vec<FeedView>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn feeds(&self, actor: &Principal) -> Result<Vec<FeedView>, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         Ok(store::feeds_of(&mut conn, actor.id)
             .await?
@@ -1415,12 +1399,7 @@ impl Calendar<'_> {
     }
 
     /// Revokes one of the signed-in person's feeds: its address stops working.
-    pub async fn revoke_feed(
-        &self,
-        actor: Option<&Principal>,
-        id: i64,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn revoke_feed(&self, actor: &Principal, id: i64) -> Result<(), ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let now = self.services.clock.now_ms();
         if !store::revoke_feed(&mut tx, id, actor.id, now).await? {

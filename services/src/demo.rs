@@ -32,11 +32,7 @@ pub async fn seed(services: &Services) -> Result<bool, ServiceError> {
     };
     services
         .projects()
-        .create(
-            Some(&system),
-            &draft,
-            &EnvironmentDraft::standard_pipeline(),
-        )
+        .create(&system, &draft, &EnvironmentDraft::standard_pipeline())
         .await?;
     Ok(true)
 }

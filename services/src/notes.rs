@@ -39,15 +39,14 @@ impl Notes<'_> {
     /// Drafts notes for the next release from `rev`. Returns the notes id.
     pub async fn draft(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         rev: Option<&str>,
         component: Option<&str>,
         channel: Option<&str>,
     ) -> Result<i64, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let c = Arc::new(self.connected(actor, slug).await?);
-        require(Some(actor), Permission::EditNotes, Some(c.id()))?;
+        require(actor, Permission::EditNotes, Some(c.id()))?;
         let rev = rev
             .map(str::trim)
             .filter(|r| !r.is_empty())
@@ -121,10 +120,9 @@ impl Notes<'_> {
 
     pub async fn list(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
     ) -> Result<Vec<NotesSummary>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let mut conn = self.services.store.pool().acquire().await?;
         Ok(store::list(&mut conn, ProjectId(project.id), 100)
@@ -168,11 +166,10 @@ impl Notes<'_> {
 
     pub async fn get(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
     ) -> Result<NotesView, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let (project, n, latest) = self.load(actor, slug, id).await?;
         let pid = ProjectId(project.id);
         let mut conn = self.services.store.pool().acquire().await?;
@@ -232,11 +229,7 @@ impl Notes<'_> {
         ServiceError,
     > {
         let (project, n, latest) = self.load(actor, slug, id).await?;
-        require(
-            Some(actor),
-            Permission::EditNotes,
-            Some(ProjectId(project.id)),
-        )?;
+        require(actor, Permission::EditNotes, Some(ProjectId(project.id)))?;
         if n.status == "published" {
             return Err(ServiceError::Conflict(format!(
                 "These notes were published as {}; published notes do not change.",
@@ -332,13 +325,12 @@ impl Notes<'_> {
     /// revision the editor started from: a newer one refuses the save.
     pub async fn save(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         body: &str,
         expected_revision: i64,
     ) -> Result<i64, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let body = body.replace("\r\n", "\n");
         if body.trim().is_empty() {
             return Err(ServiceError::field(
@@ -389,12 +381,11 @@ impl Notes<'_> {
     /// edits are kept, new entries added, conflicts marked.
     pub async fn regenerate(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         expected_revision: i64,
     ) -> Result<(i64, usize), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let (project, n, latest) = self.editable(actor, slug, id, expected_revision).await?;
         let c = Arc::new(self.connected(actor, slug).await?);
         let plan = self
@@ -430,13 +421,12 @@ impl Notes<'_> {
     /// Makes an old revision's text the current one (as a new revision).
     pub async fn restore(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         number: i64,
         expected_revision: i64,
     ) -> Result<i64, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let (project, n, latest) = self.editable(actor, slug, id, expected_revision).await?;
         let old = {
             let mut conn = self.services.store.pool().acquire().await?;
@@ -462,13 +452,12 @@ impl Notes<'_> {
     /// The line-by-line difference between two revisions.
     pub async fn diff(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         from: i64,
         to: i64,
     ) -> Result<Vec<DiffLine>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let (_, _, _) = self.load(actor, slug, id).await?;
         let mut conn = self.services.store.pool().acquire().await?;
         let a = store::revision(&mut conn, id, from)
@@ -484,15 +473,14 @@ impl Notes<'_> {
     /// current text, pushed to the remote; then the notes are final.
     pub async fn publish(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         expected_revision: i64,
     ) -> Result<String, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let (project, n, latest) = self.load(actor, slug, id).await?;
         let pid = ProjectId(project.id);
-        require(Some(actor), Permission::PublishRelease, Some(pid))?;
+        require(actor, Permission::PublishRelease, Some(pid))?;
         if n.status == "published" {
             return Err(ServiceError::Conflict(format!(
                 "These notes were already published as {}.",

@@ -167,10 +167,9 @@ impl Notifications<'_> {
     /// The person's latest notifications, unread first.
     pub async fn inbox(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         limit: i64,
     ) -> Result<Vec<NotificationView>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut conn = self.services.store.pool().acquire().await?;
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, kind, subject, body, link, created_at, read_at, email_state, email_to, email_error \
@@ -209,12 +208,7 @@ impl Notifications<'_> {
     }
 
     /// Marks one notification (or, with `None`, all) of the person as read.
-    pub async fn mark_read(
-        &self,
-        actor: Option<&Principal>,
-        id: Option<i64>,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn mark_read(&self, actor: &Principal, id: Option<i64>) -> Result<(), ServiceError> {
         let now = self.services.clock.now_ms();
         let mut conn = self.services.store.pool().acquire().await?;
         let done = match id {

@@ -46,10 +46,9 @@ impl Projects<'_> {
     /// The projects the actor may see, with their environments.
     pub async fn list(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         include_archived: bool,
     ) -> Result<Vec<ProjectSummary>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let visible: Option<Vec<ProjectId>> = if actor.sees_all_projects() {
             None
         } else {
@@ -90,12 +89,7 @@ impl Projects<'_> {
         Ok(row)
     }
 
-    pub async fn get(
-        &self,
-        actor: Option<&Principal>,
-        slug: &str,
-    ) -> Result<ProjectDetail, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn get(&self, actor: &Principal, slug: &str) -> Result<ProjectDetail, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let p = self.visible(&mut conn, actor, slug).await?;
         let id = ProjectId(p.id);
@@ -120,7 +114,7 @@ impl Projects<'_> {
     /// Creates a project with its initial environments. Returns the slug.
     pub async fn create(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         draft: &ProjectDraft,
         envs: &[EnvironmentDraft],
     ) -> Result<String, ServiceError> {
@@ -171,15 +165,14 @@ impl Projects<'_> {
     /// Changes a project's details (the slug too). Returns the (new) slug.
     pub async fn update(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         draft: &ProjectDraft,
     ) -> Result<String, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let before = self.visible(&mut tx, actor, slug).await?;
         let id = ProjectId(before.id);
-        require(Some(actor), Permission::EditProject, Some(id))?;
+        require(actor, Permission::EditProject, Some(id))?;
         let project = draft.validate()?;
         if project.slug.as_str() != before.slug
             && projects::find_by_slug(&mut tx, project.slug.as_str())
@@ -223,15 +216,14 @@ impl Projects<'_> {
     /// Archives (hides, keeps everything) or restores a project.
     pub async fn set_archived(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         archived: bool,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let p = self.visible(&mut tx, actor, slug).await?;
         let id = ProjectId(p.id);
-        require(Some(actor), Permission::ArchiveProject, Some(id))?;
+        require(actor, Permission::ArchiveProject, Some(id))?;
         if p.archived_at.is_some() == archived {
             return Err(ServiceError::Conflict(if archived {
                 "This project is already archived.".into()
@@ -268,10 +260,9 @@ impl Projects<'_> {
     /// the viewer sees are named.
     pub async fn dependencies(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
     ) -> Result<ProjectDependencies, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut conn = self.services.store.pool().acquire().await?;
         let p = self.visible(&mut conn, actor, slug).await?;
         let graph = DependencyGraph::new(projects::dependencies(&mut conn).await?);
@@ -335,15 +326,14 @@ impl Projects<'_> {
     /// Saving the same set again changes nothing and records nothing.
     pub async fn set_dependencies(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         depends_on: &[String],
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let p = self.visible(&mut tx, actor, slug).await?;
         let id = ProjectId(p.id);
-        require(Some(actor), Permission::EditProject, Some(id))?;
+        require(actor, Permission::EditProject, Some(id))?;
         if p.archived_at.is_some() {
             return Err(ServiceError::Conflict(
                 "This project is archived; restore it to change what it depends on.".into(),
@@ -409,7 +399,7 @@ impl Projects<'_> {
     ) -> Result<(ProjectId, projects::ProjectRow), ServiceError> {
         let p = self.visible(tx, actor, slug).await?;
         let id = ProjectId(p.id);
-        require(Some(actor), Permission::EditProject, Some(id))?;
+        require(actor, Permission::EditProject, Some(id))?;
         if p.archived_at.is_some() {
             return Err(ServiceError::Conflict(
                 "This project is archived; restore it to change its environments.".into(),
@@ -420,11 +410,10 @@ impl Projects<'_> {
 
     pub async fn add_environment(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         draft: &EnvironmentDraft,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let (id, p) = self.editable(&mut tx, actor, slug).await?;
         let env = validate_environment(draft)?;
@@ -478,12 +467,11 @@ impl Projects<'_> {
 
     pub async fn update_environment(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         env_id: EnvironmentId,
         draft: &EnvironmentDraft,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let (id, p) = self.editable(&mut tx, actor, slug).await?;
         let before = Self::environment_of(&mut tx, id, env_id).await?;
@@ -523,11 +511,10 @@ impl Projects<'_> {
 
     pub async fn remove_environment(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         env_id: EnvironmentId,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let (id, p) = self.editable(&mut tx, actor, slug).await?;
         let before = Self::environment_of(&mut tx, id, env_id).await?;
@@ -554,12 +541,11 @@ impl Projects<'_> {
     /// Moves an environment one place earlier or later in the pipeline.
     pub async fn move_environment(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         env_id: EnvironmentId,
         direction: Move,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let (id, p) = self.editable(&mut tx, actor, slug).await?;
         Self::environment_of(&mut tx, id, env_id).await?;

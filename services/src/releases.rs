@@ -361,14 +361,13 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn create(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         input: &NewReleaseInput,
     ) -> Result<i64, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
-        require(Some(actor), Permission::ManageReleases, Some(pid))?;
+        require(actor, Permission::ManageReleases, Some(pid))?;
         if project.archived_at.is_some() {
             return Err(ServiceError::Conflict(
                 "This project is archived; restore it to make releases.".into(),
@@ -477,10 +476,9 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn list(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
     ) -> Result<Vec<ReleaseSummary>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
         let mut conn = self.services.store.pool().acquire().await?;
@@ -509,11 +507,10 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn get(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
     ) -> Result<ReleaseView, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut conn = self.services.store.pool().acquire().await?;
         let l = self.load(&mut conn, actor, slug, id).await?;
         let pid = l.pid();
@@ -772,16 +769,10 @@ impl Releases<'_> {
 
     /// Draft -> candidate: ask for sign-off for the first environment.
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
-    pub async fn submit(
-        &self,
-        actor: Option<&Principal>,
-        slug: &str,
-        id: i64,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn submit(&self, actor: &Principal, slug: &str, id: i64) -> Result<(), ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ManageReleases, Some(l.pid()))?;
+        require(actor, Permission::ManageReleases, Some(l.pid()))?;
         let target = l.target().map(|(e, _)| e.id).ok_or_else(|| {
             ServiceError::Conflict(
                 "This project has no environments: add some before releasing.".into(),
@@ -808,15 +799,14 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn abandon(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         reason: &str,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ManageReleases, Some(l.pid()))?;
+        require(actor, Permission::ManageReleases, Some(l.pid()))?;
         let target = l.release.target_environment_id;
         self.transition(
             &mut tx,
@@ -888,7 +878,7 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn decide(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         decision: Decision,
@@ -896,7 +886,6 @@ impl Releases<'_> {
         seen_artifact: &str,
         seen_revision: i64,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let comment = bounded_multiline(comment, "The comment", 0, 2000)
             .map_err(|m| ServiceError::field("comment", m))?;
         let comment = comment.as_str();
@@ -908,7 +897,7 @@ impl Releases<'_> {
         }
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ApproveReleases, Some(l.pid()))?;
+        require(actor, Permission::ApproveReleases, Some(l.pid()))?;
         let now = self.services.clock.now_ms();
         // Serialise with changes and promotions: from here the release row
         // is ours until commit, and only if it is still what was seen.
@@ -1008,16 +997,10 @@ impl Releases<'_> {
 
     /// Withdraws the actor's own decision, until the promotion starts.
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
-    pub async fn revoke(
-        &self,
-        actor: Option<&Principal>,
-        slug: &str,
-        id: i64,
-    ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn revoke(&self, actor: &Principal, slug: &str, id: i64) -> Result<(), ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ApproveReleases, Some(l.pid()))?;
+        require(actor, Permission::ApproveReleases, Some(l.pid()))?;
         if !matches!(
             l.state,
             ReleaseState::Candidate | ReleaseState::Approved | ReleaseState::Released
@@ -1053,18 +1036,17 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn change(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         artifact: &str,
         expected_artifact: &str,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let artifact = artifact.trim();
         validate_artifact(artifact)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ManageReleases, Some(l.pid()))?;
+        require(actor, Permission::ManageReleases, Some(l.pid()))?;
         let now = self.services.clock.now_ms();
         // Lock the row first (only while it is still changeable and still
         // ships what the caller saw), then decide on what is there now.
@@ -1195,15 +1177,14 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn promote(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         break_glass: Option<BreakGlassInput<'_>>,
     ) -> Result<String, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::PromoteReleases, Some(l.pid()))?;
+        require(actor, Permission::PromoteReleases, Some(l.pid()))?;
         let (env, prev) = l
             .target()
             .map(|(e, p)| (e.clone(), p.cloned()))
@@ -1304,18 +1285,17 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn roll_back(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         reason: &str,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         if reason.trim().is_empty() {
             return Err(ServiceError::field("reason", "Say why it is rolled back."));
         }
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::PromoteReleases, Some(l.pid()))?;
+        require(actor, Permission::PromoteReleases, Some(l.pid()))?;
         let reached = l.release.reached_environment_id;
         self.transition(
             &mut tx,
@@ -1338,15 +1318,14 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn set_policy(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         environment: &str,
         policy: &ApprovalPolicy,
     ) -> Result<Vec<String>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
-        require(Some(actor), Permission::ManageReleasePolicies, Some(pid))?;
+        require(actor, Permission::ManageReleasePolicies, Some(pid))?;
         let mut tx = self.services.store.begin().await?;
         let env = environments::for_project(&mut tx, pid)
             .await?
@@ -1381,12 +1360,8 @@ impl Releases<'_> {
     /// decision: submitted, with a next environment, not authored by them,
     /// and no live decision of theirs.
     #[tracing::instrument(skip_all)]
-    pub async fn waiting_for(
-        &self,
-        actor: Option<&Principal>,
-    ) -> Result<Vec<SignOffItem>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let visible = self.services.projects().list(Some(actor), false).await?;
+    pub async fn waiting_for(&self, actor: &Principal) -> Result<Vec<SignOffItem>, ServiceError> {
+        let visible = self.services.projects().list(actor, false).await?;
         let mut conn = self.services.store.pool().acquire().await?;
         let mut out = Vec::new();
         for p in visible {
@@ -1444,15 +1419,14 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn issue_sign_off_link(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         approver: &str,
     ) -> Result<IssuedLink, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ManageReleases, Some(l.pid()))?;
+        require(actor, Permission::ManageReleases, Some(l.pid()))?;
         if !matches!(
             l.state,
             ReleaseState::Candidate | ReleaseState::Approved | ReleaseState::Released
@@ -1578,10 +1552,9 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn checklist_template(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
     ) -> Result<(ChecklistTemplate, bool), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
         let mut conn = self.services.store.pool().acquire().await?;
@@ -1617,14 +1590,13 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn set_checklist_template(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         template: &ChecklistTemplate,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
-        require(Some(actor), Permission::ManageReleasePolicies, Some(pid))?;
+        require(actor, Permission::ManageReleasePolicies, Some(pid))?;
         template.validate()?;
         let json =
             serde_json::to_string(template).map_err(|e| ServiceError::Internal(Box::new(e)))?;
@@ -1662,10 +1634,9 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn policies(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
     ) -> Result<Vec<EnvironmentPolicy>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
         let can_edit = actor.can(Permission::ManageReleasePolicies, Some(pid));
@@ -1700,15 +1671,14 @@ impl Releases<'_> {
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn tick(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         key: &str,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        require(Some(actor), Permission::ManageReleases, Some(l.pid()))?;
+        require(actor, Permission::ManageReleases, Some(l.pid()))?;
         if l.state.is_final() {
             return Err(ServiceError::Conflict("This release is closed.".into()));
         }

@@ -141,12 +141,7 @@ impl Repositories<'_> {
         })
     }
 
-    pub async fn get(
-        &self,
-        actor: Option<&Principal>,
-        slug: &str,
-    ) -> Result<RepositoryView, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn get(&self, actor: &Principal, slug: &str) -> Result<RepositoryView, ServiceError> {
         let project = self.project(actor, slug).await?;
         let id = ProjectId(project.id);
         let mut conn = self.services.store.pool().acquire().await?;
@@ -197,14 +192,13 @@ impl Repositories<'_> {
     /// Connects (or changes) the project's repository and release policy.
     pub async fn configure(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         input: &RepositoryInput,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.project(actor, slug).await?;
         let id = ProjectId(project.id);
-        require(Some(actor), Permission::ConfigureRepository, Some(id))?;
+        require(actor, Permission::ConfigureRepository, Some(id))?;
         if project.archived_at.is_some() {
             return Err(ServiceError::Conflict(
                 "This project is archived; restore it to change its repository.".into(),
@@ -310,10 +304,9 @@ impl Repositories<'_> {
     }
 
     /// Fetches the project's mirror now (creating it on first use).
-    pub async fn fetch(&self, actor: Option<&Principal>, slug: &str) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+    pub async fn fetch(&self, actor: &Principal, slug: &str) -> Result<(), ServiceError> {
         let c = self.connected(actor, slug).await?;
-        require(Some(actor), Permission::FetchRepository, Some(c.id()))?;
+        require(actor, Permission::FetchRepository, Some(c.id()))?;
         self.sync(&c).await
     }
 
@@ -465,13 +458,12 @@ impl Repositories<'_> {
     /// the project has no repository connected yet.
     pub async fn plan(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         rev: Option<&str>,
         component: Option<&str>,
         channel: Option<&str>,
     ) -> Result<Option<PlanView>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.project(actor, slug).await?;
         if project.repository_url.is_none() {
             // Not an error: the page says how to connect one.
@@ -497,10 +489,9 @@ impl Repositories<'_> {
     /// branch yet (by patch-id).
     pub async fn forward_merges(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
     ) -> Result<Vec<ForwardMerge>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let project = self.project(actor, slug).await?;
         if project.repository_url.is_none() {
             return Ok(Vec::new()); // nothing to warn about without a repository
@@ -536,14 +527,13 @@ impl Repositories<'_> {
     /// tag, and pushes it. Returns the branch name.
     pub async fn create_branch(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         kind: BranchKind,
         from: &str,
     ) -> Result<String, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let c = self.connected(actor, slug).await?;
-        require(Some(actor), Permission::PublishRelease, Some(c.id()))?;
+        require(actor, Permission::PublishRelease, Some(c.id()))?;
         let from = from.trim();
         if from.is_empty() {
             return Err(ServiceError::field(
@@ -615,12 +605,11 @@ impl Repositories<'_> {
     /// has a fetched repository.
     pub async fn search(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         query: &str,
     ) -> Result<Vec<FoundChange>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let query = ChangeQuery::parse(query).map_err(|m| ServiceError::field("q", m))?;
-        let visible = self.services.projects().list(Some(actor), false).await?;
+        let visible = self.services.projects().list(actor, false).await?;
         let mut out = Vec::new();
         for p in visible {
             let Ok(c) = self.connected(actor, &p.slug).await else {

@@ -21,5 +21,5 @@ pub async fn list_audit(
         project,
         page,
     };
-    check(services()?.audit().list(Some(&viewer), &q).await)
+    check(services()?.audit().list(&viewer, &q).await)
 }

@@ -23,7 +23,7 @@ pub async fn get_calendar(
     check(
         services()?
             .calendar()
-            .view(Some(&actor), &month, &week, &project)
+            .view(&actor, &month, &week, &project)
             .await,
     )
 }
@@ -50,7 +50,7 @@ pub async fn create_freeze(
         services()?
             .calendar()
             .create_freeze(
-                Some(&actor),
+                &actor,
                 &FreezeInput {
                     project,
                     name,
@@ -73,7 +73,7 @@ pub async fn create_freeze(
 pub async fn remove_freeze(id: i64) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.calendar().remove_freeze(Some(&actor), id).await)
+    check(services()?.calendar().remove_freeze(&actor, id).await)
 }
 
 /// Adds a release train; `project` empty means every project (admins).
@@ -95,7 +95,7 @@ pub async fn create_train(
         services()?
             .calendar()
             .create_train(
-                Some(&actor),
+                &actor,
                 &TrainInput {
                     project,
                     name,
@@ -115,7 +115,7 @@ pub async fn create_train(
 pub async fn remove_train(id: i64) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.calendar().remove_train(Some(&actor), id).await)
+    check(services()?.calendar().remove_train(&actor, id).await)
 }
 
 /// The signed-in person's calendar feeds (never their addresses).
@@ -123,7 +123,7 @@ pub async fn remove_train(id: i64) -> Result<(), AppError> {
 pub async fn list_feeds() -> Result<Vec<FeedView>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.calendar().feeds(Some(&actor)).await)
+    check(services()?.calendar().feeds(&actor).await)
 }
 
 /// Creates a private feed and returns its full address, shown only now.
@@ -131,12 +131,7 @@ pub async fn list_feeds() -> Result<Vec<FeedView>, AppError> {
 pub async fn create_feed(#[server(default)] project: String) -> Result<String, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    let feed = check(
-        services()?
-            .calendar()
-            .create_feed(Some(&actor), &project)
-            .await,
-    )?;
+    let feed = check(services()?.calendar().create_feed(&actor, &project).await)?;
     Ok(format!("{}{}", public_base(&services()?), feed.path))
 }
 
@@ -144,7 +139,7 @@ pub async fn create_feed(#[server(default)] project: String) -> Result<String, A
 pub async fn revoke_feed(id: i64) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.calendar().revoke_feed(Some(&actor), id).await)
+    check(services()?.calendar().revoke_feed(&actor, id).await)
 }
 
 /// Where calendar apps reach Slipway: the configured `public_url`, else the

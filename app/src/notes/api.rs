@@ -19,13 +19,7 @@ pub async fn draft_notes(
     let id = check(
         services()?
             .notes()
-            .draft(
-                Some(&actor),
-                &slug,
-                Some(&rev),
-                Some(&component),
-                Some(&channel),
-            )
+            .draft(&actor, &slug, Some(&rev), Some(&component), Some(&channel))
             .await,
     )?;
     redirect_to(&format!("/projects/{slug}/notes/{id}"));
@@ -36,14 +30,14 @@ pub async fn draft_notes(
 pub async fn list_notes(slug: String) -> Result<Vec<NotesSummary>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.notes().list(Some(&actor), &slug).await)
+    check(services()?.notes().list(&actor, &slug).await)
 }
 
 #[server(endpoint = "notes/get")]
 pub async fn get_notes(slug: String, id: i64) -> Result<NotesView, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.notes().get(Some(&actor), &slug, id).await)
+    check(services()?.notes().get(&actor, &slug, id).await)
 }
 
 /// Saves the edited text; returns the new revision number.
@@ -59,7 +53,7 @@ pub async fn save_notes(
     check(
         services()?
             .notes()
-            .save(Some(&actor), &slug, id, &body, expected_revision)
+            .save(&actor, &slug, id, &body, expected_revision)
             .await,
     )
 }
@@ -76,7 +70,7 @@ pub async fn regenerate_notes(
     check(
         services()?
             .notes()
-            .regenerate(Some(&actor), &slug, id, expected_revision)
+            .regenerate(&actor, &slug, id, expected_revision)
             .await,
     )
 }
@@ -93,7 +87,7 @@ pub async fn restore_revision(
     check(
         services()?
             .notes()
-            .restore(Some(&actor), &slug, id, number, expected_revision)
+            .restore(&actor, &slug, id, number, expected_revision)
             .await,
     )
 }
@@ -107,12 +101,7 @@ pub async fn diff_revisions(
 ) -> Result<Vec<DiffLine>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(
-        services()?
-            .notes()
-            .diff(Some(&actor), &slug, id, from, to)
-            .await,
-    )
+    check(services()?.notes().diff(&actor, &slug, id, from, to).await)
 }
 
 /// Renders markdown to sanitized HTML for the live preview.
@@ -142,7 +131,7 @@ pub async fn publish_notes(
     check(
         services()?
             .notes()
-            .publish(Some(&actor), &slug, id, expected_revision)
+            .publish(&actor, &slug, id, expected_revision)
             .await,
     )
 }

@@ -9,7 +9,7 @@ use slipway_domain::read::NotificationView;
 pub async fn my_notifications() -> Result<Vec<NotificationView>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.notifications().inbox(Some(&actor), 30).await)
+    check(services()?.notifications().inbox(&actor, 30).await)
 }
 
 /// Marks one notification (`id`) or all (no `id`) as read.
@@ -17,12 +17,7 @@ pub async fn my_notifications() -> Result<Vec<NotificationView>, AppError> {
 pub async fn mark_read(#[server(default)] id: Option<i64>) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(
-        services()?
-            .notifications()
-            .mark_read(Some(&actor), id)
-            .await,
-    )
+    check(services()?.notifications().mark_read(&actor, id).await)
 }
 
 /// The signed-in person's e-mail address, if they gave one.
@@ -33,7 +28,7 @@ pub async fn my_email() -> Result<Option<String>, AppError> {
     check(
         services()?
             .accounts()
-            .email_of(Some(&actor), &actor.username)
+            .email_of(&actor, &actor.username)
             .await,
     )
 }
@@ -47,7 +42,7 @@ pub async fn set_email(username: String, #[server(default)] email: String) -> Re
     check(
         services()?
             .accounts()
-            .set_email(Some(&actor), &username, &email)
+            .set_email(&actor, &username, &email)
             .await,
     )
 }

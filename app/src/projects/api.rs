@@ -14,19 +14,14 @@ pub async fn list_projects(
 ) -> Result<Vec<ProjectSummary>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(
-        services()?
-            .projects()
-            .list(Some(&actor), include_archived)
-            .await,
-    )
+    check(services()?.projects().list(&actor, include_archived).await)
 }
 
 #[server(endpoint = "projects/get")]
 pub async fn get_project(slug: String) -> Result<ProjectDetail, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.projects().get(Some(&actor), &slug).await)
+    check(services()?.projects().get(&actor, &slug).await)
 }
 
 /// Creates a project with its pipeline, then opens its page.
@@ -40,7 +35,7 @@ pub async fn create_project(
     let slug = check(
         services()?
             .projects()
-            .create(Some(&actor), &project, &environments)
+            .create(&actor, &project, &environments)
             .await,
     )?;
     redirect_to(&format!("/projects/{slug}"));
@@ -51,12 +46,7 @@ pub async fn create_project(
 pub async fn update_project(slug: String, project: ProjectDraft) -> Result<String, AppError> {
     use crate::server::{check, principal, redirect_to, services};
     let actor = principal()?;
-    let new_slug = check(
-        services()?
-            .projects()
-            .update(Some(&actor), &slug, &project)
-            .await,
-    )?;
+    let new_slug = check(services()?.projects().update(&actor, &slug, &project).await)?;
     redirect_to(&format!("/projects/{new_slug}"));
     Ok(new_slug)
 }
@@ -68,7 +58,7 @@ pub async fn set_project_archived(slug: String, archived: bool) -> Result<(), Ap
     check(
         services()?
             .projects()
-            .set_archived(Some(&actor), &slug, archived)
+            .set_archived(&actor, &slug, archived)
             .await,
     )
 }
@@ -80,7 +70,7 @@ pub async fn add_environment(slug: String, environment: EnvironmentDraft) -> Res
     check(
         services()?
             .projects()
-            .add_environment(Some(&actor), &slug, &environment)
+            .add_environment(&actor, &slug, &environment)
             .await,
     )
 }
@@ -97,7 +87,7 @@ pub async fn update_environment(
     check(
         services()?
             .projects()
-            .update_environment(Some(&actor), &slug, EnvironmentId(id), &environment)
+            .update_environment(&actor, &slug, EnvironmentId(id), &environment)
             .await,
     )
 }
@@ -110,7 +100,7 @@ pub async fn remove_environment(slug: String, id: i64) -> Result<(), AppError> {
     check(
         services()?
             .projects()
-            .remove_environment(Some(&actor), &slug, EnvironmentId(id))
+            .remove_environment(&actor, &slug, EnvironmentId(id))
             .await,
     )
 }
@@ -134,7 +124,7 @@ pub async fn move_environment(slug: String, id: i64, direction: String) -> Resul
     check(
         services()?
             .projects()
-            .move_environment(Some(&actor), &slug, EnvironmentId(id), direction)
+            .move_environment(&actor, &slug, EnvironmentId(id), direction)
             .await,
     )
 }
@@ -144,12 +134,7 @@ pub async fn move_environment(slug: String, id: i64, direction: String) -> Resul
 pub async fn get_dependencies(slug: String) -> Result<ProjectDependencies, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(
-        services()?
-            .projects()
-            .dependencies(Some(&actor), &slug)
-            .await,
-    )
+    check(services()?.projects().dependencies(&actor, &slug).await)
 }
 
 /// Sets what a project depends on: the slugs of the ticked boxes
@@ -164,7 +149,7 @@ pub async fn set_dependencies(
     check(
         services()?
             .projects()
-            .set_dependencies(Some(&actor), &slug, &depends_on)
+            .set_dependencies(&actor, &slug, &depends_on)
             .await,
     )
 }

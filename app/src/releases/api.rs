@@ -12,14 +12,14 @@ use slipway_domain::read::{
 pub async fn list_releases(slug: String) -> Result<Vec<ReleaseSummary>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.releases().list(Some(&actor), &slug).await)
+    check(services()?.releases().list(&actor, &slug).await)
 }
 
 #[server(endpoint = "releases/get")]
 pub async fn get_release(slug: String, id: i64) -> Result<ReleaseView, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.releases().get(Some(&actor), &slug, id).await)
+    check(services()?.releases().get(&actor, &slug, id).await)
 }
 
 /// Creates a draft release, then opens its page.
@@ -47,7 +47,7 @@ pub async fn create_release(
         services()?
             .releases()
             .create(
-                Some(&actor),
+                &actor,
                 &slug,
                 &NewReleaseInput {
                     version,
@@ -76,9 +76,9 @@ pub async fn transition_release(
     let services = services()?;
     let releases = services.releases();
     match action.as_str() {
-        "submit" => check(releases.submit(Some(&actor), &slug, id).await),
-        "abandon" => check(releases.abandon(Some(&actor), &slug, id, &reason).await),
-        "roll_back" => check(releases.roll_back(Some(&actor), &slug, id, &reason).await),
+        "submit" => check(releases.submit(&actor, &slug, id).await),
+        "abandon" => check(releases.abandon(&actor, &slug, id, &reason).await),
+        "roll_back" => check(releases.roll_back(&actor, &slug, id, &reason).await),
         _ => Err(fail(AppError::Conflict(format!(
             "\"{action}\" is not something a release can do."
         )))),
@@ -107,7 +107,7 @@ pub async fn decide_release(
         services()?
             .releases()
             .decide(
-                Some(&actor),
+                &actor,
                 &slug,
                 id,
                 decision,
@@ -123,7 +123,7 @@ pub async fn decide_release(
 pub async fn revoke_decision(slug: String, id: i64) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.releases().revoke(Some(&actor), &slug, id).await)
+    check(services()?.releases().revoke(&actor, &slug, id).await)
 }
 
 #[server(endpoint = "releases/change")]
@@ -138,7 +138,7 @@ pub async fn change_release(
     check(
         services()?
             .releases()
-            .change(Some(&actor), &slug, id, &artifact, &expected_artifact)
+            .change(&actor, &slug, id, &artifact, &expected_artifact)
             .await,
     )
 }
@@ -162,7 +162,7 @@ pub async fn promote_release(
     check(
         services()?
             .releases()
-            .promote(Some(&actor), &slug, id, break_glass)
+            .promote(&actor, &slug, id, break_glass)
             .await,
     )
 }
@@ -185,7 +185,7 @@ pub async fn record_evidence(
         services()?
             .releases()
             .record_evidence(
-                Some(&actor),
+                &actor,
                 &slug,
                 id,
                 &EvidenceInput {
@@ -203,12 +203,7 @@ pub async fn record_evidence(
 pub async fn tick_item(slug: String, id: i64, key: String) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(
-        services()?
-            .releases()
-            .tick(Some(&actor), &slug, id, &key)
-            .await,
-    )
+    check(services()?.releases().tick(&actor, &slug, id, &key).await)
 }
 
 /// One "at least N of these roles" row of the policy form.
@@ -224,7 +219,7 @@ pub struct GroupForm {
 pub async fn list_policies(slug: String) -> Result<Vec<EnvironmentPolicy>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.releases().policies(Some(&actor), &slug).await)
+    check(services()?.releases().policies(&actor, &slug).await)
 }
 
 /// Sets an environment's approval policy; returns warnings.
@@ -244,7 +239,7 @@ pub async fn set_approval_policy(
     check(
         services()?
             .releases()
-            .set_policy(Some(&actor), &slug, &environment, &policy)
+            .set_policy(&actor, &slug, &environment, &policy)
             .await,
     )
 }
@@ -253,7 +248,7 @@ pub async fn set_approval_policy(
 pub async fn waiting_for_me() -> Result<Vec<SignOffItem>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.releases().waiting_for(Some(&actor)).await)
+    check(services()?.releases().waiting_for(&actor).await)
 }
 
 /// Post-release reviews: open ones across projects (dashboard) or every
@@ -266,7 +261,7 @@ pub async fn list_reviews(#[server(default)] slug: String) -> Result<Vec<ReviewV
     check(
         services()?
             .releases()
-            .reviews(Some(&actor), scope, scope.is_none())
+            .reviews(&actor, scope, scope.is_none())
             .await,
     )
 }
@@ -278,7 +273,7 @@ pub async fn close_review(slug: String, review: i64, conclusion: String) -> Resu
     check(
         services()?
             .releases()
-            .close_review(Some(&actor), &slug, review, &conclusion)
+            .close_review(&actor, &slug, review, &conclusion)
             .await,
     )
 }
@@ -297,7 +292,7 @@ pub async fn issue_sign_off_link(
     check(
         services()?
             .releases()
-            .issue_sign_off_link(Some(&actor), &slug, id, &approver)
+            .issue_sign_off_link(&actor, &slug, id, &approver)
             .await
             .map(|l| (l.path, l.emailed)),
     )
@@ -329,7 +324,7 @@ pub async fn get_checklist_template(
     check(
         services()?
             .releases()
-            .checklist_template(Some(&actor), &slug)
+            .checklist_template(&actor, &slug)
             .await,
     )
 }
@@ -378,7 +373,7 @@ pub async fn save_checklist_template(
     check(
         services()?
             .releases()
-            .set_checklist_template(Some(&actor), &slug, &template)
+            .set_checklist_template(&actor, &slug, &template)
             .await,
     )
 }

@@ -11,7 +11,7 @@ use slipway_domain::read::{ForwardMerge, FoundChange, PlanView, RepositoryView};
 pub async fn get_repository(slug: String) -> Result<RepositoryView, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.repositories().get(Some(&actor), &slug).await)
+    check(services()?.repositories().get(&actor, &slug).await)
 }
 
 #[server(endpoint = "repositories/configure")]
@@ -24,7 +24,7 @@ pub async fn configure_repository(slug: String, form: RepositoryForm) -> Result<
         services()?
             .repositories()
             .configure(
-                Some(&actor),
+                &actor,
                 &slug,
                 &RepositoryInput {
                     url: form.url,
@@ -43,7 +43,7 @@ pub async fn configure_repository(slug: String, form: RepositoryForm) -> Result<
 pub async fn fetch_repository(slug: String) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.repositories().fetch(Some(&actor), &slug).await)
+    check(services()?.repositories().fetch(&actor, &slug).await)
 }
 
 #[server(endpoint = "repositories/plan")]
@@ -58,13 +58,7 @@ pub async fn plan_release(
     check(
         services()?
             .repositories()
-            .plan(
-                Some(&actor),
-                &slug,
-                Some(&rev),
-                Some(&component),
-                Some(&channel),
-            )
+            .plan(&actor, &slug, Some(&rev), Some(&component), Some(&channel))
             .await,
     )
 }
@@ -76,7 +70,7 @@ pub async fn forward_merges(slug: String) -> Result<Vec<ForwardMerge>, AppError>
     check(
         services()?
             .repositories()
-            .forward_merges(Some(&actor), &slug)
+            .forward_merges(&actor, &slug)
             .await,
     )
 }
@@ -99,7 +93,7 @@ pub async fn create_branch(slug: String, kind: String, from: String) -> Result<S
     check(
         services()?
             .repositories()
-            .create_branch(Some(&actor), &slug, kind, &from)
+            .create_branch(&actor, &slug, kind, &from)
             .await,
     )
 }
@@ -109,5 +103,5 @@ pub async fn create_branch(slug: String, kind: String, from: String) -> Result<S
 pub async fn find_change(q: String) -> Result<Vec<FoundChange>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.repositories().search(Some(&actor), &q).await)
+    check(services()?.repositories().search(&actor, &q).await)
 }

@@ -120,7 +120,7 @@ pub async fn change_password(
     let user = check(
         services
             .accounts()
-            .change_own_password(Some(&actor), &current_password, &new_password)
+            .change_own_password(&actor, &current_password, &new_password)
             .await,
     )?;
     renew_session(user).await?;

@@ -8,19 +8,14 @@ use slipway_domain::read::UserSummary;
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.accounts().list_users(Some(&actor)).await)
+    check(services()?.accounts().list_users(&actor).await)
 }
 
 #[server(endpoint = "users/get")]
 pub async fn get_user(username: String) -> Result<UserSummary, AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(
-        services()?
-            .accounts()
-            .find_user(Some(&actor), &username)
-            .await,
-    )
+    check(services()?.accounts().find_user(&actor, &username).await)
 }
 
 #[server(endpoint = "users/create")]
@@ -42,7 +37,7 @@ pub async fn create_user(
     check(
         services()?
             .accounts()
-            .create_user(Authority::User(Some(&actor)), &input)
+            .create_user(Authority::User(&actor), &input)
             .await,
     )?;
     redirect_to(&format!(
@@ -66,7 +61,7 @@ pub async fn grant_role(
     check(
         services()?
             .accounts()
-            .grant(Authority::User(Some(&actor)), &username, &role, project)
+            .grant(Authority::User(&actor), &username, &role, project)
             .await,
     )
 }
@@ -75,7 +70,7 @@ pub async fn grant_role(
 pub async fn revoke_role(grant_id: i64) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     let actor = principal()?;
-    check(services()?.accounts().revoke(Some(&actor), grant_id).await)
+    check(services()?.accounts().revoke(&actor, grant_id).await)
 }
 
 #[server(endpoint = "users/disable")]
@@ -85,7 +80,7 @@ pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), A
     check(
         services()?
             .accounts()
-            .set_disabled(Some(&actor), &username, disabled)
+            .set_disabled(&actor, &username, disabled)
             .await,
     )
 }

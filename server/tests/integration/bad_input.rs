@@ -121,7 +121,7 @@ async fn user_admin_validates_and_guards_the_last_admin(app: &TestApp) {
     let me = app
         .services
         .accounts()
-        .find_user(Some(&app.admin_principal().await), "admin")
+        .find_user(&app.admin_principal().await, "admin")
         .await
         .unwrap();
     let res = app

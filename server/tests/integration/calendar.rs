@@ -135,7 +135,7 @@ async fn planned_release(
     app.services
         .releases()
         .create(
-            Some(by),
+            by,
             slug,
             &NewReleaseInput {
                 version: version.into(),
@@ -607,7 +607,7 @@ async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
     for env in ["dev", "staging", "prod"] {
         releases
             .set_policy(
-                Some(&rick_p),
+                &rick_p,
                 "shop",
                 env,
                 &ApprovalPolicy {
@@ -619,22 +619,13 @@ async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
             .unwrap();
     }
     let id = planned_release(app, &rick_p, "shop", "3.0.0", today()).await;
-    let view = releases.get(Some(&rick_p), "shop", id).await.unwrap();
+    let view = releases.get(&rick_p, "shop", id).await.unwrap();
     for item in view.checklist.into_iter().filter(|i| i.ticked.is_none()) {
-        releases
-            .tick(Some(&rick_p), "shop", id, &item.key)
-            .await
-            .unwrap();
+        releases.tick(&rick_p, "shop", id, &item.key).await.unwrap();
     }
-    releases.submit(Some(&rick_p), "shop", id).await.unwrap();
-    releases
-        .promote(Some(&sam), "shop", id, None)
-        .await
-        .unwrap();
-    releases
-        .promote(Some(&sam), "shop", id, None)
-        .await
-        .unwrap();
+    releases.submit(&rick_p, "shop", id).await.unwrap();
+    releases.promote(&sam, "shop", id, None).await.unwrap();
+    releases.promote(&sam, "shop", id, None).await.unwrap();
 
     // In force now, in New York time.
     let (start, end) = (
@@ -648,7 +639,7 @@ async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let blocked = match releases.promote(Some(&sam), "shop", id, None).await {
+    let blocked = match releases.promote(&sam, "shop", id, None).await {
         Err(ServiceError::Conflict(m)) => m,
         other => panic!("expected the freeze to block, got {other:?}"),
     };
@@ -668,10 +659,7 @@ async fn a_freeze_made_here_blocks_production_promotion(app: &TestApp) {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        releases
-            .promote(Some(&sam), "shop", id, None)
-            .await
-            .unwrap(),
+        releases.promote(&sam, "shop", id, None).await.unwrap(),
         "prod"
     );
 }

@@ -136,7 +136,7 @@ async fn outbox_row(app: &TestApp, id: i64) -> (Option<String>, i64, Option<Stri
 async fn newest_notification(app: &TestApp, user: &Principal) -> i64 {
     app.services
         .notifications()
-        .inbox(Some(user), 50)
+        .inbox(user, 50)
         .await
         .unwrap()
         .iter()
@@ -163,7 +163,7 @@ async fn emails_tell_approvers_and_retry(db: Db) {
 
     // Addresses: checked, your own or (as a user admin) anyone's.
     match accounts
-        .set_email(Some(&paula), "paula", "paula at example")
+        .set_email(&paula, "paula", "paula at example")
         .await
     {
         Err(ServiceError::Validation(e)) => {
@@ -173,16 +173,16 @@ async fn emails_tell_approvers_and_retry(db: Db) {
     }
     assert!(matches!(
         accounts
-            .set_email(Some(&erin), "paula", "erin@example.test")
+            .set_email(&erin, "paula", "erin@example.test")
             .await,
         Err(ServiceError::Forbidden)
     ));
     accounts
-        .set_email(Some(&paula), "paula", " paula@example.test ")
+        .set_email(&paula, "paula", " paula@example.test ")
         .await
         .unwrap();
     assert_eq!(
-        accounts.email_of(Some(&paula), "paula").await.unwrap(),
+        accounts.email_of(&paula, "paula").await.unwrap(),
         Some("paula@example.test".into())
     );
 
@@ -190,7 +190,7 @@ async fn emails_tell_approvers_and_retry(db: Db) {
     let releases = app.services.releases();
     let id = releases
         .create(
-            Some(&erin),
+            &erin,
             "shop",
             &NewReleaseInput {
                 version: "6.0.0".into(),
@@ -201,9 +201,9 @@ async fn emails_tell_approvers_and_retry(db: Db) {
         )
         .await
         .unwrap();
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases.submit(&erin, "shop", id).await.unwrap();
     let issued = releases
-        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .issue_sign_off_link(&erin, "shop", id, "paula")
         .await
         .unwrap();
     assert!(issued.emailed);
@@ -226,7 +226,7 @@ async fn emails_tell_approvers_and_retry(db: Db) {
     let inbox = app
         .services
         .notifications()
-        .inbox(Some(&paula), 10)
+        .inbox(&paula, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -236,11 +236,11 @@ async fn emails_tell_approvers_and_retry(db: Db) {
 
     // Paula approves; the artifact changes; she is told by e-mail.
     releases
-        .decide(Some(&paula), "shop", id, Decision::Approve, "ok", SHA, 0)
+        .decide(&paula, "shop", id, Decision::Approve, "ok", SHA, 0)
         .await
         .unwrap();
     releases
-        .change(Some(&erin), "shop", id, OTHER_SHA, SHA)
+        .change(&erin, "shop", id, OTHER_SHA, SHA)
         .await
         .unwrap();
     let mail = smtp.wait_for(2).await;
@@ -262,7 +262,7 @@ async fn emails_tell_approvers_and_retry(db: Db) {
     // is dropped; the dashboard entry stays).
     smtp.stop();
     releases
-        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .issue_sign_off_link(&erin, "shop", id, "paula")
         .await
         .unwrap();
     let waiting = newest_notification(&app, &paula).await;
@@ -301,7 +301,7 @@ async fn emails_tell_approvers_and_retry(db: Db) {
     let inbox = app
         .services
         .notifications()
-        .inbox(Some(&paula), 10)
+        .inbox(&paula, 10)
         .await
         .unwrap();
     let entry = inbox.iter().find(|n| n.id == waiting).unwrap();
@@ -345,7 +345,7 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
         .services
         .releases()
         .create(
-            Some(&owner),
+            &owner,
             "alpha",
             &NewReleaseInput {
                 version: "1.0.0".into(),
@@ -366,7 +366,7 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
     let target_email = || async {
         app.services
             .accounts()
-            .email_of(Some(&owner), "target")
+            .email_of(&owner, "target")
             .await
             .unwrap()
     };
@@ -462,7 +462,7 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
         if is_admin {
             app.services
                 .accounts()
-                .set_email(Some(&owner), "target", "")
+                .set_email(&owner, "target", "")
                 .await
                 .unwrap();
         } else {
@@ -492,7 +492,7 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
     let theirs = app
         .services
         .notifications()
-        .inbox(Some(&erin_like), 5)
+        .inbox(&erin_like, 5)
         .await
         .unwrap()[0]
         .id;
@@ -508,7 +508,7 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
     assert!(
         !app.services
             .notifications()
-            .inbox(Some(&erin_like), 5)
+            .inbox(&erin_like, 5)
             .await
             .unwrap()[0]
             .read

@@ -103,7 +103,7 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
             app.services
                 .projects()
                 .add_environment(
-                    Some(&admin),
+                    &admin,
                     "alpha",
                     &slipway_domain::EnvironmentDraft::new(
                         &format!("temp-{n}"),
@@ -112,12 +112,7 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
                 )
                 .await
                 .unwrap();
-            let p = app
-                .services
-                .projects()
-                .get(Some(&admin), "alpha")
-                .await
-                .unwrap();
+            let p = app.services.projects().get(&admin, "alpha").await.unwrap();
             let id = p
                 .environments
                 .iter()
@@ -149,19 +144,14 @@ async fn restore(app: &TestApp, endpoint: &str, ctx: &mut Ctx) {
         "projects/archive" => app
             .services
             .projects()
-            .set_archived(Some(&admin), "alpha", false)
+            .set_archived(&admin, "alpha", false)
             .await
             .unwrap(),
         "environments/move" => {
             let id = slipway_domain::EnvironmentId(ctx.env_id.parse().unwrap());
             app.services
                 .projects()
-                .move_environment(
-                    Some(&admin),
-                    "alpha",
-                    id,
-                    slipway_domain::environment::Move::Up,
-                )
+                .move_environment(&admin, "alpha", id, slipway_domain::environment::Move::Up)
                 .await
                 .unwrap();
         }
@@ -169,15 +159,11 @@ async fn restore(app: &TestApp, endpoint: &str, ctx: &mut Ctx) {
             let u = app
                 .services
                 .accounts()
-                .find_user(Some(&admin), "target")
+                .find_user(&admin, "target")
                 .await
                 .unwrap();
             let g = u.grants.iter().find(|g| g.role == Role::Support).unwrap();
-            app.services
-                .accounts()
-                .revoke(Some(&admin), g.id)
-                .await
-                .unwrap();
+            app.services.accounts().revoke(&admin, g.id).await.unwrap();
         }
         "users/revoke" => {
             app.services
@@ -195,7 +181,7 @@ async fn restore(app: &TestApp, endpoint: &str, ctx: &mut Ctx) {
         "users/disable" => app
             .services
             .accounts()
-            .set_disabled(Some(&admin), "target", false)
+            .set_disabled(&admin, "target", false)
             .await
             .unwrap(),
         _ => {}
@@ -207,7 +193,7 @@ async fn target_grant(app: &TestApp) -> String {
     let u = app
         .services
         .accounts()
-        .find_user(Some(&admin), "target")
+        .find_user(&admin, "target")
         .await
         .unwrap();
     u.grants
@@ -221,18 +207,8 @@ async fn target_grant(app: &TestApp) -> String {
 /// Everything a refused call could have changed.
 async fn snapshot(app: &TestApp) -> (i64, String, String) {
     let admin = app.admin_principal().await;
-    let p = app
-        .services
-        .projects()
-        .get(Some(&admin), "alpha")
-        .await
-        .unwrap();
-    let users = app
-        .services
-        .accounts()
-        .list_users(Some(&admin))
-        .await
-        .unwrap();
+    let p = app.services.projects().get(&admin, "alpha").await.unwrap();
+    let users = app.services.accounts().list_users(&admin).await.unwrap();
     (
         app.audit_count().await,
         format!("{p:?}"),
@@ -271,7 +247,7 @@ async fn every_mutation_checks_permission_for_every_role(app: &TestApp) {
     let p = app
         .services
         .projects()
-        .get(Some(&app.admin_principal().await), "alpha")
+        .get(&app.admin_principal().await, "alpha")
         .await
         .unwrap();
     let mut ctx = Ctx {

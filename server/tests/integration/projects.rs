@@ -126,7 +126,7 @@ async fn environments_are_renamed_reordered_added_and_removed(app: &TestApp) {
     let p = app
         .services
         .projects()
-        .get(Some(&app.admin_principal().await), "shop")
+        .get(&app.admin_principal().await, "shop")
         .await
         .unwrap();
     let prod = p

@@ -835,7 +835,7 @@ async fn latest_revision(app: &TestApp, id: i64) -> i64 {
     let admin = app.admin_principal().await;
     app.services
         .notes()
-        .get(Some(&admin), "alpha", id)
+        .get(&admin, "alpha", id)
         .await
         .unwrap()
         .revision

@@ -40,7 +40,7 @@ async fn require_approvals(app: &TestApp, by: &Principal, env: &str, required: u
     app.services
         .releases()
         .set_policy(
-            Some(by),
+            by,
             "shop",
             env,
             &ApprovalPolicy {
@@ -65,7 +65,7 @@ async fn submitted(
     let id = new_release(app, author, version).await;
     app.services
         .releases()
-        .submit(Some(author), "shop", id)
+        .submit(author, "shop", id)
         .await
         .unwrap();
     id
@@ -75,7 +75,7 @@ async fn new_release(app: &TestApp, by: &Principal, version: &str) -> i64 {
     app.services
         .releases()
         .create(
-            Some(by),
+            by,
             "shop",
             &NewReleaseInput {
                 version: version.into(),
@@ -90,16 +90,11 @@ async fn new_release(app: &TestApp, by: &Principal, version: &str) -> i64 {
 }
 
 async fn tick_all(app: &TestApp, by: &Principal, id: i64) {
-    let view = app
-        .services
-        .releases()
-        .get(Some(by), "shop", id)
-        .await
-        .unwrap();
+    let view = app.services.releases().get(by, "shop", id).await.unwrap();
     for item in view.checklist.into_iter().filter(|i| i.ticked.is_none()) {
         app.services
             .releases()
-            .tick(Some(by), "shop", id, &item.key)
+            .tick(by, "shop", id, &item.key)
             .await
             .unwrap();
     }
@@ -131,7 +126,7 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     };
     assert_eq!(
         releases
-            .set_policy(Some(&rick), "shop", "prod", &policy)
+            .set_policy(&rick, "shop", "prod", &policy)
             .await
             .unwrap(),
         Vec::<String>::new()
@@ -141,45 +136,40 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
         groups: vec![],
     };
     releases
-        .set_policy(Some(&rick), "shop", "dev", &none)
+        .set_policy(&rick, "shop", "dev", &none)
         .await
         .unwrap();
     let warnings = releases
-        .set_policy(Some(&rick), "shop", "staging", &ApprovalPolicy::default())
+        .set_policy(&rick, "shop", "staging", &ApprovalPolicy::default())
         .await
         .unwrap();
     assert!(warnings.is_empty());
     assert!(matches!(
-        releases
-            .set_policy(Some(&erin), "shop", "prod", &none)
-            .await,
+        releases.set_policy(&erin, "shop", "prod", &none).await,
         Err(ServiceError::Forbidden)
     ));
 
     let id = new_release(app, &erin, "1.4.0").await;
-    let v = releases.get(Some(&paula), "shop", id).await.unwrap();
+    let v = releases.get(&paula, "shop", id).await.unwrap();
     assert_eq!(
         (v.state.as_str(), v.target_environment.as_deref()),
         ("draft", Some("dev"))
     );
     assert_eq!(v.checklist.len(), 8);
     // Illegal transitions explain themselves.
-    assert!(conflict(releases.promote(Some(&sam), "shop", id, None).await).contains("draft"));
+    assert!(conflict(releases.promote(&sam, "shop", id, None).await).contains("draft"));
 
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases.submit(&erin, "shop", id).await.unwrap();
     // dev needs nobody: approved at once, promoted.
     assert_eq!(
-        releases.get(Some(&erin), "shop", id).await.unwrap().state,
+        releases.get(&erin, "shop", id).await.unwrap().state,
         "approved"
     );
     assert_eq!(
-        releases
-            .promote(Some(&erin), "shop", id, None)
-            .await
-            .unwrap(),
+        releases.promote(&erin, "shop", id, None).await.unwrap(),
         "dev"
     );
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert_eq!(
         (
             v.state.as_str(),
@@ -191,47 +181,33 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
 
     // staging: 1 approval; the QA scope item is required before staging.
     releases
-        .decide(
-            Some(&paula),
-            "shop",
-            id,
-            Decision::Approve,
-            "looks good",
-            SHA,
-            0,
-        )
+        .decide(&paula, "shop", id, Decision::Approve, "looks good", SHA, 0)
         .await
         .unwrap();
-    let blocked = conflict(releases.promote(Some(&sam), "shop", id, None).await);
+    let blocked = conflict(releases.promote(&sam, "shop", id, None).await);
     assert!(blocked.contains("QA scope agreed"), "{blocked}");
-    releases
-        .tick(Some(&erin), "shop", id, "qa-scope")
-        .await
-        .unwrap();
+    releases.tick(&erin, "shop", id, "qa-scope").await.unwrap();
     assert_eq!(
-        releases
-            .promote(Some(&sam), "shop", id, None)
-            .await
-            .unwrap(),
+        releases.promote(&sam, "shop", id, None).await.unwrap(),
         "staging"
     );
 
     // prod: the author cannot approve; one person counts once.
     assert!(conflict(
         releases
-            .decide(Some(&erin), "shop", id, Decision::Approve, "", SHA, 0)
+            .decide(&erin, "shop", id, Decision::Approve, "", SHA, 0)
             .await
     )
     .contains("You authored this release"));
     releases
-        .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
         .await
         .unwrap();
     releases
-        .decide(Some(&tess), "shop", id, Decision::Approve, "again", SHA, 0)
+        .decide(&tess, "shop", id, Decision::Approve, "again", SHA, 0)
         .await
         .unwrap();
-    let v = releases.get(Some(&tess), "shop", id).await.unwrap();
+    let v = releases.get(&tess, "shop", id).await.unwrap();
     assert!(!v.approval_satisfied);
     assert!(
         v.approval_explanation.contains("a product owner or an SRE"),
@@ -240,28 +216,17 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     );
     tick_all(app, &rick, id).await;
     releases
-        .decide(
-            Some(&sam),
-            "shop",
-            id,
-            Decision::Approve,
-            "on call ok",
-            SHA,
-            0,
-        )
+        .decide(&sam, "shop", id, Decision::Approve, "on call ok", SHA, 0)
         .await
         .unwrap();
-    let v = releases.get(Some(&sam), "shop", id).await.unwrap();
+    let v = releases.get(&sam, "shop", id).await.unwrap();
     assert!(v.approval_satisfied, "{}", v.approval_explanation);
     assert_eq!(v.state, "approved");
     assert_eq!(
-        releases
-            .promote(Some(&sam), "shop", id, None)
-            .await
-            .unwrap(),
+        releases.promote(&sam, "shop", id, None).await.unwrap(),
         "prod"
     );
-    let v = releases.get(Some(&sam), "shop", id).await.unwrap();
+    let v = releases.get(&sam, "shop", id).await.unwrap();
     assert_eq!(
         (
             v.state.as_str(),
@@ -277,16 +242,16 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     let stella = app.principal("stella").await;
     assert!(matches!(
         releases
-            .decide(Some(&stella), "shop", id, Decision::Approve, "", SHA, 0)
+            .decide(&stella, "shop", id, Decision::Approve, "", SHA, 0)
             .await,
         Err(ServiceError::Forbidden)
     ));
     releases
-        .roll_back(Some(&sam), "shop", id, "checkout errors")
+        .roll_back(&sam, "shop", id, "checkout errors")
         .await
         .unwrap();
     assert_eq!(
-        releases.get(Some(&sam), "shop", id).await.unwrap().state,
+        releases.get(&sam, "shop", id).await.unwrap().state,
         "rolled_back"
     );
 }
@@ -296,22 +261,22 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     let releases = app.services.releases();
     let id = submitted(app, &rick, &erin, "2.0.0", 2).await;
     releases
-        .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
         .await
         .unwrap();
     releases
-        .decide(Some(&paula), "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&paula, "shop", id, Decision::Approve, "", SHA, 0)
         .await
         .unwrap();
     assert_eq!(
-        releases.get(Some(&erin), "shop", id).await.unwrap().state,
+        releases.get(&erin, "shop", id).await.unwrap().state,
         "approved"
     );
     releases
-        .change(Some(&erin), "shop", id, OTHER_SHA, SHA)
+        .change(&erin, "shop", id, OTHER_SHA, SHA)
         .await
         .unwrap();
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert_eq!(v.state, "candidate");
     assert!(!v.approval_satisfied);
     assert!(
@@ -325,20 +290,20 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     // An approval of what someone saw before the change is refused.
     assert!(conflict(
         releases
-            .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+            .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
             .await
     )
     .contains("changed since you opened it"));
     // Rejecting needs a reason, and wins.
     assert!(matches!(
         releases
-            .decide(Some(&tess), "shop", id, Decision::Reject, " ", OTHER_SHA, 0)
+            .decide(&tess, "shop", id, Decision::Reject, " ", OTHER_SHA, 0)
             .await,
         Err(ServiceError::Validation(_))
     ));
     releases
         .decide(
-            Some(&tess),
+            &tess,
             "shop",
             id,
             Decision::Reject,
@@ -349,34 +314,21 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
         .await
         .unwrap();
     releases
-        .decide(
-            Some(&paula),
-            "shop",
-            id,
-            Decision::Approve,
-            "",
-            OTHER_SHA,
-            0,
-        )
+        .decide(&paula, "shop", id, Decision::Approve, "", OTHER_SHA, 0)
         .await
         .unwrap();
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert!(
         v.approval_explanation.contains("Rejected by tess"),
         "{}",
         v.approval_explanation
     );
     // Revoking one's own decision, until promotion.
-    releases.revoke(Some(&tess), "shop", id).await.unwrap();
-    assert!(conflict(releases.revoke(Some(&tess), "shop", id).await).contains("no decision"));
+    releases.revoke(&tess, "shop", id).await.unwrap();
+    assert!(conflict(releases.revoke(&tess, "shop", id).await).contains("no decision"));
     // The approvers whose decisions were voided were told why.
     for who in [&tess, &paula] {
-        let inbox = app
-            .services
-            .notifications()
-            .inbox(Some(who), 10)
-            .await
-            .unwrap();
+        let inbox = app.services.notifications().inbox(who, 10).await.unwrap();
         let voided: Vec<_> = inbox
             .iter()
             .filter(|n| n.kind == "decision_voided")
@@ -394,20 +346,20 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     // Whoever puts a different artifact in counts as its creator: rick may
     // approve releases, but not one whose artifact he just set.
     releases
-        .change(Some(&rick), "shop", id, SHA, OTHER_SHA)
+        .change(&rick, "shop", id, SHA, OTHER_SHA)
         .await
         .unwrap();
-    let v = releases.get(Some(&rick), "shop", id).await.unwrap();
+    let v = releases.get(&rick, "shop", id).await.unwrap();
     assert!(v.cannot_decide_because.is_some(), "{v:?}");
     assert!(releases
-        .decide(Some(&rick), "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&rick, "shop", id, Decision::Approve, "", SHA, 0)
         .await
         .is_err());
     // Paula's approval of OTHER_SHA and tess's rejection are voided again.
     let inbox = app
         .services
         .notifications()
-        .inbox(Some(&paula), 10)
+        .inbox(&paula, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -427,7 +379,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     for env in ["dev", "staging"] {
         releases
             .set_policy(
-                Some(&rick),
+                &rick,
                 "shop",
                 env,
                 &ApprovalPolicy {
@@ -440,15 +392,9 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     }
     let id = new_release(app, &erin, "3.0.0").await;
     tick_all(app, &rick, id).await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
-    releases
-        .promote(Some(&sam), "shop", id, None)
-        .await
-        .unwrap();
-    releases
-        .promote(Some(&sam), "shop", id, None)
-        .await
-        .unwrap();
+    releases.submit(&erin, "shop", id).await.unwrap();
+    releases.promote(&sam, "shop", id, None).await.unwrap();
+    releases.promote(&sam, "shop", id, None).await.unwrap();
     // A freeze that is in force now, for every project.
     let now = time::OffsetDateTime::now_utc();
     let rule = serde_json::json!({
@@ -461,7 +407,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         .execute(app.services.store.pool())
         .await
         .unwrap();
-    let blocked = conflict(releases.promote(Some(&sam), "shop", id, None).await);
+    let blocked = conflict(releases.promote(&sam, "shop", id, None).await);
     assert!(
         blocked.contains("Production is frozen until") && blocked.contains("Holiday traffic"),
         "{blocked}"
@@ -470,7 +416,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     // Break-glass: only with the permission and a reason.
     let err = conflict(
         releases
-            .promote(Some(&tess), "shop", id, glass("Payments are down", &named))
+            .promote(&tess, "shop", id, glass("Payments are down", &named))
             .await
             .map_err(|e| match e {
                 ServiceError::Forbidden => ServiceError::Conflict("forbidden".into()),
@@ -480,7 +426,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     assert_eq!(err, "forbidden", "tech leads may not promote at all");
     assert!(conflict(
         releases
-            .promote(Some(&sam), "shop", id, glass("now", &named))
+            .promote(&sam, "shop", id, glass("now", &named))
             .await
     )
     .contains("Say why"));
@@ -490,27 +436,25 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         other => panic!("expected a reviewers error, got {other:?}"),
     };
     let why = "Payments are down, INC-42";
+    assert!(
+        reviewers_error(releases.promote(&sam, "shop", id, glass(why, &[])).await)
+            .contains("at least one")
+    );
     assert!(reviewers_error(
         releases
-            .promote(Some(&sam), "shop", id, glass(why, &[]))
-            .await
-    )
-    .contains("at least one"));
-    assert!(reviewers_error(
-        releases
-            .promote(Some(&sam), "shop", id, glass(why, &["sam".to_owned()]))
+            .promote(&sam, "shop", id, glass(why, &["sam".to_owned()]))
             .await
     )
     .contains("someone else"));
     assert!(reviewers_error(
         releases
-            .promote(Some(&sam), "shop", id, glass(why, &["nobody".to_owned()]))
+            .promote(&sam, "shop", id, glass(why, &["nobody".to_owned()]))
             .await
     )
     .contains("\"nobody\" is not someone who can approve"));
     assert_eq!(
         releases
-            .get(Some(&sam), "shop", id)
+            .get(&sam, "shop", id)
             .await
             .unwrap()
             .reached_environment
@@ -520,12 +464,12 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     );
     assert_eq!(
         releases
-            .promote(Some(&sam), "shop", id, glass(why, &named))
+            .promote(&sam, "shop", id, glass(why, &named))
             .await
             .unwrap(),
         "prod"
     );
-    let v = releases.get(Some(&sam), "shop", id).await.unwrap();
+    let v = releases.get(&sam, "shop", id).await.unwrap();
     assert_eq!(v.reached_environment.as_deref(), Some("prod"));
     assert!(v
         .transitions
@@ -541,12 +485,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     assert_eq!(open, 1);
     // The named reviewers are told.
     for who in [&tess, &paula] {
-        let inbox = app
-            .services
-            .notifications()
-            .inbox(Some(who), 10)
-            .await
-            .unwrap();
+        let inbox = app.services.notifications().inbox(who, 10).await.unwrap();
         assert!(
             inbox.iter().any(|n| n.kind == "review_assigned"
                 && n.subject.contains("Shop 3.0.0")
@@ -555,7 +494,7 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         );
     }
     // The review shows on the dashboard until every named reviewer concluded.
-    let reviews = releases.reviews(Some(&tess), None, true).await.unwrap();
+    let reviews = releases.reviews(&tess, None, true).await.unwrap();
     assert_eq!(reviews.len(), 1);
     let r = &reviews[0];
     assert!(
@@ -565,27 +504,27 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
     let names: Vec<&str> = r.reviewers.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["paula", "tess"]);
     assert!(r.bypassed.iter().any(|b| b.contains("frozen")), "{r:?}");
-    assert!(!releases.reviews(Some(&sam), None, true).await.unwrap()[0].can_close);
-    assert!(!releases.reviews(Some(&rick), None, true).await.unwrap()[0].can_close);
+    assert!(!releases.reviews(&sam, None, true).await.unwrap()[0].can_close);
+    assert!(!releases.reviews(&rick, None, true).await.unwrap()[0].can_close);
     assert!(conflict(
         releases
-            .close_review(Some(&rick), "shop", r.id, "Looked at it, all fine.")
+            .close_review(&rick, "shop", r.id, "Looked at it, all fine.")
             .await
     )
     .contains("Only the named reviewers complete this review: paula, tess"));
     assert!(conflict(
         releases
-            .close_review(Some(&sam), "shop", r.id, "all fine, really")
+            .close_review(&sam, "shop", r.id, "all fine, really")
             .await
     )
     .contains("someone else"));
     assert!(matches!(
-        releases.close_review(Some(&tess), "shop", r.id, "ok").await,
+        releases.close_review(&tess, "shop", r.id, "ok").await,
         Err(ServiceError::Validation(_))
     ));
     releases
         .close_review(
-            Some(&tess),
+            &tess,
             "shop",
             r.id,
             "Hotfix was correct; add a canary next time.",
@@ -594,11 +533,11 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         .unwrap();
     assert!(conflict(
         releases
-            .close_review(Some(&tess), "shop", r.id, "Saying it twice does not count.")
+            .close_review(&tess, "shop", r.id, "Saying it twice does not count.")
             .await
     )
     .contains("already given"));
-    let still = &releases.reviews(Some(&paula), None, true).await.unwrap()[0];
+    let still = &releases.reviews(&paula, None, true).await.unwrap()[0];
     assert!(still.closed.is_none() && still.can_close, "{still:?}");
     assert!(still.reviewers[1]
         .done
@@ -606,23 +545,15 @@ async fn a_freeze_blocks_production_and_break_glass_opens_a_review(app: &TestApp
         .unwrap()
         .contains("canary"));
     releases
-        .close_review(
-            Some(&paula),
-            "shop",
-            r.id,
-            "Agreed; the incident note is filed.",
-        )
+        .close_review(&paula, "shop", r.id, "Agreed; the incident note is filed.")
         .await
         .unwrap();
     assert!(releases
-        .reviews(Some(&tess), None, true)
+        .reviews(&tess, None, true)
         .await
         .unwrap()
         .is_empty());
-    let all = releases
-        .reviews(Some(&tess), Some("shop"), false)
-        .await
-        .unwrap();
+    let all = releases.reviews(&tess, Some("shop"), false).await.unwrap();
     assert!(all[0].closed.as_deref().unwrap().starts_with("Closed on"));
     let (conclusion,): (String,) =
         sqlx::query_as("SELECT conclusion FROM post_release_reviews WHERE id = $1")
@@ -644,7 +575,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
         tasks.push(tokio::spawn(async move {
             services
                 .releases()
-                .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+                .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
                 .await
         }));
     }
@@ -660,7 +591,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
             .await
             .unwrap();
     assert_eq!(live, 1);
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert!(
         !v.approval_satisfied,
         "one person is one approval: {}",
@@ -668,8 +599,8 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
     );
     // Two different approvers at the same moment: both count, exactly once.
     let (a, b) = tokio::join!(
-        releases.decide(Some(&paula), "shop", id, Decision::Approve, "", SHA, 0),
-        releases.decide(Some(&rick), "shop", id, Decision::Approve, "", SHA, 0),
+        releases.decide(&paula, "shop", id, Decision::Approve, "", SHA, 0),
+        releases.decide(&rick, "shop", id, Decision::Approve, "", SHA, 0),
     );
     let retried = |r: Result<(), ServiceError>, who: &Principal| {
         let services = app.services.clone();
@@ -678,7 +609,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
             if r.is_err() {
                 services
                     .releases()
-                    .decide(Some(&who), "shop", id, Decision::Approve, "", SHA, 0)
+                    .decide(&who, "shop", id, Decision::Approve, "", SHA, 0)
                     .await
                     .unwrap();
             }
@@ -693,7 +624,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
             .await
             .unwrap();
     assert_eq!(live, 3);
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert!(v.approval_satisfied, "{}", v.approval_explanation);
     assert_eq!(v.state, "approved");
 }
@@ -704,10 +635,10 @@ async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestA
     require_approvals(app, &rick, "dev", 1).await;
     for round in 0..10 {
         let id = new_release(app, &erin, &format!("5.0.{round}")).await;
-        releases.submit(Some(&erin), "shop", id).await.unwrap();
+        releases.submit(&erin, "shop", id).await.unwrap();
         let (approve, change) = tokio::join!(
-            releases.decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0),
-            releases.change(Some(&erin), "shop", id, OTHER_SHA, SHA),
+            releases.decide(&tess, "shop", id, Decision::Approve, "", SHA, 0),
+            releases.change(&erin, "shop", id, OTHER_SHA, SHA),
         );
         let rows: Vec<(String, Option<i64>)> =
             sqlx::query_as("SELECT artifact, ended_at FROM approvals WHERE release_id = $1")
@@ -723,7 +654,7 @@ async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestA
                 rows.iter().all(|(_, ended)| ended.is_some()),
                 "round {round}: {rows:?} {approve:?}"
             );
-            let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+            let v = releases.get(&erin, "shop", id).await.unwrap();
             assert!(!v.approval_satisfied);
             assert_eq!(v.state, "candidate");
         }
@@ -800,34 +731,18 @@ async fn reordering_environments_never_lets_a_release_skip_one(app: &TestApp) {
     let (erin, _, _, _, rick) = team(app).await;
     let releases = app.services.releases();
     let id = submitted(app, &rick, &erin, "7.0.0", 0).await;
-    releases
-        .promote(Some(&erin), "shop", id, None)
-        .await
-        .unwrap();
+    releases.promote(&erin, "shop", id, None).await.unwrap();
     let admin = app.admin_principal().await;
     let projects = app.services.projects();
-    let envs = projects
-        .get(Some(&admin), "shop")
-        .await
-        .unwrap()
-        .environments;
+    let envs = projects.get(&admin, "shop").await.unwrap().environments;
     let prod = slipway_domain::EnvironmentId(envs[2].id);
     let err = conflict(
         projects
-            .move_environment(
-                Some(&admin),
-                "shop",
-                prod,
-                slipway_domain::environment::Move::Up,
-            )
+            .move_environment(&admin, "shop", prod, slipway_domain::environment::Move::Up)
             .await,
     );
     assert!(err.contains("7.0.0 (in dev)"), "{err}");
-    let after = projects
-        .get(Some(&admin), "shop")
-        .await
-        .unwrap()
-        .environments;
+    let after = projects.get(&admin, "shop").await.unwrap().environments;
     assert_eq!(
         after.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
         ["dev", "staging", "prod"]
@@ -835,7 +750,7 @@ async fn reordering_environments_never_lets_a_release_skip_one(app: &TestApp) {
     // Rolled back, it no longer holds the pipeline.
     releases
         .roll_back(
-            Some(&rick),
+            &rick,
             "shop",
             id,
             "Replaced by 7.0.1 before it went further.",
@@ -843,12 +758,7 @@ async fn reordering_environments_never_lets_a_release_skip_one(app: &TestApp) {
         .await
         .unwrap();
     projects
-        .move_environment(
-            Some(&admin),
-            "shop",
-            prod,
-            slipway_domain::environment::Move::Up,
-        )
+        .move_environment(&admin, "shop", prod, slipway_domain::environment::Move::Up)
         .await
         .unwrap();
 }
@@ -869,25 +779,25 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
     let id = new_release(app, &erin, "6.0.0").await;
     assert!(conflict(
         releases
-            .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+            .issue_sign_off_link(&erin, "shop", id, "paula")
             .await
     )
     .contains("nothing to sign off"));
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases.submit(&erin, "shop", id).await.unwrap();
     assert!(matches!(
         releases
-            .issue_sign_off_link(Some(&erin), "shop", id, "nobody")
+            .issue_sign_off_link(&erin, "shop", id, "nobody")
             .await,
         Err(ServiceError::Validation(_))
     ));
     assert!(matches!(
         releases
-            .issue_sign_off_link(Some(&erin), "shop", id, "erin")
+            .issue_sign_off_link(&erin, "shop", id, "erin")
             .await,
         Err(ServiceError::Validation(_))
     ));
     let issued = releases
-        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .issue_sign_off_link(&erin, "shop", id, "paula")
         .await
         .unwrap();
     let path = issued.path;
@@ -899,7 +809,7 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
     let inbox = app
         .services
         .notifications()
-        .inbox(Some(&paula_p), 10)
+        .inbox(&paula_p, 10)
         .await
         .unwrap();
     assert_eq!(inbox.len(), 1, "{inbox:?}");
@@ -922,19 +832,19 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
     assert!(matches!(
         app.services
             .notifications()
-            .mark_read(Some(&erin), Some(inbox[0].id))
+            .mark_read(&erin, Some(inbox[0].id))
             .await,
         Err(ServiceError::NotFound(_))
     ));
     app.services
         .notifications()
-        .mark_read(Some(&paula_p), Some(inbox[0].id))
+        .mark_read(&paula_p, Some(inbox[0].id))
         .await
         .unwrap();
     assert!(
         app.services
             .notifications()
-            .inbox(Some(&paula_p), 10)
+            .inbox(&paula_p, 10)
             .await
             .unwrap()[0]
             .read
@@ -964,11 +874,11 @@ async fn sign_off_links_open_the_page_once_for_their_approver_only(app: &TestApp
     assert_eq!(res.status(), reqwest::StatusCode::GONE);
     assert!(res.text().await.unwrap().contains("already used"));
     // The link never decided anything.
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert!(v.decisions.is_empty());
     // Expired and unknown links.
     let path = releases
-        .issue_sign_off_link(Some(&erin), "shop", id, "paula")
+        .issue_sign_off_link(&erin, "shop", id, "paula")
         .await
         .unwrap()
         .path;
@@ -1001,7 +911,7 @@ async fn changes_reach_open_pages_live(app: &TestApp) {
     let (erin, tess, _, _, _) = team(app).await;
     let releases = app.services.releases();
     let id = new_release(app, &erin, "7.0.0").await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases.submit(&erin, "shop", id).await.unwrap();
 
     // The stream a browser opens, read as a browser would.
     let viewer = app.login("erin", USER_PASSWORD).await;
@@ -1020,7 +930,7 @@ async fn changes_reach_open_pages_live(app: &TestApp) {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             services
                 .releases()
-                .decide(Some(&tess), "shop", id, Decision::Approve, "", SHA, 0)
+                .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
                 .await
         })
     };
@@ -1063,7 +973,7 @@ async fn changes_reach_open_pages_live(app: &TestApp) {
         .unwrap();
     let mut events = other.events.subscribe();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // LISTEN is set up
-    releases.revoke(Some(&tess), "shop", id).await.unwrap();
+    releases.revoke(&tess, "shop", id).await.unwrap();
     let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
         .await
         .expect("the other instance hears the change within 5 s")
@@ -1078,19 +988,10 @@ on_both_databases!(changes_reach_open_pages_live);
 async fn each_project_has_its_own_checklist_template(app: &TestApp) {
     let (erin, _, _, _, rick) = team(app).await;
     let releases = app.services.releases();
-    let (template, can_edit) = releases
-        .checklist_template(Some(&rick), "shop")
-        .await
-        .unwrap();
+    let (template, can_edit) = releases.checklist_template(&rick, "shop").await.unwrap();
     assert!(can_edit);
     assert_eq!(template.items.len(), 8, "the default until edited");
-    assert!(
-        !releases
-            .checklist_template(Some(&erin), "shop")
-            .await
-            .unwrap()
-            .1
-    );
+    assert!(!releases.checklist_template(&erin, "shop").await.unwrap().1);
     // Through the HTTP API: a bad key is explained; a good template is used
     // by new releases only.
     let client = app.login("rick", USER_PASSWORD).await;
@@ -1132,11 +1033,11 @@ async fn each_project_has_its_own_checklist_template(app: &TestApp) {
         v.checklist.into_iter().map(|c| c.key).collect::<Vec<_>>()
     };
     assert_eq!(
-        keys(releases.get(Some(&erin), "shop", after).await.unwrap()),
+        keys(releases.get(&erin, "shop", after).await.unwrap()),
         vec!["canary"]
     );
     assert_eq!(
-        keys(releases.get(Some(&erin), "shop", before).await.unwrap()).len(),
+        keys(releases.get(&erin, "shop", before).await.unwrap()).len(),
         8,
         "existing releases keep theirs"
     );
@@ -1260,12 +1161,7 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
             .clone()
     };
     match releases
-        .record_evidence(
-            Some(&sam),
-            "shop",
-            id,
-            &ev("Smoke Tests", "green", "", "ftp://x"),
-        )
+        .record_evidence(&sam, "shop", id, &ev("Smoke Tests", "green", "", "ftp://x"))
         .await
     {
         Err(ServiceError::Validation(e)) => assert_eq!(e.0.len(), 4, "{e:?}"),
@@ -1274,7 +1170,7 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
     assert_eq!(
         releases
             .record_evidence(
-                Some(&sam),
+                &sam,
                 "shop",
                 id,
                 &ev("smoke-tests", "failed", "3 of 40 failed", "")
@@ -1286,7 +1182,7 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
     assert_eq!(
         releases
             .record_evidence(
-                Some(&sam),
+                &sam,
                 "shop",
                 id,
                 &ev(
@@ -1300,7 +1196,7 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
             .unwrap(),
         ["Load/performance smoke for risky changes"]
     );
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert!(perf(&v)
         .unwrap()
         .starts_with("Ticked automatically from smoke-tests"));
@@ -1317,20 +1213,20 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
 
     // A different artifact: the tick is undone, the evidence is history.
     releases
-        .change(Some(&rick), "shop", id, OTHER_SHA, SHA)
+        .change(&rick, "shop", id, OTHER_SHA, SHA)
         .await
         .unwrap();
-    let v = releases.get(Some(&erin), "shop", id).await.unwrap();
+    let v = releases.get(&erin, "shop", id).await.unwrap();
     assert_eq!(perf(&v), None);
     assert!(v.evidence.iter().all(|e| !e.current));
     // Closed releases take no more evidence.
     releases
-        .abandon(Some(&rick), "shop", id, "superseded by 8.0.1")
+        .abandon(&rick, "shop", id, "superseded by 8.0.1")
         .await
         .unwrap();
     assert!(conflict(
         releases
-            .record_evidence(Some(&sam), "shop", id, &ev("qa-report", "info", "late", ""))
+            .record_evidence(&sam, "shop", id, &ev("qa-report", "info", "late", ""))
             .await
     )
     .contains("no more evidence"));
@@ -1345,7 +1241,7 @@ async fn reviews_do_not_wait_for_reviewers_who_left(app: &TestApp) {
     for env in ["dev"] {
         releases
             .set_policy(
-                Some(&rick),
+                &rick,
                 "shop",
                 env,
                 &ApprovalPolicy {
@@ -1357,10 +1253,10 @@ async fn reviews_do_not_wait_for_reviewers_who_left(app: &TestApp) {
             .unwrap();
     }
     let id = new_release(app, &erin, "9.0.0").await;
-    releases.submit(Some(&erin), "shop", id).await.unwrap();
+    releases.submit(&erin, "shop", id).await.unwrap();
     releases
         .promote(
-            Some(&sam),
+            &sam,
             "shop",
             id,
             glass(
@@ -1370,14 +1266,14 @@ async fn reviews_do_not_wait_for_reviewers_who_left(app: &TestApp) {
         )
         .await
         .unwrap();
-    let review = releases.reviews(Some(&tess), None, true).await.unwrap()[0].id;
+    let review = releases.reviews(&tess, None, true).await.unwrap()[0].id;
     let admin = app.admin_principal().await;
     app.services
         .accounts()
-        .set_disabled(Some(&admin), "paula", true)
+        .set_disabled(&admin, "paula", true)
         .await
         .unwrap();
-    let r = &releases.reviews(Some(&tess), None, true).await.unwrap()[0];
+    let r = &releases.reviews(&tess, None, true).await.unwrap()[0];
     assert!(r.can_close);
     assert!(r.reviewers[0]
         .done
@@ -1385,16 +1281,11 @@ async fn reviews_do_not_wait_for_reviewers_who_left(app: &TestApp) {
         .unwrap()
         .contains("can no longer review"));
     releases
-        .close_review(
-            Some(&tess),
-            "shop",
-            review,
-            "Fine; paula has left the team.",
-        )
+        .close_review(&tess, "shop", review, "Fine; paula has left the team.")
         .await
         .unwrap();
     assert!(releases
-        .reviews(Some(&tess), None, true)
+        .reviews(&tess, None, true)
         .await
         .unwrap()
         .is_empty());
@@ -1410,22 +1301,14 @@ async fn reviews_do_not_wait_for_reviewers_who_left(app: &TestApp) {
     .fetch_one(app.services.store.pool())
     .await
     .unwrap();
-    assert!(!releases.reviews(Some(&sam), None, true).await.unwrap()[0].can_close);
-    let r = &releases.reviews(Some(&rick), None, true).await.unwrap()[0];
+    assert!(!releases.reviews(&sam, None, true).await.unwrap()[0].can_close);
+    let r = &releases.reviews(&rick, None, true).await.unwrap()[0];
     assert!(r.overdue && r.can_close && r.reviewers.is_empty(), "{r:?}");
     releases
-        .close_review(
-            Some(&rick),
-            "shop",
-            legacy,
-            "Reviewed late: runbook updated.",
-        )
+        .close_review(&rick, "shop", legacy, "Reviewed late: runbook updated.")
         .await
         .unwrap();
-    let closed = releases
-        .reviews(Some(&rick), Some("shop"), false)
-        .await
-        .unwrap();
+    let closed = releases.reviews(&rick, Some("shop"), false).await.unwrap();
     let old = closed.iter().find(|r| r.id == legacy).unwrap();
     assert!(
         old.closed.is_some() && old.reviewers[0].name == "rick",

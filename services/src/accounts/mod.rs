@@ -49,7 +49,7 @@ pub struct NewUserInput {
 #[derive(Debug, Clone, Copy)]
 pub enum Authority<'a> {
     Operator,
-    User(Option<&'a Principal>),
+    User(&'a Principal),
 }
 
 impl<'a> Authority<'a> {
@@ -63,11 +63,10 @@ impl<'a> Authority<'a> {
 
 /// Requires a permission, or explains the refusal.
 pub fn require(
-    actor: Option<&Principal>,
+    actor: &Principal,
     permission: Permission,
     project: Option<ProjectId>,
 ) -> Result<&Principal, ServiceError> {
-    let actor = actor.ok_or(ServiceError::Unauthenticated)?;
     if actor.can(permission, project) {
         Ok(actor)
     } else {
@@ -358,11 +357,10 @@ impl Accounts<'_> {
     /// Other sessions end; the returned `SessionUser` keeps this one.
     pub async fn change_own_password(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         current: &str,
         new: &str,
     ) -> Result<SessionUser, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let new = Password::parse(new).map_err(|m| ServiceError::field("new_password", m))?;
         let mut conn = self.services.store.pool().acquire().await?;
         let user = users::find(&mut conn, actor.id)
@@ -435,10 +433,7 @@ impl Accounts<'_> {
         Ok(())
     }
 
-    pub async fn list_users(
-        &self,
-        actor: Option<&Principal>,
-    ) -> Result<Vec<UserSummary>, ServiceError> {
+    pub async fn list_users(&self, actor: &Principal) -> Result<Vec<UserSummary>, ServiceError> {
         require(actor, Permission::ManageUsers, None)?;
         let mut conn = self.services.store.pool().acquire().await?;
         let rows = users::list(&mut conn).await?;
@@ -463,7 +458,7 @@ impl Accounts<'_> {
 
     pub async fn find_user(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         username: &str,
     ) -> Result<UserSummary, ServiceError> {
         require(actor, Permission::ManageUsers, None)?;
@@ -549,11 +544,7 @@ impl Accounts<'_> {
     }
 
     /// Revokes one grant; refuses to remove the last active admin.
-    pub async fn revoke(
-        &self,
-        actor: Option<&Principal>,
-        grant_id: i64,
-    ) -> Result<(), ServiceError> {
+    pub async fn revoke(&self, actor: &Principal, grant_id: i64) -> Result<(), ServiceError> {
         let actor = require(actor, Permission::ManageUsers, None)?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
@@ -593,7 +584,7 @@ impl Accounts<'_> {
     /// Disables or re-enables an account; a disabled account's sessions end at once.
     pub async fn set_disabled(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         username: &str,
         disabled: bool,
     ) -> Result<(), ServiceError> {
@@ -645,14 +636,13 @@ impl Accounts<'_> {
     /// user admins anyone's. Notifications are e-mailed there.
     pub async fn set_email(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         username: &str,
         email: &str,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let username = username.trim().to_ascii_lowercase();
         if username != actor.username {
-            require(Some(actor), Permission::ManageUsers, None)?;
+            require(actor, Permission::ManageUsers, None)?;
         }
         let email = slipway_domain::user::parse_email(email)
             .map_err(|m| ServiceError::field("email", m))?;
@@ -686,13 +676,12 @@ impl Accounts<'_> {
     /// A person's e-mail address: your own, or anyone's as a user admin.
     pub async fn email_of(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         username: &str,
     ) -> Result<Option<String>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let username = username.trim().to_ascii_lowercase();
         if username != actor.username {
-            require(Some(actor), Permission::ManageUsers, None)?;
+            require(actor, Permission::ManageUsers, None)?;
         }
         let mut conn = self.services.store.pool().acquire().await?;
         Ok(users::find_by_username(&mut conn, &username)

@@ -45,12 +45,11 @@ impl Releases<'_> {
     /// Returns the titles of the items it ticked.
     pub async fn record_evidence(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         id: i64,
         input: &EvidenceInput,
     ) -> Result<Vec<String>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
         if !(actor.can(Permission::ManageReleases, Some(l.pid()))

@@ -210,12 +210,11 @@ impl Releases<'_> {
     /// leaves out closed ones (the dashboard).
     pub async fn reviews(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: Option<&str>,
         open_only: bool,
     ) -> Result<Vec<ReviewView>, ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
-        let visible = self.services.projects().list(Some(actor), false).await?;
+        let visible = self.services.projects().list(actor, false).await?;
         let now = self.services.clock.now_ms();
         let mut out = Vec::new();
         for p in visible.iter().filter(|p| slug.is_none_or(|s| s == p.slug)) {
@@ -309,12 +308,11 @@ impl Releases<'_> {
     /// reviewers), anyone else who may approve concludes and closes it.
     pub async fn close_review(
         &self,
-        actor: Option<&Principal>,
+        actor: &Principal,
         slug: &str,
         review: i64,
         conclusion: &str,
     ) -> Result<(), ServiceError> {
-        let actor = actor.ok_or(ServiceError::Unauthenticated)?;
         let conclusion = conclusion.trim();
         if conclusion.chars().count() < 10 || conclusion.len() > 4000 {
             return Err(ServiceError::field(
@@ -324,7 +322,7 @@ impl Releases<'_> {
         }
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
-        require(Some(actor), Permission::ApproveReleases, Some(pid))?;
+        require(actor, Permission::ApproveReleases, Some(pid))?;
         let eligible = self.eligible(pid).await?;
         let mut tx = self.services.store.begin().await?;
         // Lock the review first, so the last two reviewers concluding at the
