@@ -48,6 +48,16 @@ impl Principal {
         self.can(Permission::ViewProject, None)
     }
 
+    /// The projects this person may see: `None` for all of them, otherwise
+    /// those they hold a grant for.
+    pub fn visible_projects(&self) -> Option<Vec<ProjectId>> {
+        if self.sees_all_projects() {
+            None
+        } else {
+            Some(self.grants.iter().filter_map(|g| g.project).collect())
+        }
+    }
+
     /// Roles held for `project`, including installation-wide ones, each once.
     pub fn roles_for(&self, project: ProjectId) -> Vec<Role> {
         let mut roles: Vec<Role> = self

@@ -267,6 +267,61 @@ pub enum Decision {
     Reject,
 }
 
+impl Decision {
+    pub const ALL: [Decision; 2] = [Decision::Approve, Decision::Reject];
+
+    /// As stored and as forms send it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// "approved" / "rejected", for sentences such as "Ann approved on …".
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Decision::Approve => "approved",
+            Decision::Reject => "rejected",
+        }
+    }
+
+    /// "approval" / "rejection".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Decision::Approve => "approval",
+            Decision::Reject => "rejection",
+        }
+    }
+}
+
+impl std::str::FromStr for Decision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| format!("unknown decision {s:?}"))
+    }
+}
+
+/// Compares with the stored text (`decision == "approve"`).
+impl PartialEq<&str> for Decision {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl TryFrom<String> for Decision {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 /// One person's decision on a release, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
@@ -1668,5 +1723,16 @@ mod tests {
                 prop_assert_eq!(seen, users);
             }
         }
+    }
+
+    #[test]
+    fn decisions_round_trip_through_their_stored_text() {
+        for d in Decision::ALL {
+            assert_eq!(d.as_str().parse::<Decision>(), Ok(d));
+            assert_eq!(Decision::try_from(d.as_str().to_owned()), Ok(d));
+        }
+        assert!(Decision::parse("maybe").is_none());
+        assert_eq!(Decision::Approve.past_tense(), "approved");
+        assert_eq!(Decision::Reject.noun(), "rejection");
     }
 }

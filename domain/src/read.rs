@@ -1,6 +1,8 @@
 //! Read models: what the server sends to pages. Plain data, shared by the
 //! server (which fills them) and the browser (which renders them).
 
+use crate::approval::Decision;
+use crate::release::ReleaseState;
 use crate::{EnvironmentTier, Role};
 use serde::{Deserialize, Serialize};
 
@@ -262,8 +264,7 @@ pub struct FoundChange {
 pub struct DecisionView {
     pub user: String,
     pub roles: Vec<String>,
-    /// approve | reject
-    pub decision: String,
+    pub decision: Decision,
     pub comment: String,
     pub at: String,
     /// Why it no longer counts (artifact or notes changed, revoked, ...).
@@ -284,8 +285,8 @@ pub struct ChecklistItemView {
 pub struct TransitionView {
     pub at: String,
     pub actor: String,
-    pub from: String,
-    pub to: String,
+    pub from: ReleaseState,
+    pub to: ReleaseState,
     pub environment: Option<String>,
     pub reason: String,
     pub break_glass: bool,
@@ -299,9 +300,7 @@ pub struct ReleaseView {
     pub project_name: String,
     pub version: String,
     pub title: String,
-    /// draft, candidate, ... and the words for it.
-    pub state: String,
-    pub state_label: String,
+    pub state: ReleaseState,
     pub artifact: String,
     pub notes_id: Option<i64>,
     pub notes_revision: i64,
@@ -321,7 +320,7 @@ pub struct ReleaseView {
     pub transitions: Vec<TransitionView>,
     /// What Promote would do now: the gate's reasons when it would refuse.
     pub gate_blockers: Vec<String>,
-    pub my_decision: Option<String>,
+    pub my_decision: Option<Decision>,
     pub can_manage: bool,
     pub can_decide: bool,
     /// Why the viewer may not approve (self-approval), if so.
@@ -371,8 +370,7 @@ pub struct ReleaseSummary {
     pub id: i64,
     pub version: String,
     pub title: String,
-    pub state: String,
-    pub state_label: String,
+    pub state: ReleaseState,
     pub planned: Option<String>,
     pub reached_environment: Option<String>,
 }

@@ -74,6 +74,21 @@ impl ReleaseState {
         }
     }
 
+    /// Whether approvers may decide (approve, reject, revoke) now: once
+    /// submitted, while it waits for or has sign-off for its next
+    /// environment. The one answer every page, service and rule asks.
+    pub fn accepts_decisions(self) -> bool {
+        matches!(
+            self,
+            ReleaseState::Candidate | ReleaseState::Approved | ReleaseState::Released
+        )
+    }
+
+    /// Whether its artifact and notes may still change (voiding decisions).
+    pub fn accepts_changes(self) -> bool {
+        self.apply(Transition::Change).is_ok()
+    }
+
     /// No transition leaves these.
     pub fn is_final(self) -> bool {
         matches!(self, ReleaseState::RolledBack | ReleaseState::Abandoned)
@@ -111,6 +126,30 @@ impl ReleaseState {
             .into_iter()
             .filter(|t| self.apply(*t).is_ok())
             .collect()
+    }
+}
+
+impl std::str::FromStr for ReleaseState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| format!("unknown release state {s:?}"))
+    }
+}
+
+/// Compares with the stored text (`state == "approved"`), for tests and
+/// logs that read like the database.
+impl PartialEq<&str> for ReleaseState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl TryFrom<String> for ReleaseState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
@@ -213,6 +252,101 @@ fn refusal(from: ReleaseState, t: Transition) -> String {
 
 /// How long a sign-off link stays valid.
 pub const SIGN_OFF_LINK_HOURS: i64 = 72;
+
+/// A release's version as people name it (`1.4.0`, `v2.0.0-rc.1`,
+/// `2026.11.2`): checked once where it enters (form, API, CLI) and carried
+/// typed to the database. The rule: [`crate::validation::release_version`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReleaseVersion(String);
+
+impl ReleaseVersion {
+    /// Trims and checks; the error is the sentence to show next to the field.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        crate::validation::release_version(input).map(ReleaseVersion)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ReleaseVersion {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ReleaseVersion> for String {
+    fn from(v: ReleaseVersion) -> String {
+        v.0
+    }
+}
+
+impl fmt::Display for ReleaseVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The immutable thing a release ships: a commit id or an artifact digest
+/// (`sha256:…`). Checked once where it enters and carried typed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ArtifactDigest(String);
+
+impl ArtifactDigest {
+    /// The longest reference accepted.
+    pub const MAX: usize = 128;
+
+    /// Trims and checks (7 to 128 of letters, digits, `:`, `-`, `_`, `.`);
+    /// the error is the sentence to show next to the field.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let a = input.trim();
+        let ok = (7..=Self::MAX).contains(&a.len())
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'));
+        if ok {
+            Ok(ArtifactDigest(a.to_owned()))
+        } else {
+            Err(
+                "Give the commit id (or artifact digest such as sha256:…) this release ships."
+                    .into(),
+            )
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first twelve characters, for sentences.
+    pub fn short(&self) -> &str {
+        self.0.get(..12).unwrap_or(&self.0)
+    }
+}
+
+impl TryFrom<String> for ArtifactDigest {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ArtifactDigest> for String {
+    fn from(a: ArtifactDigest) -> String {
+        a.0
+    }
+}
+
+impl fmt::Display for ArtifactDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -321,5 +455,63 @@ mod tests {
             assert_eq!(ReleaseState::parse(s.as_str()), Some(s));
         }
         assert_eq!(ReleaseState::parse("shipped"), None);
+    }
+
+    #[test]
+    fn decisions_are_accepted_exactly_while_sign_off_is_open() {
+        let accepting: Vec<ReleaseState> = ReleaseState::ALL
+            .into_iter()
+            .filter(|s| s.accepts_decisions())
+            .collect();
+        assert_eq!(accepting, vec![Candidate, Approved, Released]);
+    }
+
+    #[test]
+    fn changes_are_accepted_exactly_where_the_change_transition_is() {
+        for s in ReleaseState::ALL {
+            assert_eq!(
+                s.accepts_changes(),
+                matches!(s, Draft | Candidate | Approved),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn states_round_trip_through_their_stored_text() {
+        for s in ReleaseState::ALL {
+            assert_eq!(s.as_str().parse::<ReleaseState>(), Ok(s));
+            assert_eq!(ReleaseState::try_from(s.as_str().to_owned()), Ok(s));
+        }
+        assert!("shipped".parse::<ReleaseState>().is_err());
+    }
+
+    #[test]
+    fn versions_are_trimmed_checked_and_typed() {
+        assert_eq!(ReleaseVersion::parse(" 1.4.0 ").unwrap().as_str(), "1.4.0");
+        assert_eq!(
+            ReleaseVersion::parse("v2.0.0-rc.1+b_7")
+                .unwrap()
+                .to_string(),
+            "v2.0.0-rc.1+b_7"
+        );
+        for bad in ["", " ", "-1.0", "1.0 beta", "1.0</title>", &"9".repeat(61)] {
+            assert!(ReleaseVersion::parse(bad).is_err(), "{bad:?}");
+        }
+        let json = serde_json::to_string(&ReleaseVersion::parse("1.2.3").unwrap()).unwrap();
+        assert_eq!(json, "\"1.2.3\"");
+        assert!(serde_json::from_str::<ReleaseVersion>("\"1 2\"").is_err());
+    }
+
+    #[test]
+    fn artifacts_are_commit_ids_or_digests() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(ArtifactDigest::parse(sha).unwrap().short(), "0123456789ab");
+        assert_eq!(ArtifactDigest::parse("abc1234").unwrap().short(), "abc1234");
+        assert!(ArtifactDigest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
+        for bad in ["", "abc12", "abc 1234", "sha256:<x>", &"a".repeat(129)] {
+            assert!(ArtifactDigest::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(serde_json::from_str::<ArtifactDigest>("\"no\"").is_err());
     }
 }

@@ -1,5 +1,5 @@
-//! Reading the audit log. (Writing happens inside each change's transaction,
-//! through `storage::audit::insert`.)
+//! The audit log: recording an event inside the change's own transaction
+//! ([`record`]), and reading it back for the audit page.
 
 use crate::clock::format_ms;
 use crate::storage::{audit as audit_store, projects};
@@ -9,6 +9,44 @@ use slipway_domain::validation::redact_credentials;
 use slipway_domain::{Permission, Principal, ProjectId};
 
 pub const PER_PAGE: i64 = 50;
+
+/// What an audit event is about: its id, the words people read for it, and
+/// its project.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditSubject {
+    pub id: String,
+    pub label: String,
+    pub project: Option<ProjectId>,
+}
+
+/// Records that `actor` did `action` to `subject`, with the state before
+/// and after, in the caller's transaction: the change and its audit event
+/// commit together or not at all.
+pub(crate) async fn record(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Principal,
+    action: slipway_domain::AuditAction,
+    subject: AuditSubject,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    audit_store::insert(
+        conn,
+        &audit_store::NewEvent {
+            actor: Some((actor.id, &actor.username)),
+            action,
+            subject_id: subject.id,
+            subject_label: subject.label,
+            project: subject.project,
+            before,
+            after,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
 
 /// Filters as they arrive from the page's query string; empty means "any".
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

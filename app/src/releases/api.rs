@@ -8,6 +8,16 @@ use slipway_domain::read::{
     EnvironmentPolicy, ReleaseSummary, ReleaseView, ReviewView, SignOffItem,
 };
 
+/// A value parsed where it enters, or the field error that says why not.
+#[cfg(feature = "ssr")]
+fn field<T>(name: &str, parsed: Result<T, String>) -> Result<T, AppError> {
+    parsed.map_err(|m| {
+        crate::server::fail(AppError::Validation(slipway_domain::FieldErrors(vec![
+            slipway_domain::FieldError::new(name, m),
+        ])))
+    })
+}
+
 #[server(endpoint = "releases/list")]
 pub async fn list_releases(slug: String) -> Result<Vec<ReleaseSummary>, AppError> {
     use crate::server::{check, principal, services};
@@ -32,16 +42,22 @@ pub async fn create_release(
     #[server(default)] artifact: String,
     #[server(default)] planned: String,
 ) -> Result<i64, AppError> {
-    use crate::server::{check, fail, principal, redirect_to, services};
+    use crate::server::{check, principal, redirect_to, services};
+    use slipway_domain::release::{ArtifactDigest, ReleaseVersion};
     use slipway_services::releases::NewReleaseInput;
     let actor = principal()?;
     let notes_id = match notes_id.trim() {
         "" => None,
-        n => Some(n.parse::<i64>().map_err(|_| {
-            fail(AppError::Validation(slipway_domain::FieldErrors(vec![
-                slipway_domain::FieldError::new("notes_id", "Choose release notes from the list."),
-            ])))
-        })?),
+        n => Some(field(
+            "notes_id",
+            n.parse::<i64>()
+                .map_err(|_| "Choose release notes from the list.".to_owned()),
+        )?),
+    };
+    let version = field("version", ReleaseVersion::parse(&version))?;
+    let artifact = match artifact.trim() {
+        "" => None,
+        a => Some(field("artifact", ArtifactDigest::parse(a))?),
     };
     let id = check(
         services()?
@@ -97,24 +113,21 @@ pub async fn decide_release(
 ) -> Result<(), AppError> {
     use crate::server::{check, fail, principal, services};
     use slipway_domain::approval::Decision;
+    use slipway_services::releases::DecisionInput;
     let actor = principal()?;
-    let decision = match decision.as_str() {
-        "approve" => Decision::Approve,
-        "reject" => Decision::Reject,
-        _ => return Err(fail(AppError::Conflict("Choose Approve or Reject.".into()))),
+    let Some(decision) = Decision::parse(&decision) else {
+        return Err(fail(AppError::Conflict("Choose Approve or Reject.".into())));
+    };
+    let input = DecisionInput {
+        decision,
+        comment,
+        seen_artifact,
+        seen_revision,
     };
     check(
         services()?
             .releases()
-            .decide(
-                &actor,
-                &slug,
-                id,
-                decision,
-                &comment,
-                &seen_artifact,
-                seen_revision,
-            )
+            .decide(&actor, &slug, id, &input)
             .await,
     )
 }
@@ -134,11 +147,17 @@ pub async fn change_release(
     expected_artifact: String,
 ) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
+    use slipway_domain::release::ArtifactDigest;
+    use slipway_services::releases::ChangeInput;
     let actor = principal()?;
+    let input = ChangeInput {
+        artifact: field("artifact", ArtifactDigest::parse(&artifact))?,
+        expected_artifact,
+    };
     check(
         services()?
             .releases()
-            .change(&actor, &slug, id, &artifact, &expected_artifact)
+            .change(&actor, &slug, id, &input)
             .await,
     )
 }

@@ -33,7 +33,7 @@ pub fn ReleaseSection(#[prop(into)] slug: Signal<String>) -> impl IntoView {
                                     view! {
                                         <tr data-test="release-row">
                                             <td><a href=href>{r.version.clone()}</a> " " <span class="muted">{r.title.clone()}</span></td>
-                                            <td><span class=format!("badge state-{}", r.state)>{r.state_label.clone()}</span></td>
+                                            <td><span class=format!("badge state-{}", r.state.as_str())>{r.state.label()}</span></td>
                                             <td>{r.reached_environment.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td>{r.planned.clone().unwrap_or_else(|| "—".into())}</td>
                                         </tr>

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use slipway_domain::read::ReleaseView;
+use slipway_domain::release::{ReleaseState, Transition as StateChange};
 
 #[derive(Clone, Copy)]
 struct Actions {
@@ -127,9 +128,8 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
     };
     let target = r.target_environment.clone();
     let short_artifact: String = r.artifact.chars().take(12).collect();
-    let state_class = format!("badge state-{}", r.state);
-    let waiting =
-        matches!(r.state.as_str(), "candidate" | "approved" | "released") && target.is_some();
+    let state_class = format!("badge state-{}", r.state.as_str());
+    let waiting = r.state.accepts_decisions() && target.is_some();
     let can_manage = r.can_manage;
     let (artifact_seen, artifact_expected) = (r.artifact.clone(), r.artifact.clone());
     let seen_revision = r.notes_revision.to_string();
@@ -143,7 +143,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
         <section class="page-head">
             <p class="breadcrumb"><a href="/projects">"Projects"</a> " / " <a href=project_href>{r.project_name.clone()}</a> " / " <a href=releases_href>"Releases"</a></p>
             <h1 data-test="release-title">{r.version.clone()} " " <span class="muted">{r.title.clone()}</span></h1>
-            <p><span class=state_class data-test="release-state">{r.state_label.clone()}</span>
+            <p><span class=state_class data-test="release-state">{r.state.label()}</span>
                 {r.reached_environment.clone().map(|e| format!(" · running in {e}"))}
                 {target.clone().map(|e| format!(" · next: {e}"))}
             </p>
@@ -162,7 +162,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                         <li class:ended=d.ended.is_some()>
                             <strong>{d.user.clone()}</strong>
                             {(!d.roles.is_empty()).then(|| format!(" ({})", d.roles.join(", ")))}
-                            {format!(" {} on {}", if d.decision == "approve" { "approved" } else { "rejected" }, d.at)}
+                            {format!(" {} on {}", d.decision.past_tense(), d.at)}
                             {(!d.comment.is_empty()).then(|| format!(": “{}”", d.comment))}
                             {d.ended.clone().map(|e| view! { <span class="muted">{format!(" — no longer counts: {e}")}</span> })}
                         </li>
@@ -395,9 +395,9 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
 
         {r.can_manage.then(|| {
             let (h1, h2, h3) = (hidden.clone(), hidden.clone(), hidden.clone());
-            let is_draft = r.state == "draft";
-            let releasable = matches!(r.state.as_str(), "draft" | "candidate" | "approved");
-            let rollbackable = matches!(r.state.as_str(), "deploying" | "released");
+            let is_draft = r.state == ReleaseState::Draft;
+            let releasable = r.state.accepts_changes();
+            let rollbackable = r.state.apply(StateChange::RollBack).is_ok();
             view! {
                 <section class="panel">
                     <h2>"Manage"</h2>
@@ -441,7 +441,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
             <ol class="timeline" data-test="timeline">
                 {r.transitions.iter().map(|t| view! {
                     <li>
-                        {format!("{} — {}: {} → {}", t.at, t.actor, t.from, t.to)}
+                        {format!("{} — {}: {} → {}", t.at, t.actor, t.from.as_str(), t.to.as_str())}
                         {t.environment.clone().map(|e| format!(" ({e})"))}
                         {t.break_glass.then(|| view! { " " <span class="badge danger">"break-glass"</span> })}
                         {(!t.reason.is_empty()).then(|| format!(" — {}", t.reason))}

@@ -3,6 +3,7 @@
 //! and week views, freezes blocking production promotion, and the private
 //! iCalendar feeds, parsed by an independent parser (Python's `icalendar`).
 
+use crate::helpers::release_input;
 use crate::helpers::{TestApp, USER_PASSWORD};
 use crate::on_both_databases;
 use reqwest::{Client, StatusCode};
@@ -138,11 +139,9 @@ async fn planned_release(
             by,
             slug,
             &NewReleaseInput {
-                version: version.into(),
                 title: "Coupons".into(),
-                artifact: SHA.into(),
                 planned: ymd(on),
-                ..Default::default()
+                ..release_input(version, SHA)
             },
         )
         .await

@@ -370,3 +370,37 @@ pub fn python_module(module: &str, package: &str) {
     }
     ready.push(module.to_owned());
 }
+
+/// A decision as the sign-off page sends it.
+pub fn decision(
+    decision: slipway_domain::approval::Decision,
+    comment: &str,
+    seen_artifact: &str,
+    seen_revision: i64,
+) -> slipway_services::releases::DecisionInput {
+    slipway_services::releases::DecisionInput {
+        decision,
+        comment: comment.into(),
+        seen_artifact: seen_artifact.into(),
+        seen_revision,
+    }
+}
+
+/// A change of artifact as the release page sends it.
+pub fn change_to(artifact: &str, expected: &str) -> slipway_services::releases::ChangeInput {
+    slipway_services::releases::ChangeInput {
+        artifact: slipway_domain::release::ArtifactDigest::parse(artifact).unwrap(),
+        expected_artifact: expected.into(),
+    }
+}
+
+/// A new release shipping `artifact`, with the rest left empty.
+pub fn release_input(version: &str, artifact: &str) -> slipway_services::releases::NewReleaseInput {
+    slipway_services::releases::NewReleaseInput {
+        version: slipway_domain::release::ReleaseVersion::parse(version).unwrap(),
+        title: String::new(),
+        notes_id: None,
+        artifact: Some(slipway_domain::release::ArtifactDigest::parse(artifact).unwrap()),
+        planned: String::new(),
+    }
+}

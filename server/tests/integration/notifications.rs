@@ -3,7 +3,7 @@
 //! sign-off links, voided decisions, retries and giving up, on SQLite and
 //! PostgreSQL.
 
-use crate::helpers::{Db, TestApp, USER_PASSWORD};
+use crate::helpers::{change_to, decision, release_input, Db, TestApp, USER_PASSWORD};
 use serde_json::Value;
 use slipway_domain::approval::Decision;
 use slipway_domain::Principal;
@@ -193,10 +193,8 @@ async fn emails_tell_approvers_and_retry(db: Db) {
             &erin,
             "shop",
             &NewReleaseInput {
-                version: "6.0.0".into(),
                 title: "Gift cards".into(),
-                artifact: SHA.into(),
-                ..Default::default()
+                ..release_input("6.0.0", SHA)
             },
         )
         .await
@@ -236,11 +234,16 @@ async fn emails_tell_approvers_and_retry(db: Db) {
 
     // Paula approves; the artifact changes; she is told by e-mail.
     releases
-        .decide(&paula, "shop", id, Decision::Approve, "ok", SHA, 0)
+        .decide(
+            &paula,
+            "shop",
+            id,
+            &decision(Decision::Approve, "ok", SHA, 0),
+        )
         .await
         .unwrap();
     releases
-        .change(&erin, "shop", id, OTHER_SHA, SHA)
+        .change(&erin, "shop", id, &change_to(OTHER_SHA, SHA))
         .await
         .unwrap();
     let mail = smtp.wait_for(2).await;
@@ -348,9 +351,7 @@ async fn evidence_and_addresses_check_permissions_for_every_role(app: &TestApp) 
             &owner,
             "alpha",
             &NewReleaseInput {
-                version: "1.0.0".into(),
-                artifact: SHA.into(),
-                ..Default::default()
+                ..release_input("1.0.0", SHA)
             },
         )
         .await

@@ -3,6 +3,7 @@
 //! the artifact, the promotion gate with checklists, freezes and break-glass,
 //! and the concurrency guarantees.
 
+use crate::helpers::{change_to, decision, release_input};
 use crate::helpers::{TestApp, USER_PASSWORD};
 use crate::on_both_databases;
 use slipway_domain::approval::{ApprovalPolicy, Decision, RoleGroup};
@@ -78,11 +79,9 @@ async fn new_release(app: &TestApp, by: &Principal, version: &str) -> i64 {
             by,
             "shop",
             &NewReleaseInput {
-                version: version.into(),
                 title: "Coupons".into(),
-                artifact: SHA.into(),
                 planned: "2026-12-01".into(),
-                ..Default::default()
+                ..release_input(version, SHA)
             },
         )
         .await
@@ -181,7 +180,12 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
 
     // staging: 1 approval; the QA scope item is required before staging.
     releases
-        .decide(&paula, "shop", id, Decision::Approve, "looks good", SHA, 0)
+        .decide(
+            &paula,
+            "shop",
+            id,
+            &decision(Decision::Approve, "looks good", SHA, 0),
+        )
         .await
         .unwrap();
     let blocked = conflict(releases.promote(&sam, "shop", id, None).await);
@@ -195,16 +199,21 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     // prod: the author cannot approve; one person counts once.
     assert!(conflict(
         releases
-            .decide(&erin, "shop", id, Decision::Approve, "", SHA, 0)
+            .decide(&erin, "shop", id, &decision(Decision::Approve, "", SHA, 0))
             .await
     )
     .contains("You authored this release"));
     releases
-        .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&tess, "shop", id, &decision(Decision::Approve, "", SHA, 0))
         .await
         .unwrap();
     releases
-        .decide(&tess, "shop", id, Decision::Approve, "again", SHA, 0)
+        .decide(
+            &tess,
+            "shop",
+            id,
+            &decision(Decision::Approve, "again", SHA, 0),
+        )
         .await
         .unwrap();
     let v = releases.get(&tess, "shop", id).await.unwrap();
@@ -216,7 +225,12 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     );
     tick_all(app, &rick, id).await;
     releases
-        .decide(&sam, "shop", id, Decision::Approve, "on call ok", SHA, 0)
+        .decide(
+            &sam,
+            "shop",
+            id,
+            &decision(Decision::Approve, "on call ok", SHA, 0),
+        )
         .await
         .unwrap();
     let v = releases.get(&sam, "shop", id).await.unwrap();
@@ -242,7 +256,12 @@ async fn a_release_is_signed_off_and_promoted_through_the_pipeline(app: &TestApp
     let stella = app.principal("stella").await;
     assert!(matches!(
         releases
-            .decide(&stella, "shop", id, Decision::Approve, "", SHA, 0)
+            .decide(
+                &stella,
+                "shop",
+                id,
+                &decision(Decision::Approve, "", SHA, 0)
+            )
             .await,
         Err(ServiceError::Forbidden)
     ));
@@ -261,11 +280,11 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     let releases = app.services.releases();
     let id = submitted(app, &rick, &erin, "2.0.0", 2).await;
     releases
-        .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&tess, "shop", id, &decision(Decision::Approve, "", SHA, 0))
         .await
         .unwrap();
     releases
-        .decide(&paula, "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&paula, "shop", id, &decision(Decision::Approve, "", SHA, 0))
         .await
         .unwrap();
     assert_eq!(
@@ -273,7 +292,7 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
         "approved"
     );
     releases
-        .change(&erin, "shop", id, OTHER_SHA, SHA)
+        .change(&erin, "shop", id, &change_to(OTHER_SHA, SHA))
         .await
         .unwrap();
     let v = releases.get(&erin, "shop", id).await.unwrap();
@@ -290,14 +309,19 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     // An approval of what someone saw before the change is refused.
     assert!(conflict(
         releases
-            .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
+            .decide(&tess, "shop", id, &decision(Decision::Approve, "", SHA, 0))
             .await
     )
     .contains("changed since you opened it"));
     // Rejecting needs a reason, and wins.
     assert!(matches!(
         releases
-            .decide(&tess, "shop", id, Decision::Reject, " ", OTHER_SHA, 0)
+            .decide(
+                &tess,
+                "shop",
+                id,
+                &decision(Decision::Reject, " ", OTHER_SHA, 0)
+            )
             .await,
         Err(ServiceError::Validation(_))
     ));
@@ -306,15 +330,17 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
             &tess,
             "shop",
             id,
-            Decision::Reject,
-            "no migration dry-run",
-            OTHER_SHA,
-            0,
+            &decision(Decision::Reject, "no migration dry-run", OTHER_SHA, 0),
         )
         .await
         .unwrap();
     releases
-        .decide(&paula, "shop", id, Decision::Approve, "", OTHER_SHA, 0)
+        .decide(
+            &paula,
+            "shop",
+            id,
+            &decision(Decision::Approve, "", OTHER_SHA, 0),
+        )
         .await
         .unwrap();
     let v = releases.get(&erin, "shop", id).await.unwrap();
@@ -346,13 +372,13 @@ async fn a_changed_artifact_voids_approvals_and_says_why(app: &TestApp) {
     // Whoever puts a different artifact in counts as its creator: rick may
     // approve releases, but not one whose artifact he just set.
     releases
-        .change(&rick, "shop", id, SHA, OTHER_SHA)
+        .change(&rick, "shop", id, &change_to(SHA, OTHER_SHA))
         .await
         .unwrap();
     let v = releases.get(&rick, "shop", id).await.unwrap();
     assert!(v.cannot_decide_because.is_some(), "{v:?}");
     assert!(releases
-        .decide(&rick, "shop", id, Decision::Approve, "", SHA, 0)
+        .decide(&rick, "shop", id, &decision(Decision::Approve, "", SHA, 0))
         .await
         .is_err());
     // Paula's approval of OTHER_SHA and tess's rejection are voided again.
@@ -575,7 +601,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
         tasks.push(tokio::spawn(async move {
             services
                 .releases()
-                .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
+                .decide(&tess, "shop", id, &decision(Decision::Approve, "", SHA, 0))
                 .await
         }));
     }
@@ -598,9 +624,10 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
         v.approval_explanation
     );
     // Two different approvers at the same moment: both count, exactly once.
+    let approve = decision(Decision::Approve, "", SHA, 0);
     let (a, b) = tokio::join!(
-        releases.decide(&paula, "shop", id, Decision::Approve, "", SHA, 0),
-        releases.decide(&rick, "shop", id, Decision::Approve, "", SHA, 0),
+        releases.decide(&paula, "shop", id, &approve),
+        releases.decide(&rick, "shop", id, &approve),
     );
     let retried = |r: Result<(), ServiceError>, who: &Principal| {
         let services = app.services.clone();
@@ -609,7 +636,7 @@ async fn twenty_simultaneous_approvals_by_one_person_count_once(app: &TestApp) {
             if r.is_err() {
                 services
                     .releases()
-                    .decide(&who, "shop", id, Decision::Approve, "", SHA, 0)
+                    .decide(&who, "shop", id, &decision(Decision::Approve, "", SHA, 0))
                     .await
                     .unwrap();
             }
@@ -636,9 +663,13 @@ async fn an_approval_racing_a_change_never_lands_on_the_new_artifact(app: &TestA
     for round in 0..10 {
         let id = new_release(app, &erin, &format!("5.0.{round}")).await;
         releases.submit(&erin, "shop", id).await.unwrap();
+        let (approval, new_artifact) = (
+            decision(Decision::Approve, "", SHA, 0),
+            change_to(OTHER_SHA, SHA),
+        );
         let (approve, change) = tokio::join!(
-            releases.decide(&tess, "shop", id, Decision::Approve, "", SHA, 0),
-            releases.change(&erin, "shop", id, OTHER_SHA, SHA),
+            releases.decide(&tess, "shop", id, &approval),
+            releases.change(&erin, "shop", id, &new_artifact),
         );
         let rows: Vec<(String, Option<i64>)> =
             sqlx::query_as("SELECT artifact, ended_at FROM approvals WHERE release_id = $1")
@@ -930,7 +961,7 @@ async fn changes_reach_open_pages_live(app: &TestApp) {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             services
                 .releases()
-                .decide(&tess, "shop", id, Decision::Approve, "", SHA, 0)
+                .decide(&tess, "shop", id, &decision(Decision::Approve, "", SHA, 0))
                 .await
         })
     };
@@ -1213,7 +1244,7 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
 
     // A different artifact: the tick is undone, the evidence is history.
     releases
-        .change(&rick, "shop", id, OTHER_SHA, SHA)
+        .change(&rick, "shop", id, &change_to(OTHER_SHA, SHA))
         .await
         .unwrap();
     let v = releases.get(&erin, "shop", id).await.unwrap();

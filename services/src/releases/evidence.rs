@@ -7,8 +7,9 @@
 //! artifact changes, earlier evidence is shown as such and ticks nothing.
 //! (Deploy adapters and smoke tests add their evidence here when they land.)
 
-use super::{audit_release, Releases};
+use super::Releases;
 use crate::clock::format_ms;
+use crate::storage::{checklists, evidence as store, releases as releases_store};
 use crate::ServiceError;
 use serde_json::json;
 use slipway_domain::evidence::{EvidenceDraft, Outcome};
@@ -27,22 +28,12 @@ pub struct EvidenceInput {
     pub url: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct EvidenceRow {
-    artifact: String,
-    kind: String,
-    outcome: String,
-    summary: String,
-    url: Option<String>,
-    recorded_by_name: String,
-    recorded_at: i64,
-}
-
 impl Releases<'_> {
     /// Records evidence for the release's current artifact; passed evidence
     /// ticks the waiting checklist items of its kind. Engineers, SREs and
     /// release managers (who promote or manage releases) may record it.
     /// Returns the titles of the items it ticked.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn record_evidence(
         &self,
         actor: &Principal,
@@ -64,80 +55,51 @@ impl Releases<'_> {
             url,
         } = EvidenceDraft::parse(&input.kind, &input.outcome, &input.summary, &input.url)
             .map_err(ServiceError::Validation)?;
-        if l.state.is_final() {
+        if l.release.state.is_final() {
             return Err(ServiceError::Conflict(format!(
                 "This release is {}: it takes no more evidence.",
-                l.state.label().to_lowercase()
+                l.release.state.label().to_lowercase()
             )));
         }
         let now = self.services.clock.now_ms();
         // Lock the release while it still ships the artifact read above, so
         // a change of artifact cannot slip in between and be ticked for.
-        let locked = sqlx::query(
-            "UPDATE releases SET updated_at = updated_at WHERE id = $1 AND artifact = $2",
-        )
-        .bind(id)
-        .bind(&l.release.artifact)
-        .execute(&mut *tx)
-        .await?;
-        if locked.rows_affected() != 1 {
+        let locked =
+            releases_store::lock_if_subject(&mut tx, id, &l.release.artifact, None, now).await?;
+        if !locked {
             return Err(ServiceError::Conflict(
                 "The release's artifact changed meanwhile; reload and record the evidence again."
                     .into(),
             ));
         }
-        sqlx::query(
-            "INSERT INTO release_evidence (release_id, artifact, kind, outcome, summary, url, recorded_by, recorded_by_name, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(id)
-        .bind(&l.release.artifact)
-        .bind(&kind)
-        .bind(outcome.as_str())
-        .bind(&summary)
-        .bind(url.as_deref())
-        .bind(actor.id.0)
-        .bind(&actor.username)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let record = store::NewEvidence {
+            release_id: id,
+            artifact: &l.release.artifact,
+            kind: &kind,
+            outcome,
+            summary: &summary,
+            url: url.as_deref(),
+            recorded_by: (actor.id.0, &actor.username),
+        };
+        store::insert(&mut tx, &record, now).await?;
         let mut ticked = Vec::new();
         if outcome == Outcome::Passed {
-            let waiting: Vec<(String, String)> = sqlx::query_as(
-                "SELECT key, title FROM checklist_items \
-                 WHERE release_id = $1 AND auto_from = $2 AND ticked_at IS NULL ORDER BY position",
-            )
-            .bind(id)
-            .bind(&kind)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (key, title) in waiting {
-                let done = sqlx::query(
-                    "UPDATE checklist_items SET ticked_at = $3, evidence = $4, ticked_by = NULL, ticked_by_name = NULL \
-                     WHERE release_id = $1 AND key = $2 AND ticked_at IS NULL",
-                )
-                .bind(id)
-                .bind(&key)
-                .bind(now)
-                .bind(&kind)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 1 {
+            for (key, title) in checklists::waiting_for_evidence(&mut tx, id, &kind).await? {
+                if checklists::tick_from_evidence(&mut tx, id, &key, &kind, now).await? {
                     ticked.push(title);
                 }
             }
         }
-        audit_release(
+        let after = json!({
+            "kind": kind, "outcome": outcome.as_str(), "summary": summary, "url": url,
+            "artifact": l.release.artifact, "ticked": ticked,
+        });
+        self.audit(
             &mut tx,
             actor,
             &l,
             AuditAction::EvidenceRecorded,
-            None,
-            Some(json!({
-                "kind": kind, "outcome": outcome.as_str(), "summary": summary, "url": url,
-                "artifact": l.release.artifact, "ticked": ticked,
-            })),
-            now,
+            (None, Some(after)),
         )
         .await?;
         tx.commit().await?;
@@ -145,40 +107,29 @@ impl Releases<'_> {
         Ok(ticked)
     }
 
-    /// The release's evidence, newest first, with what each ticked.
+    /// The release's evidence, newest first, with what each ticked (read
+    /// from the release's checklist, already loaded by the caller).
     pub(super) async fn evidence(
         conn: &mut sqlx::AnyConnection,
         release_id: i64,
         artifact: &str,
+        checklist: &[checklists::ItemRow],
     ) -> Result<Vec<EvidenceView>, ServiceError> {
-        let rows: Vec<EvidenceRow> = sqlx::query_as(
-            "SELECT artifact, kind, outcome, summary, url, recorded_by_name, recorded_at \
-             FROM release_evidence WHERE release_id = $1 ORDER BY recorded_at DESC, id DESC",
-        )
-        .bind(release_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let ticks: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT title, evidence, ticked_at FROM checklist_items \
-             WHERE release_id = $1 AND evidence IS NOT NULL AND ticked_at IS NOT NULL",
-        )
-        .bind(release_id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = store::for_release(conn, release_id).await?;
         Ok(rows
             .into_iter()
             .map(|r| EvidenceView {
                 // Only passing evidence ticks; matching on the outcome too
                 // keeps a failed record made in the same millisecond from
                 // claiming the passing one's ticks.
-                ticked: ticks
+                ticked: checklist
                     .iter()
-                    .filter(|(_, kind, at)| {
+                    .filter(|c| {
                         r.outcome == Outcome::Passed.as_str()
-                            && *kind == r.kind
-                            && *at == r.recorded_at
+                            && c.evidence.as_deref() == Some(r.kind.as_str())
+                            && c.ticked_at == Some(r.recorded_at)
                     })
-                    .map(|(title, ..)| title.clone())
+                    .map(|c| c.title.clone())
                     .collect(),
                 current: r.artifact == artifact,
                 kind: r.kind,

@@ -4,53 +4,25 @@
 //! closes when the last of them has. Open and overdue reviews show on the
 //! dashboard and the project page until then.
 
-use super::{audit_release, Loaded, Releases};
-use crate::accounts::require;
+use super::{Loaded, Releases};
 use crate::clock::format_ms;
 use crate::notifications::{self, NewNotification};
-use crate::storage::{audit as audit_store, environments, projects, Tx};
+use crate::storage::reviews::{self as store, ReviewerRow};
+use crate::storage::{environments, Tx};
 use crate::ServiceError;
 use serde_json::json;
 use slipway_domain::read::{ReviewView, ReviewerView};
 use slipway_domain::review;
 use slipway_domain::{AuditAction, Permission, Principal, ProjectId, UserId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-#[derive(sqlx::FromRow)]
-struct ReviewRow {
-    id: i64,
-    opened_by: Option<i64>,
-    conclusion: Option<String>,
-    release_id: i64,
-    version: String,
-    environment: Option<String>,
-    reason: String,
-    bypassed: String,
-    opened_by_name: String,
-    opened_at: i64,
-    due_at: i64,
-    closed_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct ReviewerRow {
-    user_id: i64,
-    user_name: String,
-    completed_at: Option<i64>,
-    conclusion: Option<String>,
-}
-
-async fn reviewers_of(
-    conn: &mut sqlx::AnyConnection,
-    review: i64,
-) -> Result<Vec<ReviewerRow>, ServiceError> {
-    Ok(sqlx::query_as(
-        "SELECT user_id, user_name, completed_at, conclusion FROM post_release_reviewers \
-         WHERE review_id = $1 ORDER BY user_name",
-    )
-    .bind(review)
-    .fetch_all(conn)
-    .await?)
+/// A break-glass promotion's review as it opens: where, why, what was
+/// bypassed, and who reviews it (`(user id, username)`).
+pub(super) struct OpenReview<'a> {
+    pub env: &'a environments::EnvironmentRow,
+    pub reason: &'a str,
+    pub bypassed: &'a [String],
+    pub reviewers: &'a [(i64, String)],
 }
 
 impl Releases<'_> {
@@ -88,42 +60,33 @@ impl Releases<'_> {
 
     /// Opens the review of a break-glass promotion inside its transaction,
     /// names the reviewers and tells them.
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn open_review(
         &self,
         tx: &mut Tx,
         actor: &Principal,
         l: &Loaded,
-        env: &environments::EnvironmentRow,
-        reason: &str,
-        bypassed: &[String],
-        reviewers: &[(i64, String)],
+        r: OpenReview<'_>,
     ) -> Result<(), ServiceError> {
+        let OpenReview {
+            env,
+            reason,
+            bypassed,
+            reviewers,
+        } = r;
         let now = self.services.clock.now_ms();
         let due = now + self.services.release_settings.review_due_hours * 3_600_000;
-        let (review,): (i64,) = sqlx::query_as(
-            "INSERT INTO post_release_reviews (release_id, environment_id, reason, bypassed, opened_by, opened_by_name, opened_at, due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(l.release.id)
-        .bind(env.id)
-        .bind(reason)
-        .bind(bypassed.join("\n"))
-        .bind(actor.id.0)
-        .bind(&actor.username)
-        .bind(now)
-        .bind(due)
-        .fetch_one(&mut **tx)
-        .await?;
+        let bypassed_lines = bypassed.join("\n");
+        let new = store::NewReview {
+            release_id: l.release.id,
+            environment_id: env.id,
+            reason,
+            bypassed: &bypassed_lines,
+            opened_by: (actor.id.0, &actor.username),
+            due_at: due,
+        };
+        let review = store::insert(tx, &new, now).await?;
         for (user, name) in reviewers {
-            sqlx::query(
-                "INSERT INTO post_release_reviewers (review_id, user_id, user_name) VALUES ($1, $2, $3)",
-            )
-            .bind(review)
-            .bind(user)
-            .bind(name)
-            .execute(&mut **tx)
-            .await?;
+            store::insert_reviewer(tx, review, (*user, name), None).await?;
             notifications::enqueue(
                 tx,
                 self.services,
@@ -151,17 +114,16 @@ impl Releases<'_> {
             )
             .await?;
         }
-        audit_release(
+        let after = json!({
+            "environment": env.name, "reason": reason, "bypassed": bypassed,
+            "reviewers": reviewers.iter().map(|(_, n)| n).collect::<Vec<_>>(), "review_due": format_ms(due),
+        });
+        self.audit(
             tx,
             actor,
             l,
             AuditAction::BreakGlassUsed,
-            None,
-            Some(json!({
-                "environment": env.name, "reason": reason, "bypassed": bypassed,
-                "reviewers": reviewers.iter().map(|(_, n)| n).collect::<Vec<_>>(), "review_due": format_ms(due),
-            })),
-            now,
+            (None, Some(after)),
         )
         .await?;
         Ok(())
@@ -207,97 +169,95 @@ impl Releases<'_> {
 
     /// Post-release reviews opened by break-glass in the projects the actor
     /// can see (one project with `slug`), open ones first; `open_only`
-    /// leaves out closed ones (the dashboard).
+    /// leaves out closed ones (the dashboard). A fixed number of queries,
+    /// however many projects and reviews.
+    #[tracing::instrument(skip_all)]
     pub async fn reviews(
         &self,
         actor: &Principal,
         slug: Option<&str>,
         open_only: bool,
     ) -> Result<Vec<ReviewView>, ServiceError> {
-        let visible = self.services.projects().list(actor, false).await?;
         let now = self.services.clock.now_ms();
+        let mut conn = self.services.store.pool().acquire().await?;
+        let found: Vec<_> = Self::visible_projects(&mut conn, actor)
+            .await?
+            .into_iter()
+            .filter(|p| slug.is_none_or(|s| s == p.slug))
+            .collect();
+        let ids: Vec<ProjectId> = found.iter().map(|p| ProjectId(p.id)).collect();
+        let mut rows = store::for_projects(&mut conn, &ids, open_only).await?;
+        // Grouped by project in the order of the project list, as before.
+        rows.sort_by_key(|r| found.iter().position(|p| p.id == r.project_id));
+        let review_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut reviewers: HashMap<i64, Vec<ReviewerRow>> = HashMap::new();
+        for v in store::reviewers(&mut conn, &review_ids).await? {
+            reviewers.entry(v.review_id).or_default().push(v);
+        }
+        drop(conn);
+        let mut eligible_by_project: HashMap<i64, HashSet<i64>> = HashMap::new();
         let mut out = Vec::new();
-        for p in visible.iter().filter(|p| slug.is_none_or(|s| s == p.slug)) {
-            let mut conn = self.services.store.pool().acquire().await?;
-            let Some(project) = projects::find_by_slug(&mut conn, &p.slug).await? else {
+        for r in rows {
+            let Some(project) = found.iter().find(|p| p.id == r.project_id) else {
                 continue;
             };
             let pid = ProjectId(project.id);
-            let rows: Vec<ReviewRow> = sqlx::query_as(
-                "SELECT r.id, r.release_id, rel.version, e.name AS environment, r.reason, r.bypassed, \
-                 r.opened_by, r.opened_by_name, r.opened_at, r.due_at, r.closed_at, r.conclusion \
-                 FROM post_release_reviews r JOIN releases rel ON rel.id = r.release_id \
-                 LEFT JOIN environments e ON e.id = r.environment_id \
-                 WHERE rel.project_id = $1 ORDER BY r.closed_at IS NOT NULL, r.due_at",
-            )
-            .bind(project.id)
-            .fetch_all(&mut *conn)
-            .await?;
-            let rows: Vec<ReviewRow> = rows
-                .into_iter()
-                .filter(|r| !open_only || r.closed_at.is_none())
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let mut with_reviewers = Vec::new();
-            for r in rows {
-                let reviewers = reviewers_of(&mut conn, r.id).await?;
-                with_reviewers.push((r, reviewers));
-            }
-            drop(conn);
-            let eligible = self.eligible(pid).await?;
-            for (r, reviewers) in with_reviewers {
-                let can_close = r.closed_at.is_none()
-                    && Self::may_conclude(actor, pid, r.opened_by, &reviewers, &eligible);
-                out.push(ReviewView {
-                    id: r.id,
-                    project_slug: project.slug.clone(),
-                    project_name: project.name.clone(),
-                    release_id: r.release_id,
-                    version: r.version,
-                    environment: r.environment,
-                    reason: r.reason,
-                    bypassed: r.bypassed.lines().map(str::to_owned).collect(),
-                    opened_by: r.opened_by_name,
-                    opened_at: format_ms(r.opened_at),
-                    due_at: format_ms(r.due_at),
-                    overdue: r.closed_at.is_none() && r.due_at < now,
-                    closed: r.closed_at.map(|at| {
-                        if reviewers.is_empty() {
-                            format!(
-                                "Closed on {}: {}",
+            let eligible = match eligible_by_project.get(&project.id) {
+                Some(e) => e.clone(),
+                None => {
+                    let e = self.eligible(pid).await?;
+                    eligible_by_project.insert(project.id, e.clone());
+                    e
+                }
+            };
+            let reviewers = reviewers.remove(&r.id).unwrap_or_default();
+            let can_close = r.closed_at.is_none()
+                && Self::may_conclude(actor, pid, r.opened_by, &reviewers, &eligible);
+            out.push(ReviewView {
+                id: r.id,
+                project_slug: project.slug.clone(),
+                project_name: project.name.clone(),
+                release_id: r.release_id,
+                version: r.version,
+                environment: r.environment,
+                reason: r.reason,
+                bypassed: r.bypassed.lines().map(str::to_owned).collect(),
+                opened_by: r.opened_by_name,
+                opened_at: format_ms(r.opened_at),
+                due_at: format_ms(r.due_at),
+                overdue: r.closed_at.is_none() && r.due_at < now,
+                closed: r.closed_at.map(|at| {
+                    if reviewers.is_empty() {
+                        format!(
+                            "Closed on {}: {}",
+                            format_ms(at),
+                            r.conclusion.clone().unwrap_or_default()
+                        )
+                    } else {
+                        format!("Closed on {}", format_ms(at))
+                    }
+                }),
+                reviewers: reviewers
+                    .into_iter()
+                    .map(|v| ReviewerView {
+                        done: match v.completed_at {
+                            Some(at) => Some(format!(
+                                "Done on {}: {}",
                                 format_ms(at),
-                                r.conclusion.clone().unwrap_or_default()
-                            )
-                        } else {
-                            format!("Closed on {}", format_ms(at))
-                        }
-                    }),
-                    reviewers: reviewers
-                        .into_iter()
-                        .map(|v| {
-                            ReviewerView {
-                            done: match v.completed_at {
-                                Some(at) => Some(format!(
-                                    "Done on {}: {}",
-                                    format_ms(at),
-                                    v.conclusion.unwrap_or_default()
-                                )),
-                                None if !eligible.contains(&v.user_id) => Some(
-                                    "can no longer review (disabled or without the approver role); \
-                                     not waited for"
-                                        .to_owned(),
-                                ),
-                                None => None,
-                            },
-                            name: v.user_name,
-                        }
-                        })
-                        .collect(),
-                    can_close,
-                });
-            }
+                                v.conclusion.unwrap_or_default()
+                            )),
+                            None if !eligible.contains(&v.user_id) => Some(
+                                "can no longer review (disabled or without the approver role); \
+                                 not waited for"
+                                    .to_owned(),
+                            ),
+                            None => None,
+                        },
+                        name: v.user_name,
+                    })
+                    .collect(),
+                can_close,
+            });
         }
         Ok(out)
     }
@@ -306,6 +266,7 @@ impl Releases<'_> {
     /// review closes when no named reviewer who can still review is left
     /// waiting. When none is (they left, or the review predates named
     /// reviewers), anyone else who may approve concludes and closes it.
+    #[tracing::instrument(skip_all, fields(project = %slug, review.id = review))]
     pub async fn close_review(
         &self,
         actor: &Principal,
@@ -322,23 +283,13 @@ impl Releases<'_> {
         }
         let project = self.services.repositories().project(actor, slug).await?;
         let pid = ProjectId(project.id);
-        require(actor, Permission::ApproveReleases, Some(pid))?;
+        crate::accounts::require(actor, Permission::ApproveReleases, Some(pid))?;
         let eligible = self.eligible(pid).await?;
         let mut tx = self.services.store.begin().await?;
         // Lock the review first, so the last two reviewers concluding at the
         // same moment cannot both see the other as still pending.
-        sqlx::query("UPDATE post_release_reviews SET closed_at = closed_at WHERE id = $1")
-            .bind(review)
-            .execute(&mut *tx)
-            .await?;
-        let row: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT r.release_id, r.opened_by, r.closed_at FROM post_release_reviews r \
-             JOIN releases rel ON rel.id = r.release_id WHERE r.id = $1 AND rel.project_id = $2",
-        )
-        .bind(review)
-        .bind(pid.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+        store::lock(&mut tx, review).await?;
+        let row = store::find(&mut tx, pid, review).await?;
         let Some((release_id, opened_by, closed_at)) = row else {
             return Err(ServiceError::NotFound("review"));
         };
@@ -352,7 +303,7 @@ impl Releases<'_> {
                 "You broke glass for this release, so someone else must review it.".into(),
             ));
         }
-        let named = reviewers_of(&mut tx, review).await?;
+        let named = store::reviewers(&mut tx, &[review]).await?;
         if !Self::may_conclude(actor, pid, opened_by, &named, &eligible) {
             return Err(ServiceError::Conflict(
                 if named.iter().any(|v| v.user_id == actor.id.0) {
@@ -371,31 +322,13 @@ impl Releases<'_> {
         }
         let now = self.services.clock.now_ms();
         if named.iter().any(|v| v.user_id == actor.id.0) {
-            sqlx::query(
-                "UPDATE post_release_reviewers SET completed_at = $3, conclusion = $4 \
-                 WHERE review_id = $1 AND user_id = $2 AND completed_at IS NULL",
-            )
-            .bind(review)
-            .bind(actor.id.0)
-            .bind(now)
-            .bind(conclusion)
-            .execute(&mut *tx)
-            .await?;
+            store::conclude(&mut tx, review, actor.id.0, conclusion, now).await?;
         } else {
             // Standing in for reviewers who are gone: recorded like theirs.
-            sqlx::query(
-                "INSERT INTO post_release_reviewers (review_id, user_id, user_name, completed_at, conclusion) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(review)
-            .bind(actor.id.0)
-            .bind(&actor.username)
-            .bind(now)
-            .bind(conclusion)
-            .execute(&mut *tx)
-            .await?;
+            let by = (actor.id.0, actor.username.as_str());
+            store::insert_reviewer(&mut tx, review, by, Some((now, conclusion))).await?;
         }
-        let all = reviewers_of(&mut tx, review).await?;
+        let all = store::reviewers(&mut tx, &[review]).await?;
         let closes = review::waiting_for(&Self::rule_view(&all, &eligible)).is_empty();
         if closes {
             let summary = all
@@ -410,35 +343,20 @@ impl Releases<'_> {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            sqlx::query(
-                "UPDATE post_release_reviews SET closed_at = $2, closed_by = $3, conclusion = $4 \
-                 WHERE id = $1 AND closed_at IS NULL",
-            )
-            .bind(review)
-            .bind(now)
-            .bind(actor.id.0)
-            .bind(summary)
-            .execute(&mut *tx)
-            .await?;
+            store::close(&mut tx, review, actor.id.0, &summary, now).await?;
         }
-        audit_store::insert(
-            &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: if closes {
-                    AuditAction::ReviewClosed
-                } else {
-                    AuditAction::ReviewCompleted
-                },
-                subject_id: review.to_string(),
-                subject_label: format!("{} release {release_id}", project.slug),
-                project: Some(pid),
-                before: None,
-                after: Some(json!({ "conclusion": conclusion, "review_closed": closes })),
-            },
-            now,
-        )
-        .await?;
+        let action = if closes {
+            AuditAction::ReviewClosed
+        } else {
+            AuditAction::ReviewCompleted
+        };
+        let subject = crate::audit::AuditSubject {
+            id: review.to_string(),
+            label: format!("{} release {release_id}", project.slug),
+            project: Some(pid),
+        };
+        let after = json!({ "conclusion": conclusion, "review_closed": closes });
+        crate::audit::record(&mut tx, actor, action, subject, None, Some(after), now).await?;
         tx.commit().await?;
         Ok(())
     }

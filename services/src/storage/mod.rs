@@ -9,15 +9,20 @@
 //! Repository functions take a `&mut AnyConnection` so callers decide the
 //! transaction: a change and its audit event always commit together.
 
+pub mod approvals;
 pub mod audit;
 pub mod calendar;
+pub mod checklists;
 pub mod environments;
+pub mod evidence;
 pub mod grants;
 pub mod notes;
 pub mod projects;
 pub mod releases;
 pub mod repositories;
+pub mod reviews;
 pub mod sessions;
+pub mod sign_off_links;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -27,6 +32,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub type Tx = Transaction<'static, sqlx::Any>;
+
+/// Row ids for an `IN (...)` list. Ids are integers, so writing them into
+/// the SQL text is safe, and it spares both engines a placeholder limit.
+pub(crate) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    ids.into_iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");

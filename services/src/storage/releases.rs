@@ -1,5 +1,6 @@
-//! The `releases`, `release_transitions` and `approvals` tables.
+//! The `releases` table and its timeline (`release_transitions`).
 
+use slipway_domain::release::ReleaseState;
 use slipway_domain::ProjectId;
 use sqlx::AnyConnection;
 
@@ -16,7 +17,8 @@ pub struct ReleaseRow {
     pub author_id: Option<i64>,
     pub owner_id: Option<i64>,
     pub planned_at: Option<i64>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ReleaseState,
     pub target_environment_id: Option<i64>,
     pub reached_environment_id: Option<i64>,
     pub created_at: i64,
@@ -80,6 +82,7 @@ pub async fn find(
     .await
 }
 
+/// A project's latest releases, newest first.
 pub async fn list(
     conn: &mut AnyConnection,
     project: ProjectId,
@@ -116,8 +119,8 @@ pub async fn reached_environments(
 pub async fn set_state(
     conn: &mut AnyConnection,
     id: i64,
-    from: &str,
-    to: &str,
+    from: ReleaseState,
+    to: ReleaseState,
     target_environment: Option<i64>,
     reached_environment: Option<i64>,
     now: i64,
@@ -128,8 +131,8 @@ pub async fn set_state(
          WHERE id = $1 AND state = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.as_str())
+    .bind(to.as_str())
     .bind(target_environment)
     .bind(reached_environment)
     .bind(now)
@@ -169,8 +172,8 @@ pub async fn set_subject(
 
 pub struct NewTransition<'a> {
     pub release_id: i64,
-    pub from: &'a str,
-    pub to: &'a str,
+    pub from: ReleaseState,
+    pub to: ReleaseState,
     pub transition: &'a str,
     pub environment_id: Option<i64>,
     pub actor: (i64, &'a str),
@@ -189,8 +192,8 @@ pub async fn insert_transition(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(t.release_id)
-    .bind(t.from)
-    .bind(t.to)
+    .bind(t.from.as_str())
+    .bind(t.to.as_str())
     .bind(t.transition)
     .bind(t.environment_id)
     .bind(t.actor.0)
@@ -203,159 +206,112 @@ pub async fn insert_transition(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct ApprovalRow {
-    pub id: i64,
-    pub release_id: i64,
-    pub environment_id: i64,
-    pub user_id: i64,
-    pub user_name: String,
-    pub roles: String,
-    pub decision: String,
-    pub comment: String,
-    pub artifact: String,
-    pub notes_revision: i64,
-    pub created_at: i64,
-    pub ended_at: Option<i64>,
-    pub ended_reason: Option<String>,
-}
-
-const APPROVAL_COLUMNS: &str =
-    "id, release_id, environment_id, user_id, user_name, roles, decision, \
-     comment, artifact, notes_revision, created_at, ended_at, ended_reason";
-
-pub struct NewApproval<'a> {
-    pub release_id: i64,
-    pub environment_id: i64,
-    pub user: (i64, &'a str),
-    pub roles: &'a str,
-    pub decision: &'a str,
-    pub comment: &'a str,
-    pub artifact: &'a str,
-    pub notes_revision: i64,
-}
-
-/// Records a decision. The partial unique index allows one live decision
-/// per person: the caller ends the previous one in the same transaction,
-/// and a concurrent duplicate fails with a unique violation.
-pub async fn insert_approval(
+/// Releases of these projects that accept decisions now (candidate,
+/// approved, released), newest first: the sign-off queue's candidates.
+pub async fn accepting_decisions(
     conn: &mut AnyConnection,
-    a: &NewApproval<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO approvals (release_id, environment_id, user_id, user_name, roles, decision, comment, \
-         artifact, notes_revision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(a.release_id)
-    .bind(a.environment_id)
-    .bind(a.user.0)
-    .bind(a.user.1)
-    .bind(a.roles)
-    .bind(a.decision)
-    .bind(a.comment)
-    .bind(a.artifact)
-    .bind(a.notes_revision)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+    projects: &[ProjectId],
+) -> Result<Vec<ReleaseRow>, sqlx::Error> {
+    if projects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let states: Vec<String> = ReleaseState::ALL
+        .into_iter()
+        .filter(|s| s.accepts_decisions())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM releases WHERE project_id IN ({}) AND state IN ({}) ORDER BY id DESC",
+        super::id_list(projects.iter().map(|p| p.0)),
+        states.join(", ")
+    )))
+    .fetch_all(conn)
+    .await
 }
 
-/// Ends live decisions: one person's (`user` Some), or everyone's on a
-/// release (the subject changed). Returns how many ended.
-pub async fn end_approvals(
+/// Takes the release row for this transaction (the row lock on PostgreSQL,
+/// the write lock on SQLite), but only while it still ships `artifact`
+/// with notes revision `notes_revision` (when given): what a decision or a
+/// record was made about. False when it changed meanwhile (or is unknown).
+pub async fn lock_if_subject(
     conn: &mut AnyConnection,
-    release_id: i64,
-    user: Option<i64>,
-    reason: &str,
+    id: i64,
+    artifact: &str,
+    notes_revision: Option<i64>,
     now: i64,
-) -> Result<u64, sqlx::Error> {
-    let done = match user {
-        Some(u) => {
+) -> Result<bool, sqlx::Error> {
+    let done = match notes_revision {
+        Some(revision) => {
             sqlx::query(
-                "UPDATE approvals SET ended_at = $3, ended_reason = $4 \
-                 WHERE release_id = $1 AND user_id = $2 AND ended_at IS NULL",
+                "UPDATE releases SET updated_at = $4 WHERE id = $1 AND artifact = $2 AND notes_revision = $3",
             )
-            .bind(release_id)
-            .bind(u)
+            .bind(id)
+            .bind(artifact)
+            .bind(revision)
             .bind(now)
-            .bind(reason)
             .execute(conn)
             .await?
         }
         None => {
-            sqlx::query(
-                "UPDATE approvals SET ended_at = $2, ended_reason = $3 \
-                 WHERE release_id = $1 AND ended_at IS NULL",
-            )
-            .bind(release_id)
-            .bind(now)
-            .bind(reason)
-            .execute(conn)
-            .await?
+            sqlx::query("UPDATE releases SET updated_at = updated_at WHERE id = $1 AND artifact = $2")
+                .bind(id)
+                .bind(artifact)
+                .execute(conn)
+                .await?
         }
     };
-    Ok(done.rows_affected())
+    Ok(done.rows_affected() == 1)
 }
 
-/// Live decisions for a release and environment, oldest first.
-pub async fn live_approvals(
+/// Takes the release row while it still ships `artifact` and is in one of
+/// the states whose artifact may change. False otherwise.
+pub async fn lock_if_changeable(
     conn: &mut AnyConnection,
-    release_id: i64,
-    environment_id: i64,
-) -> Result<Vec<ApprovalRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE release_id = $1 AND environment_id = $2 \
-         AND ended_at IS NULL ORDER BY id"
-    )))
-    .bind(release_id)
-    .bind(environment_id)
-    .fetch_all(conn)
-    .await
-}
-
-/// Every decision ever made on a release, newest first (for the record).
-pub async fn all_approvals(
-    conn: &mut AnyConnection,
-    release_id: i64,
-) -> Result<Vec<ApprovalRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE release_id = $1 ORDER BY id DESC"
-    )))
-    .bind(release_id)
-    .fetch_all(conn)
-    .await
-}
-
-pub async fn approval_policy(
-    conn: &mut AnyConnection,
-    environment_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT policy_json FROM approval_policies WHERE environment_id = $1")
-            .bind(environment_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|(p,)| p))
-}
-
-pub async fn set_approval_policy(
-    conn: &mut AnyConnection,
-    environment_id: i64,
-    policy_json: &str,
-    by: i64,
+    id: i64,
+    artifact: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO approval_policies (environment_id, policy_json, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (environment_id) DO UPDATE SET policy_json = $2, updated_by = $3, updated_at = $4",
-    )
-    .bind(environment_id)
-    .bind(policy_json)
-    .bind(by)
+) -> Result<bool, sqlx::Error> {
+    let states: Vec<String> = ReleaseState::ALL
+        .into_iter()
+        .filter(|s| s.accepts_changes())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE releases SET updated_at = $3 WHERE id = $1 AND artifact = $2 AND state IN ({})",
+        states.join(", ")
+    )))
+    .bind(id)
+    .bind(artifact)
     .bind(now)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TransitionRow {
+    #[sqlx(try_from = "String")]
+    pub from_state: ReleaseState,
+    #[sqlx(try_from = "String")]
+    pub to_state: ReleaseState,
+    pub environment_id: Option<i64>,
+    pub actor_name: String,
+    pub reason: String,
+    pub break_glass: i64,
+    pub created_at: i64,
+}
+
+/// A release's timeline, oldest first.
+pub async fn transitions(
+    conn: &mut AnyConnection,
+    release_id: i64,
+) -> Result<Vec<TransitionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT from_state, to_state, environment_id, actor_name, reason, \
+         CASE WHEN break_glass THEN 1 ELSE 0 END AS break_glass, created_at \
+         FROM release_transitions WHERE release_id = $1 ORDER BY id",
+    )
+    .bind(release_id)
+    .fetch_all(conn)
+    .await
 }

@@ -155,3 +155,19 @@ pub async fn set_email(
         .await?;
     Ok(())
 }
+
+/// Display names of these users: `(id, display name)`.
+pub async fn display_names(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, display_name FROM users WHERE id IN ({})",
+        super::id_list(ids.iter().copied())
+    )))
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,211 @@
+//! Promoting a release into its next environment through the gate: the
+//! approval policy, the checklist, freeze windows, the pipeline order, and
+//! break-glass (which opens a post-release review). The gate itself is
+//! `slipway_domain::gate`: this module gathers its facts and applies its
+//! answer.
+
+use super::decisions::Verdict;
+use super::lifecycle::Step;
+use super::{tier, Loaded, Releases};
+use crate::storage::{calendar as calendar_store, checklists, environments};
+use crate::ServiceError;
+use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
+use slipway_domain::release::{ReleaseState, Transition};
+use slipway_domain::validation::bounded_multiline;
+use slipway_domain::{EnvironmentTier, Permission, Principal, ProjectId};
+
+/// Breaking glass: why, and who reviews it afterwards (usernames).
+#[derive(Debug, Clone, Copy)]
+pub struct BreakGlassInput<'a> {
+    pub reason: &'a str,
+    pub reviewers: &'a [String],
+}
+
+/// What the gate is asked about, besides the release itself.
+pub(super) struct GateFacts<'a> {
+    pub env: &'a environments::EnvironmentRow,
+    pub previous: Option<&'a environments::EnvironmentRow>,
+    pub verdict: &'a Verdict,
+    pub checklist: &'a [checklists::ItemRow],
+    pub freezes: Vec<ActiveFreeze>,
+}
+
+impl Loaded {
+    /// The gate's input for promoting this release into `facts.env`.
+    pub(super) fn gate_input(
+        &self,
+        facts: GateFacts<'_>,
+        break_glass: Option<BreakGlass>,
+        may_break_glass: bool,
+    ) -> GateInput {
+        let target_tier = tier(facts.env);
+        GateInput {
+            state: self.release.state,
+            target_name: facts.env.name.clone(),
+            target_tier,
+            previous: facts.previous.map(|p| {
+                (
+                    p.name.clone(),
+                    self.release.reached_environment_id == Some(p.id),
+                )
+            }),
+            approved: facts.verdict.evaluation.satisfied,
+            approval_explanation: facts.verdict.evaluation.explanation.clone(),
+            unmet_checklist: unmet_checklist(facts.checklist, target_tier),
+            active_freezes: facts.freezes,
+            break_glass,
+            may_break_glass,
+        }
+    }
+}
+
+/// Titles of the items required before `target` that are not ticked.
+fn unmet_checklist(items: &[checklists::ItemRow], target: EnvironmentTier) -> Vec<String> {
+    items
+        .iter()
+        .filter(|c| {
+            c.ticked_at.is_none()
+                && c.required_before
+                    .as_deref()
+                    .and_then(|t| t.parse::<EnvironmentTier>().ok())
+                    .is_some_and(|t| target >= t)
+        })
+        .map(|c| c.title.clone())
+        .collect()
+}
+
+impl Releases<'_> {
+    /// Freeze windows in force now for a project (its own and global ones).
+    pub(super) async fn active_freezes(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        project: ProjectId,
+    ) -> Result<Vec<ActiveFreeze>, ServiceError> {
+        let now = jiff::Timestamp::from_millisecond(self.services.clock.now_ms())
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        let mut out = Vec::new();
+        for row in calendar_store::freezes(conn).await? {
+            if row.project_id.is_some_and(|p| p != project.0) {
+                continue;
+            }
+            let rule = serde_json::from_str(&row.rule_json)
+                .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+            let tz = jiff::tz::db()
+                .get(&row.time_zone)
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let window = slipway_domain::calendar::FreezeWindow {
+                name: row.name,
+                reason: row.reason,
+                rule,
+            };
+            if let Some(p) = window.active_at(&tz, now) {
+                out.push(ActiveFreeze {
+                    name: window.name,
+                    reason: window.reason,
+                    until: slipway_domain::calendar::show(&p.end),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Promotes into the next environment through the gate. Until deploy
+    /// adapters exist, promotion is the recorded decision that the artifact
+    /// entered the environment: deploying, then released there. Returns the
+    /// environment's name.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
+    pub async fn promote(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        id: i64,
+        break_glass: Option<BreakGlassInput<'_>>,
+    ) -> Result<String, ServiceError> {
+        let mut tx = self.services.store.begin().await?;
+        let mut l = self
+            .load_for(&mut tx, actor, (slug, id), Permission::PromoteReleases)
+            .await?;
+        let (env, prev) = l
+            .target()
+            .map(|(e, p)| (e.clone(), p.cloned()))
+            .ok_or_else(|| {
+                ServiceError::Conflict("This release has reached the last environment.".into())
+            })?;
+        let verdict = Self::verdict(&mut tx, &l, &env).await?;
+        let reviewers_named = break_glass.map(|b| b.reviewers).unwrap_or_default();
+        let break_glass = match break_glass {
+            None => None,
+            Some(b) => Some(BreakGlass {
+                reason: bounded_multiline(b.reason, "The reason", 0, 2000)
+                    .map_err(|m| ServiceError::field("break_glass_reason", m))?,
+            }),
+        };
+        let checklist = checklists::items(&mut tx, l.release.id).await?;
+        let freezes = self.active_freezes(&mut tx, l.pid()).await?;
+        let facts = GateFacts {
+            env: &env,
+            previous: prev.as_ref(),
+            verdict: &verdict,
+            checklist: &checklist,
+            freezes,
+        };
+        let may_break_glass = actor.can(Permission::BreakGlass, Some(l.pid()));
+        let input = l.gate_input(facts, break_glass.clone(), may_break_glass);
+        let bypassed = match gate::decide(&input) {
+            GateDecision::Block { reasons } => {
+                return Err(ServiceError::Conflict(reasons.join(" ")))
+            }
+            GateDecision::Allow => None,
+            GateDecision::AllowBreakGlass { bypassed } => Some(bypassed),
+        };
+        let reviewers = match bypassed {
+            Some(_) => {
+                self.check_reviewers(actor, l.pid(), reviewers_named)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let reason = break_glass
+            .as_ref()
+            .map(|b| b.reason.clone())
+            .unwrap_or_default();
+        if l.release.state == ReleaseState::Released && bypassed.is_none() {
+            let step = Step {
+                transition: Transition::Approve,
+                target: Some(env.id),
+                reached: None,
+                reason: &verdict.evaluation.explanation,
+            };
+            self.transition(&mut tx, actor, &mut l, step).await?;
+        }
+        let step = Step {
+            transition: Transition::Promote {
+                break_glass: bypassed.is_some(),
+            },
+            target: Some(env.id),
+            reached: None,
+            reason: &reason,
+        };
+        self.transition(&mut tx, actor, &mut l, step).await?;
+        let step = Step {
+            transition: Transition::Complete,
+            target: None,
+            reached: Some(env.id),
+            reason: "",
+        };
+        self.transition(&mut tx, actor, &mut l, step).await?;
+        if let Some(bypassed) = bypassed {
+            let opened = super::reviews::OpenReview {
+                env: &env,
+                reason: &reason,
+                bypassed: &bypassed,
+                reviewers: &reviewers,
+            };
+            self.open_review(&mut tx, actor, &l, opened).await?;
+        }
+        tx.commit().await?;
+        self.services.notifications().wake();
+        self.services.events.release_changed(l.project.id, id).await;
+        Ok(env.name)
+    }
+}
