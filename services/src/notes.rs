@@ -3,11 +3,12 @@
 //! every revision kept, and published as an annotated tag.
 
 use crate::accounts::require;
+use crate::audit::{self, AuditSubject};
 use crate::clock::format_ms;
 use crate::error::is_unique_violation;
 use crate::git::{publish, Repo};
 use crate::repositories::{blocking, Connected};
-use crate::storage::{audit as audit_store, notes as store};
+use crate::storage::notes as store;
 use crate::versioning::Plan;
 use crate::{ServiceError, Services};
 use serde_json::json;
@@ -29,6 +30,17 @@ fn stale(current: i64, expected: i64, latest: &store::RevisionRow) -> ServiceErr
          Your text was not saved: copy it, reload the page and apply your change again.",
         latest.author_name
     ))
+}
+
+/// A new revision of release notes: why it was made, its text, the
+/// generated text it was merged against, and the plan it follows (when
+/// regenerated from the repository).
+struct Revision<'a> {
+    kind: &'a str,
+    body: &'a str,
+    generated: &'a str,
+    action: AuditAction,
+    plan: Option<&'a Plan>,
 }
 
 impl Notes<'_> {
@@ -98,19 +110,17 @@ impl Notes<'_> {
             now,
         )
         .await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::NotesDrafted,
-                subject_id: id.to_string(),
-                subject_label: format!("{} {tag}", c.project.slug),
+            actor,
+            AuditAction::NotesDrafted,
+            AuditSubject {
+                id: id.to_string(),
+                label: format!("{} {tag}", c.project.slug),
                 project: Some(c.id()),
-                before: None,
-                after: Some(
-                    json!({ "version": version, "tag": tag, "ref": rev, "commit": plan.tip }),
-                ),
             },
+            None,
+            Some(json!({ "version": version, "tag": tag, "ref": rev, "commit": plan.tip })),
             now,
         )
         .await?;
@@ -243,20 +253,24 @@ impl Notes<'_> {
     }
 
     /// Writes a new revision and its audit event in one transaction.
-    #[allow(clippy::too_many_arguments)]
     async fn write_revision(
         &self,
         actor: &Principal,
-        project: &crate::storage::projects::ProjectRow,
-        n: &store::NotesRow,
-        latest: &store::RevisionRow,
-        kind: &str,
-        body: &str,
-        generated: &str,
-        conflicts: usize,
-        action: AuditAction,
-        plan: Option<&Plan>,
+        (project, n, latest): (
+            &crate::storage::projects::ProjectRow,
+            &store::NotesRow,
+            &store::RevisionRow,
+        ),
+        revision: Revision<'_>,
     ) -> Result<i64, ServiceError> {
+        let Revision {
+            kind,
+            body,
+            generated,
+            action,
+            plan,
+        } = revision;
+        let conflicts = conflict_count(body);
         let number = latest.number + 1;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
@@ -300,20 +314,20 @@ impl Notes<'_> {
                 .await?;
             }
         }
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action,
-                subject_id: n.id.to_string(),
-                subject_label: format!("{} {}", project.slug, n.tag_name),
+            actor,
+            action,
+            AuditSubject {
+                id: n.id.to_string(),
+                label: format!("{} {}", project.slug, n.tag_name),
                 project: Some(ProjectId(project.id)),
-                before: Some(json!({ "revision": latest.number })),
-                after: Some(json!({
-                    "revision": number, "kind": kind, "conflicts": conflicts,
-                    "commit": plan.map(|p| p.tip.clone()),
-                })),
             },
+            Some(json!({ "revision": latest.number })),
+            Some(json!({
+                "revision": number, "kind": kind, "conflicts": conflicts,
+                "commit": plan.map(|p| p.tip.clone()),
+            })),
             now,
         )
         .await?;
@@ -364,15 +378,14 @@ impl Notes<'_> {
         }
         self.write_revision(
             actor,
-            &project,
-            &n,
-            &latest,
-            "edited",
-            &body,
-            &latest.generated,
-            conflict_count(&body),
-            AuditAction::NotesEdited,
-            None,
+            (&project, &n, &latest),
+            Revision {
+                kind: "edited",
+                body: &body,
+                generated: &latest.generated,
+                action: AuditAction::NotesEdited,
+                plan: None,
+            },
         )
         .await
     }
@@ -404,15 +417,14 @@ impl Notes<'_> {
         let number = self
             .write_revision(
                 actor,
-                &project,
-                &n,
-                &latest,
-                "regenerated",
-                &merged.text,
-                &generated,
-                conflict_count(&merged.text),
-                AuditAction::NotesRegenerated,
-                Some(&plan),
+                (&project, &n, &latest),
+                Revision {
+                    kind: "regenerated",
+                    body: &merged.text,
+                    generated: &generated,
+                    action: AuditAction::NotesRegenerated,
+                    plan: Some(&plan),
+                },
             )
             .await?;
         Ok((number, merged.conflicts))
@@ -436,15 +448,14 @@ impl Notes<'_> {
         };
         self.write_revision(
             actor,
-            &project,
-            &n,
-            &latest,
-            "restored",
-            &old.body,
-            &latest.generated,
-            conflict_count(&old.body),
-            AuditAction::NotesRestored,
-            None,
+            (&project, &n, &latest),
+            Revision {
+                kind: "restored",
+                body: &old.body,
+                generated: &latest.generated,
+                action: AuditAction::NotesRestored,
+                plan: None,
+            },
         )
         .await
     }
@@ -564,20 +575,20 @@ impl Notes<'_> {
                 "These notes were published meanwhile.".into(),
             ));
         }
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ReleasePublished,
-                subject_id: id.to_string(),
-                subject_label: format!("{} {}", project.slug, created.name),
+            actor,
+            AuditAction::ReleasePublished,
+            AuditSubject {
+                id: id.to_string(),
+                label: format!("{} {}", project.slug, created.name),
                 project: Some(pid),
-                before: None,
-                after: Some(json!({
-                    "tag": created.name, "commit": created.commit, "revision": latest.number,
-                    "version": n.version,
-                })),
             },
+            None,
+            Some(json!({
+                "tag": created.name, "commit": created.commit, "revision": latest.number,
+                "version": n.version,
+            })),
             now,
         )
         .await?;

@@ -4,9 +4,10 @@
 //! change?" search across the projects a person can see.
 
 use crate::accounts::require;
+use crate::audit::{self, AuditSubject};
 use crate::clock::format_ms;
 use crate::git::{cherry, mirror, publish, GitCredential, Repo};
-use crate::storage::{audit as audit_store, projects, repositories};
+use crate::storage::{projects, repositories};
 use crate::versioning::{self, ChangeQuery, Plan, PlanRequest};
 use crate::{ServiceError, Services};
 use serde_json::json;
@@ -271,31 +272,31 @@ impl Repositories<'_> {
             now,
         )
         .await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: if before.is_some() {
-                    AuditAction::RepositoryUpdated
-                } else {
-                    AuditAction::RepositoryConnected
-                },
-                subject_id: id.to_string(),
-                subject_label: project.slug.clone(),
-                project: Some(id),
-                before: before.map(|b| {
-                    json!({
-                        "url": project.repository_url, "web_url": project.repository_web_url,
-                        "credential": b.credential, "issue_url": b.issue_url,
-                        "policy": serde_json::from_str::<serde_json::Value>(&b.policy_json).ok(),
-                        "fetch_interval_s": b.fetch_interval_s,
-                    })
-                }),
-                after: Some(json!({
-                    "url": url, "web_url": web_url, "credential": credential, "issue_url": issue_url,
-                    "policy": input.policy, "fetch_interval_s": input.fetch_interval_s,
-                })),
+            actor,
+            if before.is_some() {
+                AuditAction::RepositoryUpdated
+            } else {
+                AuditAction::RepositoryConnected
             },
+            AuditSubject {
+                id: id.to_string(),
+                label: project.slug.clone(),
+                project: Some(id),
+            },
+            before.map(|b| {
+                json!({
+                    "url": project.repository_url, "web_url": project.repository_web_url,
+                    "credential": b.credential, "issue_url": b.issue_url,
+                    "policy": serde_json::from_str::<serde_json::Value>(&b.policy_json).ok(),
+                    "fetch_interval_s": b.fetch_interval_s,
+                })
+            }),
+            Some(json!({
+                "url": url, "web_url": web_url, "credential": credential, "issue_url": issue_url,
+                "policy": input.policy, "fetch_interval_s": input.fetch_interval_s,
+            })),
             now,
         )
         .await?;
@@ -583,17 +584,17 @@ impl Repositories<'_> {
         .await?;
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::BranchCreated,
-                subject_id: c.id().to_string(),
-                subject_label: format!("{}:{name}", c.project.slug),
+            actor,
+            AuditAction::BranchCreated,
+            AuditSubject {
+                id: c.id().to_string(),
+                label: format!("{}:{name}", c.project.slug),
                 project: Some(c.id()),
-                before: None,
-                after: Some(json!({ "branch": name, "from": from })),
             },
+            None,
+            Some(json!({ "branch": name, "from": from })),
             now,
         )
         .await?;
