@@ -12,8 +12,10 @@
 pub mod audit;
 pub mod calendar;
 pub mod environments;
+pub mod events;
 pub mod grants;
 pub mod notes;
+pub mod notifications;
 pub mod projects;
 pub mod releases;
 pub mod repositories;
