@@ -3,12 +3,21 @@
 //! Policy (as in crates.io's `util/errors.rs`): a variant says what went wrong
 //! in words a person can act on. Internal causes are logged on the server where
 //! they happen and never sent to the browser; sign-in failures never say
-//! whether the account exists. Each variant maps to one HTTP status.
+//! whether the account exists.
+//!
+//! Status: each variant is one [`ErrorKind`], and the kind decides the HTTP
+//! status (the same table the services' errors use). A server function's
+//! response gets that status when its error is serialised (see
+//! [`FromServerFnError::ser`] below), whichever way the error arose: returned
+//! by the function, or raised by the framework before the function ran (a
+//! malformed body, a missing argument). A page gets the status of the error
+//! it shows (`ErrorPanel`).
 
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
-use slipway_domain::FieldErrors;
+use slipway_domain::{ErrorKind, FieldErrors};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -40,27 +49,48 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::ServerFn(value)
     }
+
+    /// Serialising an error is the moment a server function answers with it,
+    /// so on the server this is where the response gets the error's status:
+    /// the one place, for every error path. (A plain HTML form post is
+    /// redirected back to its form instead; see `server::set_status`.)
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        crate::server::set_status(self.status());
+        JsonEncoding::encode(self)
+            .or_else(|e| {
+                JsonEncoding::encode(&AppError::ServerFn(ServerFnErrorErr::Serialization(
+                    e.to_string(),
+                )))
+            })
+            .unwrap_or_default()
+    }
 }
 
 impl AppError {
-    /// The HTTP status this error is answered with.
-    pub fn status(&self) -> u16 {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
-            AppError::Forbidden => 403,
-            AppError::NotFound(_) => 404,
-            AppError::Validation(_) => 422,
-            AppError::Conflict(_) => 409,
-            AppError::RateLimited => 429,
-            AppError::Unavailable => 503,
-            AppError::Internal => 500,
+            AppError::Unauthenticated | AppError::InvalidCredentials => ErrorKind::Unauthenticated,
+            AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::NotFound(_) => ErrorKind::NotFound,
+            AppError::Validation(_) => ErrorKind::Invalid,
+            AppError::Conflict(_) => ErrorKind::Conflict,
+            AppError::RateLimited => ErrorKind::RateLimited,
+            AppError::Unavailable => ErrorKind::Unavailable,
+            AppError::Internal => ErrorKind::Internal,
             AppError::ServerFn(e) => match e {
                 ServerFnErrorErr::Args(_)
                 | ServerFnErrorErr::MissingArg(_)
-                | ServerFnErrorErr::Deserialization(_) => 400,
-                _ => 500,
+                | ServerFnErrorErr::Deserialization(_) => ErrorKind::BadRequest,
+                _ => ErrorKind::Internal,
             },
         }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        self.kind().status()
     }
 
     /// Field-level messages, when this is a validation error.
@@ -104,5 +134,28 @@ mod tests {
                 .expect("parses");
         assert_eq!(e.status(), 400);
         assert_eq!(AppError::Forbidden.status(), 403);
+    }
+
+    /// A service error keeps its status when it becomes the app's error.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn service_errors_keep_their_status() {
+        use slipway_services::ServiceError as S;
+        let all = [
+            S::Unauthenticated,
+            S::Forbidden,
+            S::NotFound("release"),
+            S::field("slug", "is taken"),
+            S::Conflict("no".into()),
+            S::InvalidCredentials,
+            S::RateLimited,
+            S::Internal("boom".into()),
+        ];
+        for e in all {
+            let status = e.status().as_u16();
+            assert_eq!(AppError::from(e).status(), status);
+        }
+        // `Unavailable` carries a database error this crate cannot build.
+        assert_eq!(AppError::Unavailable.status(), 503);
     }
 }

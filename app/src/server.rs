@@ -1,5 +1,5 @@
 //! Server-only helpers shared by the server functions: the request's viewer,
-//! the services, and turning errors into the right HTTP status.
+//! the services, and setting a response's HTTP status.
 
 use crate::error::AppError;
 use http::header::ACCEPT;
@@ -32,14 +32,11 @@ pub fn principal() -> Result<Principal, AppError> {
         .ok_or_else(|| fail(AppError::Unauthenticated))
 }
 
-/// Sets the response status for an error and returns it.
-///
-/// A plain HTML form post (no JavaScript yet) is redirected back to the form by
-/// Leptos with the error in the URL, so its status is left alone there.
+/// The error a server function fails with. Its HTTP status is set when the
+/// function answers with it (`AppError`'s `FromServerFnError::ser`), not
+/// here: an error a page renders sets the page's status (`ErrorPanel`).
 pub fn fail(e: impl Into<AppError>) -> AppError {
-    let e = e.into();
-    set_status(e.status());
-    e
+    e.into()
 }
 
 /// Shorthand for mapping a service result.
@@ -47,6 +44,11 @@ pub fn check<T>(r: Result<T, ServiceError>) -> Result<T, AppError> {
     r.map_err(fail)
 }
 
+/// Sets the status of the response being built: a server function's answer
+/// or a rendered page.
+///
+/// A plain HTML form post (no JavaScript yet) is redirected back to the form by
+/// Leptos with the error in the URL, so its status is left alone there.
 pub fn set_status(code: u16) {
     let Some(parts) = use_context::<Parts>() else {
         return;

@@ -50,11 +50,12 @@ async fn serve(
     file: &str,
     headers: &HeaderMap,
 ) -> Response {
-    let Some(token) = file.strip_suffix(".ics") else {
-        return not_found();
-    };
     let base = base_url(public_url, headers);
-    match state.services.calendar().ics(token, &base).await {
+    let feed = match file.strip_suffix(".ics") {
+        Some(token) => state.services.calendar().ics(token, &base).await,
+        None => Err(ServiceError::NotFound("calendar feed")),
+    };
+    match feed {
         Ok(body) => (
             StatusCode::OK,
             [
@@ -68,21 +69,22 @@ async fn serve(
             body,
         )
             .into_response(),
-        Err(ServiceError::NotFound(_)) => not_found(),
-        Err(ServiceError::Unavailable(_)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Slipway cannot reach its database right now.",
-        )
-            .into_response(),
+        // Calendar apps show no page: a bare status, with a word for people
+        // who open the address in a browser.
         Err(e) => {
-            tracing::error!(error = %e, "could not build a calendar feed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            let status = e.status();
+            match e {
+                ServiceError::NotFound(_) => (status, "Not found").into_response(),
+                ServiceError::Unavailable(_) => {
+                    (status, "Slipway cannot reach its database right now.").into_response()
+                }
+                other => {
+                    tracing::error!(error = %other, "could not build a calendar feed");
+                    status.into_response()
+                }
+            }
         }
     }
-}
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "Not found").into_response()
 }
 
 #[cfg(test)]

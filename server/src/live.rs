@@ -6,11 +6,11 @@
 
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use slipway_services::accounts::Viewer;
+use slipway_services::ServiceError;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -23,17 +23,12 @@ pub async fn release(
     Extension(viewer): Extension<Viewer>,
 ) -> Response {
     let Some(actor) = viewer.principal.as_ref() else {
-        return StatusCode::UNAUTHORIZED.into_response();
+        return ServiceError::Unauthenticated.status().into_response();
     };
-    // The same visibility rule as the page: unknown and invisible look alike.
-    if state
-        .services
-        .releases()
-        .get(actor, &slug, id)
-        .await
-        .is_err()
-    {
-        return StatusCode::NOT_FOUND.into_response();
+    // The same visibility rule as the page: unknown and invisible look alike
+    // (both are `NotFound`).
+    if let Err(e) = state.services.releases().get(actor, &slug, id).await {
+        return e.status().into_response();
     }
     let stream =
         BroadcastStream::new(state.services.events.subscribe()).filter_map(move |e| match e {

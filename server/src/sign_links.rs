@@ -4,7 +4,7 @@
 
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Extension;
 use slipway_services::accounts::Viewer;
@@ -27,24 +27,15 @@ pub async fn open(
             Redirect::to(&format!("/login?next=/sign/{token}")).into_response()
         }
         Err(e) => {
-            let status = match &e {
-                SignOffLinkError::Unknown => StatusCode::NOT_FOUND,
-                SignOffLinkError::Used | SignOffLinkError::Expired => StatusCode::GONE,
-                SignOffLinkError::NotYours => StatusCode::FORBIDDEN,
-                SignOffLinkError::SignIn => StatusCode::UNAUTHORIZED,
+            let message = match &e {
                 SignOffLinkError::Service(inner) => {
                     tracing::error!(error = %inner, "opening a sign-off link failed");
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-            };
-            let message = match &e {
-                SignOffLinkError::Service(_) => {
                     "Slipway could not open this link right now. Try again in a moment.".to_owned()
                 }
                 other => other.to_string(),
             };
             (
-                status,
+                e.status(),
                 [(header::CACHE_CONTROL, "no-store")],
                 Html(page(&message)),
             )

@@ -7,8 +7,6 @@
 
 use crate::config::Settings;
 pub use crate::state::{AppState, OriginSettings};
-use app::error::AppError;
-use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -77,7 +75,6 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             ))))
             .with_always_save(false),
         )
-        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_writes,
@@ -110,9 +107,6 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .with_state(state)
 }
 
-/// Errors raised by the server-function framework itself (a malformed body,
-/// a missing argument) arrive as 500; give them the status their `AppError`
-/// says (400 for bad input), so clients can tell their mistake from ours.
 /// The app's routes, computed once per process. Leptos suppresses resource
 /// loading process-wide while it generates a route list, so generating it
 /// again while another router in the same process serves requests (as the
@@ -130,26 +124,6 @@ pub fn page_paths() -> Vec<String> {
     paths.sort();
     paths.dedup();
     paths
-}
-
-async fn server_fn_status(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !response.headers().contains_key("serverfnerror")
-    {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
-        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
-        return Response::from_parts(parts, Body::empty());
-    };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        if let Ok(status) = StatusCode::from_u16(err.status()) {
-            parts.status = status;
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Resolves who is asking, once per request, from the session.

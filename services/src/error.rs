@@ -4,8 +4,15 @@
 //! Storage failures become `Internal`, are logged with their cause where they
 //! happen, and are shown to people only as a generic message. Login failures
 //! never say whether the user exists.
+//!
+//! Status: each error says which [`ErrorKind`] it is, and the kind decides
+//! the HTTP status (one table, in the domain). Server functions (through the
+//! app's error), calendar feeds, sign-off links and live updates answer with
+//! [`ServiceError::status`] / [`SignOffLinkError::status`].
 
-use slipway_domain::FieldErrors;
+use crate::releases::SignOffLinkError;
+use http::StatusCode;
+use slipway_domain::{ErrorKind, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -35,6 +42,52 @@ impl ServiceError {
         errors.push(field, message);
         ServiceError::Validation(errors)
     }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServiceError::Unauthenticated | ServiceError::InvalidCredentials => {
+                ErrorKind::Unauthenticated
+            }
+            ServiceError::Forbidden => ErrorKind::Forbidden,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::Validation(_) => ErrorKind::Invalid,
+            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::RateLimited => ErrorKind::RateLimited,
+            ServiceError::Unavailable(_) => ErrorKind::Unavailable,
+            ServiceError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        status_of(self.kind())
+    }
+}
+
+impl SignOffLinkError {
+    /// What kind of failure this is. A link that cannot be checked right now
+    /// (a storage failure) asks to try again in a moment, whatever the cause.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SignOffLinkError::Unknown => ErrorKind::NotFound,
+            SignOffLinkError::Used | SignOffLinkError::Expired => ErrorKind::Gone,
+            SignOffLinkError::NotYours => ErrorKind::Forbidden,
+            SignOffLinkError::SignIn => ErrorKind::Unauthenticated,
+            SignOffLinkError::Service(_) => ErrorKind::Unavailable,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        status_of(self.kind())
+    }
+}
+
+/// The status of a kind, as the `http` crate's type.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    // Every kind's status is a valid code (tested below).
+    StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl From<sqlx::Error> for ServiceError {
@@ -105,6 +158,63 @@ impl From<crate::versioning::PlanError> for ServiceError {
         match e {
             crate::versioning::PlanError::Git(g) => g.into(),
             crate::versioning::PlanError::Invalid(m) => ServiceError::Conflict(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_a_valid_status_code() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(status_of(kind).as_u16(), kind.status());
+        }
+    }
+
+    #[test]
+    fn service_errors_answer_with_their_kinds_status() {
+        let cases = [
+            (ServiceError::Unauthenticated, StatusCode::UNAUTHORIZED),
+            (ServiceError::InvalidCredentials, StatusCode::UNAUTHORIZED),
+            (ServiceError::Forbidden, StatusCode::FORBIDDEN),
+            (ServiceError::NotFound("release"), StatusCode::NOT_FOUND),
+            (
+                ServiceError::field("slug", "is taken"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (ServiceError::Conflict("no".into()), StatusCode::CONFLICT),
+            (ServiceError::RateLimited, StatusCode::TOO_MANY_REQUESTS),
+            (
+                ServiceError::Unavailable(sqlx::Error::PoolTimedOut),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                ServiceError::Internal("boom".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn sign_off_links_answer_gone_once_used_or_expired() {
+        let cases = [
+            (SignOffLinkError::Unknown, StatusCode::NOT_FOUND),
+            (SignOffLinkError::Used, StatusCode::GONE),
+            (SignOffLinkError::Expired, StatusCode::GONE),
+            (SignOffLinkError::NotYours, StatusCode::FORBIDDEN),
+            (SignOffLinkError::SignIn, StatusCode::UNAUTHORIZED),
+            (
+                SignOffLinkError::Service(ServiceError::Internal("boom".into())),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
         }
     }
 }

@@ -7,13 +7,11 @@
 //! PostgreSQL: each publish is also a `NOTIFY slipway_events`, and every
 //! instance LISTENs and re-broadcasts what other instances published.
 
-use crate::storage::{Backend, Store};
+use crate::storage::{self, Backend, Store};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-const CHANNEL: &str = "slipway_events";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -57,15 +55,15 @@ impl Events {
         let _ = self.tx.send(event.clone());
         if self.store.backend() == Backend::Postgres {
             let payload = serde_json::to_string(&event).unwrap_or_default();
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(self.store.pool())
-                .await
-            {
+            if let Err(e) = self.notify_other_instances(&payload).await {
                 tracing::warn!(error = %e, "could not notify other instances");
             }
         }
+    }
+
+    async fn notify_other_instances(&self, payload: &str) -> Result<(), sqlx::Error> {
+        let mut conn = self.store.pool().acquire().await?;
+        storage::events::notify(&mut conn, payload).await
     }
 
     /// On PostgreSQL, relays what other instances publish, reconnecting
@@ -84,9 +82,7 @@ impl Events {
     }
 
     async fn listen_once(&self) -> Result<(), sqlx::Error> {
-        let url = self.store.url();
-        let mut listener = sqlx::postgres::PgListener::connect(url.expose_secret()).await?;
-        listener.listen(CHANNEL).await?;
+        let mut listener = storage::events::listen(self.store.url().expose_secret()).await?;
         loop {
             let n = listener.recv().await?;
             match serde_json::from_str::<Event>(n.payload()) {

@@ -11,19 +11,26 @@
 //! conditional update before it is sent.
 
 use crate::clock::format_ms;
-use crate::storage::Tx;
+use crate::storage::notifications::{
+    self as store, FailedAttempt, NewNotificationRow, OutgoingRow, QueuedEmail,
+};
+use crate::storage::{users, Tx};
 use crate::{ServiceError, Services};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 use slipway_domain::read::NotificationView;
-use slipway_domain::Principal;
+use slipway_domain::{Principal, UserId};
 use std::sync::Arc;
 
 /// Attempts before an e-mail is given up (the inbox entry stays).
 pub const MAX_ATTEMPTS: i64 = 6;
 /// How long one delivery attempt holds a row before another instance may retry.
 const LEASE_MS: i64 = 5 * 60_000;
+/// E-mails sent per run of the delivery job.
+const BATCH: i64 = 50;
+/// Why e-mails still queued are given up when mail is not configured.
+const NO_MAIL: &str = "e-mail is not set up on this Slipway";
 
 /// Where e-mail goes out: an SMTP transport, the sender, and the public
 /// address links in e-mails point at.
@@ -95,68 +102,35 @@ pub(crate) struct NewNotification<'a> {
 /// Queues a notification inside the caller's transaction. Disabled people
 /// are not told anything; an e-mail is queued when they have an address and
 /// mail is configured. Returns whether an e-mail was queued.
+#[tracing::instrument(skip_all, fields(kind = n.kind, user.id = n.user_id))]
 pub(crate) async fn enqueue(
     tx: &mut Tx,
     services: &Services,
     n: &NewNotification<'_>,
 ) -> Result<bool, ServiceError> {
-    // Booleans are read as 0/1 (see storage/users.rs).
-    let user: Option<(Option<String>, i64)> = sqlx::query_as(
-        "SELECT email, CASE WHEN disabled THEN 1 ELSE 0 END FROM users WHERE id = $1",
-    )
-    .bind(n.user_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((email, 0)) = user else {
+    let user = users::find(tx, UserId(n.user_id)).await?;
+    let Some(user) = user.filter(|u| !u.disabled) else {
         return Ok(false);
     };
-    let email = email.filter(|_| services.mailer.is_some());
-    let now = services.clock.now_ms();
-    sqlx::query(
-        "INSERT INTO notifications (user_id, kind, subject, body, link, release_id, created_at, \
-         email_state, email_to, email_link, email_next_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    let email = user.email.filter(|_| services.mailer.is_some());
+    store::insert(
+        tx,
+        &NewNotificationRow {
+            user_id: n.user_id,
+            kind: n.kind,
+            subject: &n.subject,
+            body: &n.body,
+            link: &n.link,
+            release_id: n.release_id,
+            created_at: services.clock.now_ms(),
+            email: email.as_deref().map(|to| QueuedEmail {
+                to,
+                link: n.email_link.as_deref(),
+            }),
+        },
     )
-    .bind(n.user_id)
-    .bind(n.kind)
-    .bind(&n.subject)
-    .bind(&n.body)
-    .bind(&n.link)
-    .bind(n.release_id)
-    .bind(now)
-    .bind(email.as_ref().map(|_| "pending"))
-    .bind(email.as_deref())
-    .bind(email.as_ref().and(n.email_link.as_deref()))
-    .bind(email.as_ref().map(|_| now))
-    .execute(&mut **tx)
     .await?;
     Ok(email.is_some())
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: i64,
-    kind: String,
-    subject: String,
-    body: String,
-    link: String,
-    created_at: i64,
-    read_at: Option<i64>,
-    email_state: Option<String>,
-    email_to: Option<String>,
-    email_error: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Outgoing {
-    id: i64,
-    subject: String,
-    body: String,
-    link: String,
-    email_to: Option<String>,
-    email_link: Option<String>,
-    email_attempts: i64,
-    email_next_at: Option<i64>,
 }
 
 pub struct Notifications<'a> {
@@ -165,21 +139,14 @@ pub struct Notifications<'a> {
 
 impl Notifications<'_> {
     /// The person's latest notifications, unread first.
+    #[tracing::instrument(skip_all, fields(user.id = actor.id.0))]
     pub async fn inbox(
         &self,
         actor: &Principal,
         limit: i64,
     ) -> Result<Vec<NotificationView>, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, kind, subject, body, link, created_at, read_at, email_state, email_to, email_error \
-             FROM notifications WHERE user_id = $1 \
-             ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT $2",
-        )
-        .bind(actor.id.0)
-        .bind(limit.clamp(1, 200))
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = store::list_for_user(&mut conn, actor.id.0, limit.clamp(1, 200)).await?;
         Ok(rows
             .into_iter()
             .map(|r| NotificationView {
@@ -208,41 +175,20 @@ impl Notifications<'_> {
     }
 
     /// Marks one notification (or, with `None`, all) of the person as read.
+    #[tracing::instrument(skip_all, fields(user.id = actor.id.0, notification.id = ?id))]
     pub async fn mark_read(&self, actor: &Principal, id: Option<i64>) -> Result<(), ServiceError> {
         let now = self.services.clock.now_ms();
         let mut conn = self.services.store.pool().acquire().await?;
-        let done = match id {
-            Some(id) => {
-                sqlx::query(
-                    "UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
-                )
-                .bind(id)
-                .bind(actor.id.0)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?
-            }
-            None => {
-                sqlx::query(
-                    "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL",
-                )
-                .bind(actor.id.0)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?
-            }
+        let Some(id) = id else {
+            store::mark_all_read(&mut conn, actor.id.0, now).await?;
+            return Ok(());
         };
-        if id.is_some() && done.rows_affected() == 0 {
-            // Someone else's, unknown, or already read: only the last is fine.
-            let mine: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM notifications WHERE id = $1 AND user_id = $2")
-                    .bind(id)
-                    .bind(actor.id.0)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            if mine.is_none() {
-                return Err(ServiceError::NotFound("notification"));
-            }
+        // Not marked: someone else's, unknown, or already read; only the
+        // last is fine.
+        if !store::mark_read(&mut conn, id, actor.id.0, now).await?
+            && !store::belongs_to(&mut conn, id, actor.id.0).await?
+        {
+            return Err(ServiceError::NotFound("notification"));
         }
         Ok(())
     }
@@ -259,29 +205,21 @@ impl Notifications<'_> {
 
     /// Sends the e-mails that are due. Returns how many were sent. Without
     /// mail configured, nothing is ever queued and this does nothing.
+    #[tracing::instrument(skip_all)]
     pub async fn deliver_due(&self) -> Result<usize, ServiceError> {
         let Some(mailer) = self.services.mailer.clone() else {
             return Ok(0);
         };
         let now = self.services.clock.now_ms();
-        let due: Vec<Outgoing> = {
+        let due = {
             let mut conn = self.services.store.pool().acquire().await?;
             // A sign-off link is dead after its lifetime: never keep its token.
-            sqlx::query(
-                "UPDATE notifications SET email_link = NULL \
-                 WHERE email_link IS NOT NULL AND created_at < $1",
+            store::forget_email_links_before(
+                &mut conn,
+                now - slipway_domain::release::SIGN_OFF_LINK_HOURS * 3_600_000,
             )
-            .bind(now - slipway_domain::release::SIGN_OFF_LINK_HOURS * 3_600_000)
-            .execute(&mut *conn)
             .await?;
-            sqlx::query_as(
-                "SELECT id, subject, body, link, email_to, email_link, email_attempts, email_next_at \
-                 FROM notifications WHERE email_state = 'pending' AND email_next_at <= $1 \
-                 ORDER BY email_next_at LIMIT 50",
-            )
-            .bind(now)
-            .fetch_all(&mut *conn)
-            .await?
+            store::list_due(&mut conn, now, BATCH).await?
         };
         let mut sent = 0;
         for o in due {
@@ -296,38 +234,30 @@ impl Notifications<'_> {
 
     /// Takes the row for one attempt (until the returned time); `None` when
     /// another instance has it.
-    async fn lease(&self, o: &Outgoing) -> Result<Option<i64>, ServiceError> {
+    async fn lease(&self, o: &OutgoingRow) -> Result<Option<i64>, ServiceError> {
         let until = self.services.clock.now_ms() + LEASE_MS;
         let mut conn = self.services.store.pool().acquire().await?;
-        let taken = sqlx::query(
-            "UPDATE notifications SET email_next_at = $3 \
-             WHERE id = $1 AND email_state = 'pending' AND email_next_at = $2",
-        )
-        .bind(o.id)
-        .bind(o.email_next_at)
-        .bind(until)
-        .execute(&mut *conn)
-        .await?;
-        Ok((taken.rows_affected() == 1).then_some(until))
+        let taken = store::lease(&mut conn, o.id, o.email_next_at, until).await?;
+        Ok(taken.then_some(until))
     }
 
     /// Without mail configured (any more), e-mails still queued are given
     /// up, and the sign-off tokens they hold dropped. Run at start.
+    #[tracing::instrument(skip_all)]
     pub async fn settle_without_mail(&self) -> Result<u64, ServiceError> {
         if self.services.mailer.is_some() {
             return Ok(0);
         }
         let mut conn = self.services.store.pool().acquire().await?;
-        Ok(sqlx::query(
-            "UPDATE notifications SET email_state = 'failed', email_link = NULL, \
-             email_error = 'e-mail is not set up on this Slipway' WHERE email_state = 'pending'",
-        )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected())
+        Ok(store::fail_pending(&mut conn, NO_MAIL).await?)
     }
 
-    async fn send(&self, mailer: &Mailer, o: &Outgoing, lease: i64) -> Result<bool, ServiceError> {
+    async fn send(
+        &self,
+        mailer: &Mailer,
+        o: &OutgoingRow,
+        lease: i64,
+    ) -> Result<bool, ServiceError> {
         let (link, caveat) = match o.email_link.as_deref() {
             Some(l) => (
                 l,
@@ -370,15 +300,7 @@ impl Notifications<'_> {
         let mut conn = self.services.store.pool().acquire().await?;
         match attempt.await {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE notifications SET email_state = 'sent', email_sent_at = $2, email_link = NULL, \
-                     email_attempts = email_attempts + 1, email_error = NULL WHERE id = $1 AND email_next_at = $3",
-                )
-                .bind(o.id)
-                .bind(now)
-                .bind(lease)
-                .execute(&mut *conn)
-                .await?;
+                store::mark_sent(&mut conn, o.id, now, lease).await?;
                 Ok(true)
             }
             Err((why, permanent)) => {
@@ -386,18 +308,17 @@ impl Notifications<'_> {
                 let give_up = permanent || attempts >= MAX_ATTEMPTS;
                 // 1, 2, 4, 8, 16 minutes.
                 let next = now + 60_000 * (1_i64 << (attempts - 1).clamp(0, 4));
-                sqlx::query(
-                    "UPDATE notifications SET email_state = $2, email_attempts = $3, email_error = $4, \
-                     email_next_at = $5, email_link = CASE WHEN $2 = 'failed' THEN NULL ELSE email_link END \
-                     WHERE id = $1 AND email_next_at = $6",
+                store::record_failure(
+                    &mut conn,
+                    o.id,
+                    &FailedAttempt {
+                        state: if give_up { "failed" } else { "pending" },
+                        attempts,
+                        error: &why,
+                        next_at: next,
+                    },
+                    lease,
                 )
-                .bind(o.id)
-                .bind(if give_up { "failed" } else { "pending" })
-                .bind(attempts)
-                .bind(&why)
-                .bind(next)
-                .bind(lease)
-                .execute(&mut *conn)
                 .await?;
                 Ok(false)
             }
