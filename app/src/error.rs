@@ -53,10 +53,10 @@ impl FromServerFnError for AppError {
     /// Serialising an error is the moment a server function answers with it,
     /// so on the server this is where the response gets the error's status:
     /// the one place, for every error path. (A plain HTML form post is
-    /// redirected back to its form instead; see `server::set_status`.)
+    /// redirected back to its form instead; see `response::set_status`.)
     fn ser(&self) -> Bytes {
         #[cfg(feature = "ssr")]
-        crate::server::set_status(self.status());
+        crate::response::set_status(self.status());
         JsonEncoding::encode(self)
             .or_else(|e| {
                 JsonEncoding::encode(&AppError::ServerFn(ServerFnErrorErr::Serialization(

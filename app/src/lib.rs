@@ -16,6 +16,8 @@ pub mod notifications;
 pub mod projects;
 pub mod releases;
 pub mod repository;
+#[cfg(feature = "ssr")]
+pub mod response;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod server;

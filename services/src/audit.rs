@@ -75,6 +75,7 @@ fn non_empty(s: &str) -> Option<String> {
 impl AuditLog<'_> {
     /// Events the actor may read: all for admins (and other installation-wide
     /// auditors), otherwise those of projects where they hold an auditing role.
+    #[tracing::instrument(skip_all)]
     pub async fn list(&self, actor: &Principal, q: &AuditQuery) -> Result<AuditPage, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let all_projects = projects::list(&mut conn, true, None).await?;

@@ -8,9 +8,8 @@
 //! Status: each error says which [`ErrorKind`] it is, and the kind decides
 //! the HTTP status (one table, in the domain). Server functions (through the
 //! app's error), calendar feeds, sign-off links and live updates answer with
-//! [`ServiceError::status`] / [`SignOffLinkError::status`].
+//! [`ServiceError::status`] (and `releases::SignOffLinkError::status`).
 
-use crate::releases::SignOffLinkError;
 use http::StatusCode;
 use slipway_domain::{ErrorKind, FieldErrors};
 
@@ -56,25 +55,6 @@ impl ServiceError {
             ServiceError::RateLimited => ErrorKind::RateLimited,
             ServiceError::Unavailable(_) => ErrorKind::Unavailable,
             ServiceError::Internal(_) => ErrorKind::Internal,
-        }
-    }
-
-    /// The HTTP status this error is answered with.
-    pub fn status(&self) -> StatusCode {
-        status_of(self.kind())
-    }
-}
-
-impl SignOffLinkError {
-    /// What kind of failure this is. A link that cannot be checked right now
-    /// (a storage failure) asks to try again in a moment, whatever the cause.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            SignOffLinkError::Unknown => ErrorKind::NotFound,
-            SignOffLinkError::Used | SignOffLinkError::Expired => ErrorKind::Gone,
-            SignOffLinkError::NotYours => ErrorKind::Forbidden,
-            SignOffLinkError::SignIn => ErrorKind::Unauthenticated,
-            SignOffLinkError::Service(_) => ErrorKind::Unavailable,
         }
     }
 
@@ -193,24 +173,6 @@ mod tests {
             (
                 ServiceError::Internal("boom".into()),
                 StatusCode::INTERNAL_SERVER_ERROR,
-            ),
-        ];
-        for (error, status) in cases {
-            assert_eq!(error.status(), status, "{error:?}");
-        }
-    }
-
-    #[test]
-    fn sign_off_links_answer_gone_once_used_or_expired() {
-        let cases = [
-            (SignOffLinkError::Unknown, StatusCode::NOT_FOUND),
-            (SignOffLinkError::Used, StatusCode::GONE),
-            (SignOffLinkError::Expired, StatusCode::GONE),
-            (SignOffLinkError::NotYours, StatusCode::FORBIDDEN),
-            (SignOffLinkError::SignIn, StatusCode::UNAUTHORIZED),
-            (
-                SignOffLinkError::Service(ServiceError::Internal("boom".into())),
-                StatusCode::SERVICE_UNAVAILABLE,
             ),
         ];
         for (error, status) in cases {

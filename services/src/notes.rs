@@ -49,6 +49,7 @@ impl Notes<'_> {
     }
 
     /// Drafts notes for the next release from `rev`. Returns the notes id.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn draft(
         &self,
         actor: &Principal,
@@ -128,6 +129,7 @@ impl Notes<'_> {
         Ok(id)
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn list(
         &self,
         actor: &Principal,
@@ -174,6 +176,7 @@ impl Notes<'_> {
         Ok((project, notes, latest))
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug, notes.id = id))]
     pub async fn get(
         &self,
         actor: &Principal,
@@ -337,6 +340,7 @@ impl Notes<'_> {
 
     /// Saves an edited text as a new revision. `expected_revision` is the
     /// revision the editor started from: a newer one refuses the save.
+    #[tracing::instrument(skip_all, fields(project = %slug, notes.id = id))]
     pub async fn save(
         &self,
         actor: &Principal,
@@ -392,6 +396,7 @@ impl Notes<'_> {
 
     /// Fetches, regenerates from the current commits, and merges: human
     /// edits are kept, new entries added, conflicts marked.
+    #[tracing::instrument(skip_all, fields(project = %slug, notes.id = id))]
     pub async fn regenerate(
         &self,
         actor: &Principal,
@@ -431,6 +436,7 @@ impl Notes<'_> {
     }
 
     /// Makes an old revision's text the current one (as a new revision).
+    #[tracing::instrument(skip_all, fields(project = %slug, notes.id = id))]
     pub async fn restore(
         &self,
         actor: &Principal,
@@ -461,6 +467,7 @@ impl Notes<'_> {
     }
 
     /// The line-by-line difference between two revisions.
+    #[tracing::instrument(skip_all, fields(project = %slug, notes.id = id))]
     pub async fn diff(
         &self,
         actor: &Principal,
@@ -482,6 +489,7 @@ impl Notes<'_> {
 
     /// Publishes: an annotated tag on the notes' commit whose message is the
     /// current text, pushed to the remote; then the notes are final.
+    #[tracing::instrument(skip_all, fields(project = %slug, notes.id = id))]
     pub async fn publish(
         &self,
         actor: &Principal,

@@ -142,6 +142,7 @@ impl Repositories<'_> {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn get(&self, actor: &Principal, slug: &str) -> Result<RepositoryView, ServiceError> {
         let project = self.project(actor, slug).await?;
         let id = ProjectId(project.id);
@@ -191,6 +192,7 @@ impl Repositories<'_> {
     }
 
     /// Connects (or changes) the project's repository and release policy.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn configure(
         &self,
         actor: &Principal,
@@ -305,6 +307,7 @@ impl Repositories<'_> {
     }
 
     /// Fetches the project's mirror now (creating it on first use).
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn fetch(&self, actor: &Principal, slug: &str) -> Result<(), ServiceError> {
         let c = self.connected(actor, slug).await?;
         require(actor, Permission::FetchRepository, Some(c.id()))?;
@@ -365,6 +368,7 @@ impl Repositories<'_> {
     /// The scheduled fetch: every repository that is due, each on its own
     /// (a remote that never answers delays no other project). Returns how
     /// many were fetched successfully.
+    #[tracing::instrument(skip_all)]
     pub async fn fetch_due(&self) -> Result<usize, ServiceError> {
         let now = self.services.clock.now_ms();
         let due = {
@@ -457,6 +461,7 @@ impl Repositories<'_> {
 
     /// The next release from `rev` (default: the main branch); `None` when
     /// the project has no repository connected yet.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn plan(
         &self,
         actor: &Principal,
@@ -488,6 +493,7 @@ impl Repositories<'_> {
 
     /// Release and hotfix branches with commits that are not on the main
     /// branch yet (by patch-id).
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn forward_merges(
         &self,
         actor: &Principal,
@@ -526,6 +532,7 @@ impl Repositories<'_> {
 
     /// Creates `release/X.Y` from a ref, or `hotfix/X.Y.Z+1` from a release
     /// tag, and pushes it. Returns the branch name.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn create_branch(
         &self,
         actor: &Principal,
@@ -604,6 +611,7 @@ impl Repositories<'_> {
 
     /// "Where is my change?" across every project the actor can see that
     /// has a fetched repository.
+    #[tracing::instrument(skip_all)]
     pub async fn search(
         &self,
         actor: &Principal,

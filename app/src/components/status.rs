@@ -20,7 +20,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
                 super::encode_query_value(&here)
             ));
         } else {
-            crate::server::set_status(error.status());
+            crate::response::set_status(error.status());
         }
     }
     let (title, body): (&str, String) = match &error {

@@ -6,9 +6,10 @@ use super::Releases;
 use crate::notifications::{self, NewNotification};
 use crate::storage::sign_off_links as links;
 use crate::ServiceError;
+use http::StatusCode;
 use slipway_domain::approval;
 use slipway_domain::release::SIGN_OFF_LINK_HOURS;
-use slipway_domain::{Permission, Principal};
+use slipway_domain::{ErrorKind, Permission, Principal};
 
 /// A sign-off link as created: the path to hand over once, and where it
 /// was sent.
@@ -38,6 +39,25 @@ pub enum SignOffLinkError {
     NotYours,
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+impl SignOffLinkError {
+    /// What kind of failure this is. A link that cannot be checked right now
+    /// (a storage failure) asks to try again in a moment, whatever the cause.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SignOffLinkError::Unknown => ErrorKind::NotFound,
+            SignOffLinkError::Used | SignOffLinkError::Expired => ErrorKind::Gone,
+            SignOffLinkError::NotYours => ErrorKind::Forbidden,
+            SignOffLinkError::SignIn => ErrorKind::Unauthenticated,
+            SignOffLinkError::Service(_) => ErrorKind::Unavailable,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        crate::error::status_of(self.kind())
+    }
 }
 
 impl From<sqlx::Error> for SignOffLinkError {
@@ -170,5 +190,28 @@ impl Releases<'_> {
             "/projects/{}/releases/{}#decision",
             link.project_slug, link.release_id
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_off_links_answer_gone_once_used_or_expired() {
+        let cases = [
+            (SignOffLinkError::Unknown, StatusCode::NOT_FOUND),
+            (SignOffLinkError::Used, StatusCode::GONE),
+            (SignOffLinkError::Expired, StatusCode::GONE),
+            (SignOffLinkError::NotYours, StatusCode::FORBIDDEN),
+            (SignOffLinkError::SignIn, StatusCode::UNAUTHORIZED),
+            (
+                SignOffLinkError::Service(ServiceError::Internal("boom".into())),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+        }
     }
 }
