@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use slipway_services::accounts::Viewer;
+use slipway_services::accounts::{SessionPrincipal, Viewer};
 use slipway_services::storage::sessions::DbSessionStore;
 use slipway_services::Services;
 use std::net::SocketAddr;
@@ -152,24 +152,21 @@ async fn resolve_viewer(
         principal: None,
         client_ip,
     };
-    let user = match app::session::api::session_user(&session).await {
-        Ok(user) => user,
-        Err(e) => {
-            tracing::error!(error = %e, "could not load the session");
-            return unavailable_page();
-        }
-    };
-    if let Some(user) = user {
-        match state.services.accounts().principal(user).await {
-            Ok(Some(p)) => viewer.principal = Some(p),
-            Ok(None) => {
-                // Password changed or account disabled since sign-in.
+    // One statement: the session, its user and their grants. The session
+    // layer itself never loads the record unless a handler changes it.
+    if let Some(id) = session.id() {
+        match state.services.accounts().session_principal(&id).await {
+            Ok(SessionPrincipal::SignedIn(p)) => viewer.principal = Some(p),
+            Ok(SessionPrincipal::Anonymous) => {}
+            // Password changed or account disabled since sign-in; or the
+            // session expired or ended: it is deleted and its cookie cleared.
+            Ok(SessionPrincipal::Ended | SessionPrincipal::Missing) => {
                 if let Err(e) = session.flush().await {
                     tracing::warn!(error = %e, "could not end a stale session");
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "could not load the signed-in user");
+                tracing::error!(error = %e, "could not load the session");
                 return unavailable_page();
             }
         }

@@ -4,9 +4,6 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use slipway_domain::read::CurrentUser;
 
-#[cfg(feature = "ssr")]
-const SESSION_USER_KEY: &str = "user";
-
 /// Who is signed in, for the navigation. `None` when nobody is.
 #[server(endpoint = "session/me")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
@@ -72,7 +69,7 @@ async fn renew_session(user: slipway_services::accounts::SessionUser) -> Result<
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
     session
-        .insert(SESSION_USER_KEY, user)
+        .insert(slipway_services::accounts::SESSION_USER_KEY, user)
         .await
         .map_err(session_error)
 }
@@ -91,14 +88,6 @@ pub async fn logout() -> Result<(), AppError> {
     session.flush().await.map_err(session_error)?;
     redirect_to("/login");
     Ok(())
-}
-
-/// Reads the signed-in user from a session; used by the server's middleware.
-#[cfg(feature = "ssr")]
-pub async fn session_user(
-    session: &tower_sessions::Session,
-) -> Result<Option<slipway_services::accounts::SessionUser>, tower_sessions::session::Error> {
-    session.get(SESSION_USER_KEY).await
 }
 
 /// Changes one's own password. Other sessions of the account end; this one

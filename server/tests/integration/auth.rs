@@ -164,8 +164,97 @@ async fn pages_send_anonymous_visitors_to_sign_in(app: &TestApp) {
     assert!(html.contains("<label for=\"username\">Username"), "{html}");
 }
 
+/// The cookie a response sets to clear the session cookie, if any.
+fn clears_session_cookie(res: &reqwest::Response) -> bool {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with("slipway_session=") && c.contains("Max-Age=0"))
+}
+
+async fn sessions_row(app: &TestApp, username: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = $1",
+    )
+    .bind(username)
+    .fetch_one(app.services.store.pool())
+    .await
+    .unwrap();
+    n
+}
+
+/// A request reads its session, user and grants in one statement; every
+/// way a session ends still ends it at once, and clears the cookie.
+async fn sessions_end_when_disabled_expired_or_not_the_signed_in_user(app: &TestApp) {
+    for name in ["erin", "rick", "sam"] {
+        app.user_with_role(name, "engineer", None).await;
+    }
+    let admin = app.admin().await;
+
+    // Disabled: the very next request is signed out.
+    let erin = app.login("erin", USER_PASSWORD).await;
+    assert_eq!(app.get(&erin, "/projects").await.status(), StatusCode::OK);
+    let res = app
+        .post(
+            &admin,
+            "/api/users/disable",
+            &[("username", "erin"), ("disabled", "true")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = app.get(&erin, "/projects").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(clears_session_cookie(&res), "{:?}", res.headers());
+    assert_eq!(sessions_row(app, "erin").await, 0, "the session is deleted");
+
+    // Expired: signed out, the row deleted, the cookie cleared.
+    let rick = app.login("rick", USER_PASSWORD).await;
+    assert_eq!(app.get(&rick, "/projects").await.status(), StatusCode::OK);
+    sqlx::query(
+        "UPDATE sessions SET expires_at = 1 \
+         WHERE user_id = (SELECT id FROM users WHERE username = 'rick')",
+    )
+    .execute(app.services.store.pool())
+    .await
+    .unwrap();
+    let res = app.post(&rick, "/api/projects/list", &[]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(clears_session_cookie(&res), "{:?}", res.headers());
+    assert_eq!(sessions_row(app, "rick").await, 0);
+
+    // The session's data says who signed in: a row pointing at someone
+    // else (here: the admin) signs nobody in.
+    let sam = app.login("sam", USER_PASSWORD).await;
+    assert_eq!(
+        app.post(&sam, "/api/projects/list", &[]).await.status(),
+        StatusCode::OK
+    );
+    sqlx::query(
+        "UPDATE sessions SET user_id = (SELECT id FROM users WHERE username = 'admin') \
+         WHERE user_id = (SELECT id FROM users WHERE username = 'sam')",
+    )
+    .execute(app.services.store.pool())
+    .await
+    .unwrap();
+    let res = app.post(&sam, "/api/projects/list", &[]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(clears_session_cookie(&res), "{:?}", res.headers());
+    assert_eq!(
+        app.post(&admin, "/api/projects/list", &[]).await.status(),
+        StatusCode::OK,
+        "the admin's own session is untouched"
+    );
+}
+
 on_both_databases!(
     admin_signs_in_and_out,
+    sessions_end_when_disabled_expired_or_not_the_signed_in_user,
     session_id_is_cycled_at_login,
     unknown_user_and_wrong_password_look_the_same,
     repeated_failures_are_rate_limited,

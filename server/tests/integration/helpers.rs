@@ -54,6 +54,36 @@ macro_rules! on_both_databases {
     };
 }
 
+/// Like [`on_both_databases!`] for `async fn name(app: &TestApp, sql: &SqlCounter)`:
+/// the test's server runs on a runtime whose SQL statements `sql` counts.
+#[macro_export]
+macro_rules! on_both_databases_counting_sql {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    let sql = $crate::helpers::sql_count::SqlCounter::new();
+                    sql.block_on(async {
+                        let app = $crate::helpers::TestApp::spawn($crate::helpers::Db::Sqlite).await;
+                        super::$name(&app, &sql).await;
+                        app.finish().await;
+                    });
+                }
+                #[test]
+                fn postgres() {
+                    let sql = $crate::helpers::sql_count::SqlCounter::new();
+                    sql.block_on(async {
+                        let app = $crate::helpers::TestApp::spawn($crate::helpers::Db::Postgres).await;
+                        super::$name(&app, &sql).await;
+                        app.finish().await;
+                    });
+                }
+            }
+        )*
+    };
+}
+
 pub fn postgres_admin_url() -> String {
     match std::env::var("SLIPWAY_TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => url,
@@ -402,5 +432,226 @@ pub fn release_input(version: &str, artifact: &str) -> slipway_services::release
         notes_id: None,
         artifact: Some(slipway_domain::release::ArtifactDigest::parse(artifact).unwrap()),
         planned: String::new(),
+    }
+}
+
+/// Counting the SQL statements a running server executes.
+///
+/// sqlx reports every statement it runs as a `tracing` event with target
+/// `sqlx::query` (at DEBUG; production filters it out before it is built).
+/// This test binary installs one global subscriber that listens only to
+/// those events and to its own marker span. A test that counts builds its
+/// own runtime ([`SqlCounter::block_on`]) whose every thread sits inside a
+/// marker span, so all the work of that test's server — its request tasks,
+/// the tasks Leptos spawns while rendering, and SQLite's connection threads
+/// (sqlx runs each command there inside the caller's span) — is attributed
+/// to it, and never the work of the other tests running at the same time.
+pub mod sql_count {
+    use std::collections::HashMap;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex, OnceLock};
+    use std::time::Duration;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::subscriber::Interest;
+    use tracing::{Event, Metadata, Subscriber};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::Layer;
+
+    const MARKER: &str = "slipway_tests::sql_count";
+    const SQLX: &str = "sqlx::query";
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    /// Every counter of the process, by the number its marker span carries.
+    fn logs() -> &'static Mutex<HashMap<u64, Log>> {
+        static LOGS: OnceLock<Mutex<HashMap<u64, Log>>> = OnceLock::new();
+        LOGS.get_or_init(Default::default)
+    }
+
+    struct CountStatements;
+
+    impl CountStatements {
+        fn wanted(meta: &Metadata<'_>) -> bool {
+            // Not only events: sqlx first asks `enabled!`, a hint.
+            meta.target() == SQLX || (meta.is_span() && meta.target() == MARKER)
+        }
+    }
+
+    /// The marker span's `counter` field.
+    struct CounterField(Option<u64>);
+    impl Visit for CounterField {
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            if field.name() == "counter" {
+                self.0 = Some(value);
+            }
+        }
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    /// The statement's text: sqlx gives a summary (its first words) and,
+    /// when the statement is longer, the whole of it.
+    #[derive(Default)]
+    struct Statement {
+        summary: String,
+        full: String,
+    }
+    impl Visit for Statement {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            match field.name() {
+                "summary" => self.summary = value.to_owned(),
+                "db.statement" => self.full = value.trim().to_owned(),
+                _ => {}
+            }
+        }
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.record_str(field, format!("{value:?}").trim_matches('"'));
+        }
+    }
+
+    impl<S> Layer<S> for CountStatements
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+            if Self::wanted(meta) {
+                Interest::always()
+            } else {
+                Interest::never()
+            }
+        }
+
+        fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
+            Self::wanted(meta)
+        }
+
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut field = CounterField(None);
+            attrs.record(&mut field);
+            let log = field
+                .0
+                .and_then(|n| logs().lock().unwrap().get(&n).cloned());
+            if let (Some(log), Some(span)) = (log, ctx.span(id)) {
+                span.extensions_mut().insert(log);
+            }
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let Some(scope) = ctx.event_scope(event) else {
+                return;
+            };
+            for span in scope {
+                if let Some(log) = span.extensions().get::<Log>() {
+                    let mut statement = Statement::default();
+                    event.record(&mut statement);
+                    let text = if statement.full.is_empty() {
+                        statement.summary
+                    } else {
+                        statement.full
+                    };
+                    log.lock().unwrap().push(text);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn install() {
+        static INSTALLED: OnceLock<()> = OnceLock::new();
+        INSTALLED.get_or_init(|| {
+            let subscriber = tracing_subscriber::registry().with(CountStatements);
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("the statement counter is the only global subscriber of the tests");
+        });
+    }
+
+    thread_local! {
+        static ENTERED: std::cell::RefCell<Option<tracing::span::EnteredSpan>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// The statements run by everything on one runtime.
+    pub struct SqlCounter {
+        log: Log,
+        span: tracing::Span,
+    }
+
+    /// What one measured piece of work ran.
+    #[derive(Debug, Clone, Default)]
+    pub struct Statements(pub Vec<String>);
+
+    impl Statements {
+        pub fn count(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    impl std::fmt::Display for Statements {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            for (i, s) in self.0.iter().enumerate() {
+                writeln!(
+                    f,
+                    "  {:>3}. {}",
+                    i + 1,
+                    s.split_whitespace().collect::<Vec<_>>().join(" ")
+                )?;
+            }
+            Ok(())
+        }
+    }
+
+    impl SqlCounter {
+        pub fn new() -> Self {
+            install();
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let log = Log::default();
+            logs().lock().unwrap().insert(n, log.clone());
+            let span =
+                tracing::info_span!(target: "slipway_tests::sql_count", "sql_count", counter = n);
+            assert!(
+                !span.is_disabled(),
+                "the statement counter is not installed"
+            );
+            Self { log, span }
+        }
+
+        /// Runs `test` on a runtime (two workers, as `#[tokio::test]` gives
+        /// the other tests) whose threads all count into this counter.
+        pub fn block_on<F: Future>(&self, test: F) -> F::Output {
+            let span = self.span.clone();
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .on_thread_start(move || {
+                    ENTERED.with(|e| *e.borrow_mut() = Some(span.clone().entered()));
+                })
+                .on_thread_stop(|| {
+                    ENTERED.with(|e| e.borrow_mut().take());
+                })
+                .build()
+                .unwrap()
+                .block_on(test)
+        }
+
+        /// The statements the server ran while `work` ran, and until it fell
+        /// quiet after it (so work finishing after the response counts too).
+        pub async fn measure<T>(&self, work: impl Future<Output = T>) -> (T, Statements) {
+            self.log.lock().unwrap().clear();
+            let out = work.await;
+            let mut seen = usize::MAX;
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let now = self.log.lock().unwrap().len();
+                if now == seen {
+                    break;
+                }
+                seen = now;
+            }
+            let statements = std::mem::take(&mut *self.log.lock().unwrap());
+            (out, Statements(statements))
+        }
     }
 }

@@ -17,5 +17,6 @@ mod health;
 mod notifications;
 mod permissions;
 mod projects;
+mod query_counts;
 mod releases;
 mod signoff;

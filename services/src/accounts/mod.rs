@@ -5,7 +5,7 @@ pub mod rate_limit;
 
 use crate::clock::format_ms;
 use crate::error::is_unique_violation;
-use crate::storage::{audit as audit_store, grants, projects, users};
+use crate::storage::{audit as audit_store, grants, projects, sessions, users};
 use crate::{ServiceError, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,6 +15,8 @@ use slipway_domain::{
     AuditAction, FieldErrors, Grant, Password, Permission, Principal, ProjectId, Role, UserId,
     Username,
 };
+use std::collections::HashMap;
+use tower_sessions::session::Id;
 
 /// What a session remembers about who is signed in. `epoch` ends the session
 /// when the password changes or the account is disabled.
@@ -22,6 +24,30 @@ use slipway_domain::{
 pub struct SessionUser {
     pub user_id: UserId,
     pub epoch: i64,
+}
+
+/// The key under which a session's data holds its [`SessionUser`].
+pub const SESSION_USER_KEY: &str = "user";
+
+impl SessionUser {
+    /// Whether this sign-in still stands for the account as it is now: not
+    /// disabled, and no password change (or disabling) since.
+    fn still_valid(&self, id: i64, disabled: bool, session_epoch: i64) -> bool {
+        self.user_id.0 == id && !disabled && self.epoch == session_epoch
+    }
+}
+
+/// Who a browser session belongs to ([`Accounts::session_principal`]).
+#[derive(Debug, Clone)]
+pub enum SessionPrincipal {
+    /// No live session has this id: unknown, expired or signed out.
+    Missing,
+    /// A live session nobody is signed in to.
+    Anonymous,
+    /// Signed in, but the password changed or the account was disabled
+    /// since: the session must end.
+    Ended,
+    SignedIn(Principal),
 }
 
 /// Who is making the current HTTP request, resolved once per request by the
@@ -148,13 +174,51 @@ impl Accounts<'_> {
         }
     }
 
+    /// Who the browser session `id` belongs to, read in one statement (the
+    /// session, its user and their grants): once per request, by the
+    /// server's middleware. The session's data is the authority on who
+    /// signed in; the account as it is now decides whether that still
+    /// stands.
+    pub async fn session_principal(&self, id: &Id) -> Result<SessionPrincipal, ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let rows = sessions::signed_in(&mut conn, id, self.services.clock.now_ms()).await?;
+        drop(conn);
+        let Some(first) = rows.first() else {
+            return Ok(SessionPrincipal::Missing);
+        };
+        let mut data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&first.data).map_err(unreadable_session)?;
+        let Some(signed_in) = data.remove(SESSION_USER_KEY) else {
+            return Ok(SessionPrincipal::Anonymous);
+        };
+        let signed_in: SessionUser =
+            serde_json::from_value(signed_in).map_err(unreadable_session)?;
+        let Some(user) = first.user.as_ref() else {
+            return Ok(SessionPrincipal::Ended);
+        };
+        if !signed_in.still_valid(user.id, user.disabled, user.session_epoch) {
+            return Ok(SessionPrincipal::Ended);
+        }
+        Ok(SessionPrincipal::SignedIn(Principal {
+            id: UserId(user.id),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            grants: rows
+                .iter()
+                .filter_map(|r| r.grant.as_ref())
+                .filter_map(grants::GrantRow::to_grant)
+                .collect(),
+            must_change_password: user.must_change_password,
+        }))
+    }
+
     /// The principal behind a session, or `None` when the session is stale.
     pub async fn principal(&self, session: SessionUser) -> Result<Option<Principal>, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let Some(user) = users::find(&mut conn, session.user_id).await? else {
             return Ok(None);
         };
-        if user.disabled || user.session_epoch != session.epoch {
+        if !session.still_valid(user.id, user.disabled, user.session_epoch) {
             return Ok(None);
         }
         let grants = grants::for_user(&mut conn, session.user_id).await?;
@@ -719,6 +783,11 @@ impl Accounts<'_> {
         out.sort_by(|a, b| a.display_name.cmp(&b.display_name));
         Ok(out)
     }
+}
+
+fn unreadable_session(e: serde_json::Error) -> ServiceError {
+    tracing::error!(error = %e, "unreadable session data");
+    ServiceError::Internal(Box::new(e))
 }
 
 fn grant_view(g: &grants::GrantRow) -> Option<GrantView> {
