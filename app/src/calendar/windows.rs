@@ -51,7 +51,7 @@ pub(super) const ZONES: [&str; 33] = [
 
 /// What the page says about one kind of window, and the names its markup
 /// uses (`data-test`, ids, classes).
-pub(super) struct Kind {
+struct Kind {
     /// `data-test` of the panel (`freezes`).
     section: &'static str,
     /// `data-test` of each listed window (`freeze`).
