@@ -4,6 +4,10 @@
 //! looked up (the server reads the system's tz database); nothing here reads
 //! the clock or files. Daylight-saving gaps and folds resolve the way people
 //! expect ("compatible": a wall time that does not exist moves forward).
+//!
+//! What people type into the forms is read into these rules by [`input`].
+
+pub mod input;
 
 use crate::project::DependencyGraph;
 use crate::validation::FieldErrors;
@@ -44,8 +48,28 @@ pub mod weekday {
         "sunday",
     ];
 
+    /// As people read it: `Monday` ... `Sunday`.
+    pub const LABELS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+
+    fn index(day: Weekday) -> usize {
+        usize::from(day.to_monday_zero_offset().unsigned_abs())
+    }
+
     pub fn name(day: Weekday) -> &'static str {
-        NAMES[usize::from(day.to_monday_zero_offset().unsigned_abs())]
+        NAMES[index(day)]
+    }
+
+    /// `Monday`; its first three letters (`Mon`) are the short form.
+    pub fn label(day: Weekday) -> &'static str {
+        LABELS[index(day)]
     }
 
     pub fn parse(s: &str) -> Result<Weekday, String> {
@@ -64,6 +88,31 @@ pub mod weekday {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Weekday, D::Error> {
         let s = String::deserialize(d)?;
         parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl FreezeRule {
+    /// `2026-12-18 17:00 to 2027-01-04 09:00` or `Every Friday 15:00 to Monday 08:00`.
+    pub fn describe(&self) -> String {
+        match self {
+            FreezeRule::Once { start, end } => format!(
+                "{} to {}",
+                start.strftime("%Y-%m-%d %H:%M"),
+                end.strftime("%Y-%m-%d %H:%M")
+            ),
+            FreezeRule::Weekly {
+                start_day,
+                start_time,
+                end_day,
+                end_time,
+            } => format!(
+                "Every {} {} to {} {}",
+                weekday::label(*start_day),
+                start_time.strftime("%H:%M"),
+                weekday::label(*end_day),
+                end_time.strftime("%H:%M")
+            ),
+        }
     }
 }
 
@@ -276,6 +325,26 @@ impl Train {
         errors.into_result(|| ())
     }
 
+    /// `Every 2 weeks on Tuesday at 10:00 (from 2026-11-03), cutoff 4 days before at 17:00`.
+    pub fn describe(&self) -> String {
+        let every = match self.every_weeks {
+            1 => "Every week".to_owned(),
+            n => format!("Every {n} weeks"),
+        };
+        let cutoff = match self.cutoff_days_before {
+            0 => "the same day".to_owned(),
+            1 => "1 day before".to_owned(),
+            n => format!("{n} days before"),
+        };
+        format!(
+            "{every} on {} at {} (from {}), cutoff {cutoff} at {}",
+            weekday::label(self.first_release.weekday()),
+            self.release_time.strftime("%H:%M"),
+            self.first_release,
+            self.cutoff_time.strftime("%H:%M")
+        )
+    }
+
     /// Departures whose release falls in `[from, to]` (dates in the train's zone).
     pub fn runs(&self, tz: &TimeZone, from: Date, to: Date) -> Vec<TrainRun> {
         let mut out = Vec::new();
@@ -447,7 +516,6 @@ pub fn dependency_clash(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use jiff::civil::{date, time};
@@ -648,6 +716,45 @@ mod tests {
         assert_eq!(back, weekends());
         assert_eq!(weekday::parse("Tue"), Ok(Weekday::Tuesday));
         assert!(weekday::parse("someday").is_err());
+    }
+
+    #[test]
+    fn rules_and_trains_describe_themselves() {
+        assert_eq!(
+            year_end().rule.describe(),
+            "2026-12-18 17:00 to 2027-01-04 09:00"
+        );
+        assert_eq!(
+            weekends().rule.describe(),
+            "Every Friday 15:00 to Monday 08:00"
+        );
+        assert_eq!(
+            fortnightly().describe(),
+            "Every 2 weeks on Tuesday at 10:00 (from 2026-11-03), cutoff 4 days before at 17:00"
+        );
+        let weekly = Train {
+            every_weeks: 1,
+            cutoff_days_before: 1,
+            ..fortnightly()
+        };
+        assert_eq!(
+            weekly.describe(),
+            "Every week on Tuesday at 10:00 (from 2026-11-03), cutoff 1 day before at 17:00"
+        );
+        let same_day = Train {
+            cutoff_days_before: 0,
+            cutoff_time: time(8, 30, 0, 0),
+            ..weekly
+        };
+        assert!(
+            same_day
+                .describe()
+                .ends_with("cutoff the same day at 08:30"),
+            "{}",
+            same_day.describe()
+        );
+        assert_eq!(weekday::label(Weekday::Sunday), "Sunday");
+        assert_eq!(weekday::name(Weekday::Sunday), "sunday");
     }
 
     #[test]

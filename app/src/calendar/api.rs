@@ -1,13 +1,14 @@
 //! Server functions for the calendar. Each authenticates, calls the calendar
 //! service (which checks the permission, parses and validates), and maps the
 //! error.
-
-// The form posts flat fields (`name`, `start`, ...); the browser-side
-// stubs the server macro generates take them one by one.
-#![allow(clippy::too_many_arguments)]
+//!
+//! The add forms post flat fields (`project`, `name`, `start`, ...): the
+//! project goes apart, the rest into the domain's input struct
+//! (`#[server(flatten)]`), which the service parses.
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use slipway_domain::calendar::input::{FreezeInput, TrainInput};
 use slipway_domain::read::{CalendarView, FeedView};
 
 /// `month` `YYYY-MM` (default: this month) or `week` `YYYY-MM-DD`;
@@ -32,39 +33,14 @@ pub async fn get_calendar(
 #[server(endpoint = "calendar/freezes/create")]
 pub async fn create_freeze(
     #[server(default)] project: String,
-    #[server(default)] name: String,
-    #[server(default)] reason: String,
-    #[server(default)] kind: String,
-    #[server(default)] start: String,
-    #[server(default)] end: String,
-    #[server(default)] start_day: String,
-    #[server(default)] start_time: String,
-    #[server(default)] end_day: String,
-    #[server(default)] end_time: String,
-    #[server(default)] time_zone: String,
+    #[server(flatten)] freeze: FreezeInput,
 ) -> Result<i64, AppError> {
     use crate::server::{check, principal, services};
-    use slipway_services::calendar::FreezeInput;
     let actor = principal()?;
     check(
         services()?
             .calendar()
-            .create_freeze(
-                &actor,
-                &FreezeInput {
-                    project,
-                    name,
-                    reason,
-                    kind,
-                    start,
-                    end,
-                    start_day,
-                    start_time,
-                    end_day,
-                    end_time,
-                    time_zone,
-                },
-            )
+            .create_freeze(&actor, &project, &freeze)
             .await,
     )
 }
@@ -80,33 +56,14 @@ pub async fn remove_freeze(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "calendar/trains/create")]
 pub async fn create_train(
     #[server(default)] project: String,
-    #[server(default)] name: String,
-    #[server(default)] first_release: String,
-    #[server(default)] every_weeks: String,
-    #[server(default)] release_time: String,
-    #[server(default)] cutoff_days_before: String,
-    #[server(default)] cutoff_time: String,
-    #[server(default)] time_zone: String,
+    #[server(flatten)] train: TrainInput,
 ) -> Result<i64, AppError> {
     use crate::server::{check, principal, services};
-    use slipway_services::calendar::TrainInput;
     let actor = principal()?;
     check(
         services()?
             .calendar()
-            .create_train(
-                &actor,
-                &TrainInput {
-                    project,
-                    name,
-                    first_release,
-                    every_weeks,
-                    release_time,
-                    cutoff_days_before,
-                    cutoff_time,
-                    time_zone,
-                },
-            )
+            .create_train(&actor, &project, &train)
             .await,
     )
 }

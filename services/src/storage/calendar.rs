@@ -71,6 +71,21 @@ pub async fn freezes_of_scope(
     query.fetch_all(conn).await
 }
 
+/// The freeze windows that apply to `project`: its own and the global ones,
+/// oldest first.
+pub async fn freezes_for_project(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+) -> Result<Vec<FreezeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, project_id, name, reason, rule_json, time_zone, created_at \
+         FROM freeze_windows WHERE project_id = $1 OR project_id IS NULL ORDER BY id",
+    )
+    .bind(project.0)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn find_freeze(
     conn: &mut AnyConnection,
     id: i64,
