@@ -7,7 +7,7 @@
 use super::decisions::Verdict;
 use super::lifecycle::Step;
 use super::{tier, Loaded, Releases};
-use crate::storage::{calendar as calendar_store, checklists, environments};
+use crate::storage::{checklists, environments};
 use crate::ServiceError;
 use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
 use slipway_domain::release::{ReleaseState, Transition};
@@ -81,32 +81,8 @@ impl Releases<'_> {
         conn: &mut sqlx::AnyConnection,
         project: ProjectId,
     ) -> Result<Vec<ActiveFreeze>, ServiceError> {
-        let now = jiff::Timestamp::from_millisecond(self.services.clock.now_ms())
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        let mut out = Vec::new();
-        for row in calendar_store::freezes(conn).await? {
-            if row.project_id.is_some_and(|p| p != project.0) {
-                continue;
-            }
-            let rule = serde_json::from_str(&row.rule_json)
-                .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-            let tz = jiff::tz::db()
-                .get(&row.time_zone)
-                .unwrap_or(jiff::tz::TimeZone::UTC);
-            let window = slipway_domain::calendar::FreezeWindow {
-                name: row.name,
-                reason: row.reason,
-                rule,
-            };
-            if let Some(p) = window.active_at(&tz, now) {
-                out.push(ActiveFreeze {
-                    name: window.name,
-                    reason: window.reason,
-                    until: slipway_domain::calendar::show(&p.end),
-                });
-            }
-        }
-        Ok(out)
+        let now = self.services.clock.now_ms();
+        crate::calendar::freezes::active_freezes(conn, project, now).await
     }
 
     /// Promotes into the next environment through the gate. Until deploy
