@@ -2,9 +2,10 @@
 //! edit, archive.
 
 use crate::accounts::require;
+use crate::audit::{self, AuditSubject};
 use crate::clock::format_ms;
 use crate::error::is_unique_violation;
-use crate::storage::{audit as audit_store, environments, projects, Tx};
+use crate::storage::{environments, projects, Tx};
 use crate::{ServiceError, Services};
 use serde_json::json;
 use slipway_domain::environment::{
@@ -141,22 +142,13 @@ impl Projects<'_> {
         for (i, env) in envs.iter().enumerate() {
             environments::insert(&mut tx, id, env, i as i64, now).await?;
         }
-        audit_store::insert(
-            &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ProjectCreated,
-                subject_id: id.to_string(),
-                subject_label: project.slug.to_string(),
-                project: Some(id),
-                before: None,
-                after: Some(json!({
+        audit::record(
+&mut tx, actor, AuditAction::ProjectCreated,
+AuditSubject { id: id.to_string(), label: project.slug.to_string(), project: Some(id) },
+None, Some(json!({
                     "project": project_json(&project),
                     "environments": envs.iter().map(|e| json!({"name": e.name.as_str(), "tier": e.tier.as_str()})).collect::<Vec<_>>(),
-                })),
-            },
-            now,
-        )
+                })), now)
         .await?;
         tx.commit().await?;
         Ok(project.slug.to_string())
@@ -191,21 +183,21 @@ impl Projects<'_> {
                     e.into()
                 }
             })?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ProjectUpdated,
-                subject_id: id.to_string(),
-                subject_label: project.slug.to_string(),
+            actor,
+            AuditAction::ProjectUpdated,
+            AuditSubject {
+                id: id.to_string(),
+                label: project.slug.to_string(),
                 project: Some(id),
-                before: Some(json!({
-                    "name": before.name, "slug": before.slug, "description": before.description,
-                    "repository_url": before.repository_url.as_deref().map(redact_credentials),
-                    "repository_web_url": before.repository_web_url.as_deref().map(redact_credentials),
-                })),
-                after: Some(project_json(&project)),
             },
+            Some(json!({
+                "name": before.name, "slug": before.slug, "description": before.description,
+                "repository_url": before.repository_url.as_deref().map(redact_credentials),
+                "repository_web_url": before.repository_web_url.as_deref().map(redact_credentials),
+            })),
+            Some(project_json(&project)),
             now,
         )
         .await?;
@@ -233,21 +225,21 @@ impl Projects<'_> {
         }
         let now = self.services.clock.now_ms();
         projects::set_archived(&mut tx, id, archived.then_some(now), now).await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: if archived {
-                    AuditAction::ProjectArchived
-                } else {
-                    AuditAction::ProjectRestored
-                },
-                subject_id: id.to_string(),
-                subject_label: p.slug.clone(),
-                project: Some(id),
-                before: Some(json!({ "archived": p.archived_at.is_some() })),
-                after: Some(json!({ "archived": archived })),
+            actor,
+            if archived {
+                AuditAction::ProjectArchived
+            } else {
+                AuditAction::ProjectRestored
             },
+            AuditSubject {
+                id: id.to_string(),
+                label: p.slug.clone(),
+                project: Some(id),
+            },
+            Some(json!({ "archived": p.archived_at.is_some() })),
+            Some(json!({ "archived": archived })),
             now,
         )
         .await?;
@@ -372,17 +364,17 @@ impl Projects<'_> {
             s.sort();
             s
         };
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::ProjectDependenciesChanged,
-                subject_id: id.to_string(),
-                subject_label: p.slug.clone(),
+            actor,
+            AuditAction::ProjectDependenciesChanged,
+            AuditSubject {
+                id: id.to_string(),
+                label: p.slug.clone(),
                 project: Some(id),
-                before: Some(json!({ "depends_on": slugs(&before) })),
-                after: Some(json!({ "depends_on": slugs(&after) })),
             },
+            Some(json!({ "depends_on": slugs(&before) })),
+            Some(json!({ "depends_on": slugs(&after) })),
             now,
         )
         .await?;
@@ -436,19 +428,10 @@ impl Projects<'_> {
         let position = existing.iter().map(|e| e.position + 1).max().unwrap_or(0);
         let now = self.services.clock.now_ms();
         let env_id = environments::insert(&mut tx, id, &env, position, now).await?;
-        audit_store::insert(
-            &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::EnvironmentAdded,
-                subject_id: env_id.to_string(),
-                subject_label: format!("{}/{}", p.slug, env.name),
-                project: Some(id),
-                before: None,
-                after: Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str(), "position": position })),
-            },
-            now,
-        )
+        audit::record(
+&mut tx, actor, AuditAction::EnvironmentAdded,
+AuditSubject { id: env_id.to_string(), label: format!("{}/{}", p.slug, env.name), project: Some(id) },
+None, Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str(), "position": position })), now)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -491,17 +474,17 @@ impl Projects<'_> {
         }
         let now = self.services.clock.now_ms();
         environments::update(&mut tx, env_id, &env, now).await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::EnvironmentUpdated,
-                subject_id: env_id.to_string(),
-                subject_label: format!("{}/{}", p.slug, env.name),
+            actor,
+            AuditAction::EnvironmentUpdated,
+            AuditSubject {
+                id: env_id.to_string(),
+                label: format!("{}/{}", p.slug, env.name),
                 project: Some(id),
-                before: Some(json!({ "name": before.name, "tier": before.tier })),
-                after: Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str() })),
             },
+            Some(json!({ "name": before.name, "tier": before.tier })),
+            Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str() })),
             now,
         )
         .await?;
@@ -520,17 +503,17 @@ impl Projects<'_> {
         let before = Self::environment_of(&mut tx, id, env_id).await?;
         let now = self.services.clock.now_ms();
         environments::delete(&mut tx, env_id).await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::EnvironmentRemoved,
-                subject_id: env_id.to_string(),
-                subject_label: format!("{}/{}", p.slug, before.name),
+            actor,
+            AuditAction::EnvironmentRemoved,
+            AuditSubject {
+                id: env_id.to_string(),
+                label: format!("{}/{}", p.slug, before.name),
                 project: Some(id),
-                before: Some(json!({ "name": before.name, "tier": before.tier, "position": before.position })),
-                after: None,
             },
+            Some(json!({ "name": before.name, "tier": before.tier, "position": before.position })),
+            None,
             now,
         )
         .await?;
@@ -585,17 +568,17 @@ impl Projects<'_> {
             .iter()
             .filter_map(|eid| envs.iter().find(|e| e.id == *eid).map(|e| e.name.clone()))
             .collect();
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::EnvironmentsReordered,
-                subject_id: id.to_string(),
-                subject_label: p.slug.clone(),
+            actor,
+            AuditAction::EnvironmentsReordered,
+            AuditSubject {
+                id: id.to_string(),
+                label: p.slug.clone(),
                 project: Some(id),
-                before: Some(json!({ "order": before })),
-                after: Some(json!({ "order": after })),
             },
+            Some(json!({ "order": before })),
+            Some(json!({ "order": after })),
             now,
         )
         .await?;

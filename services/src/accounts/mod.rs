@@ -3,6 +3,7 @@
 pub mod password;
 pub mod rate_limit;
 
+use crate::audit::{self, AuditSubject};
 use crate::clock::format_ms;
 use crate::error::is_unique_violation;
 use crate::storage::{audit as audit_store, grants, projects, sessions, users};
@@ -447,17 +448,17 @@ impl Accounts<'_> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
         let epoch = users::set_password(&mut tx, actor.id, &hash, false, now).await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::UserPasswordChanged,
-                subject_id: actor.id.to_string(),
-                subject_label: actor.username.clone(),
+            actor,
+            AuditAction::UserPasswordChanged,
+            AuditSubject {
+                id: actor.id.to_string(),
+                label: actor.username.clone(),
                 project: None,
-                before: None,
-                after: None,
             },
+            None,
+            None,
             now,
         )
         .await?;
@@ -627,17 +628,17 @@ impl Accounts<'_> {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         grants::delete(&mut tx, grant_id).await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::RoleRevoked,
-                subject_id: user.id.to_string(),
-                subject_label: user.username.clone(),
+            actor,
+            AuditAction::RoleRevoked,
+            AuditSubject {
+                id: user.id.to_string(),
+                label: user.username.clone(),
                 project: grant.project_id.map(ProjectId),
-                before: Some(json!({ "role": grant.role, "project": grant.project_slug })),
-                after: None,
             },
+            Some(json!({ "role": grant.role, "project": grant.project_slug })),
+            None,
             now,
         )
         .await?;
@@ -672,21 +673,21 @@ impl Accounts<'_> {
                 "This is the last active admin; grant admin to someone else first.".into(),
             ));
         }
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: if disabled {
-                    AuditAction::UserDisabled
-                } else {
-                    AuditAction::UserEnabled
-                },
-                subject_id: user.id.to_string(),
-                subject_label: user.username.clone(),
-                project: None,
-                before: Some(json!({ "disabled": user.disabled })),
-                after: Some(json!({ "disabled": disabled })),
+            actor,
+            if disabled {
+                AuditAction::UserDisabled
+            } else {
+                AuditAction::UserEnabled
             },
+            AuditSubject {
+                id: user.id.to_string(),
+                label: user.username.clone(),
+                project: None,
+            },
+            Some(json!({ "disabled": user.disabled })),
+            Some(json!({ "disabled": disabled })),
             now,
         )
         .await?;
@@ -719,17 +720,17 @@ impl Accounts<'_> {
             return Ok(());
         }
         users::set_email(&mut tx, UserId(user.id), email.as_deref(), now).await?;
-        audit_store::insert(
+        audit::record(
             &mut tx,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: AuditAction::UserEmailChanged,
-                subject_id: user.id.to_string(),
-                subject_label: user.username.clone(),
+            actor,
+            AuditAction::UserEmailChanged,
+            AuditSubject {
+                id: user.id.to_string(),
+                label: user.username.clone(),
                 project: None,
-                before: Some(json!({ "email": user.email })),
-                after: Some(json!({ "email": email })),
             },
+            Some(json!({ "email": user.email })),
+            Some(json!({ "email": email })),
             now,
         )
         .await?;
