@@ -45,6 +45,7 @@ fn slug_taken(slug: &str) -> ServiceError {
 
 impl Projects<'_> {
     /// The projects the actor may see, with their environments.
+    #[tracing::instrument(skip_all)]
     pub async fn list(
         &self,
         actor: &Principal,
@@ -90,6 +91,7 @@ impl Projects<'_> {
         Ok(row)
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn get(&self, actor: &Principal, slug: &str) -> Result<ProjectDetail, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let p = self.visible(&mut conn, actor, slug).await?;
@@ -113,6 +115,7 @@ impl Projects<'_> {
     }
 
     /// Creates a project with its initial environments. Returns the slug.
+    #[tracing::instrument(skip_all)]
     pub async fn create(
         &self,
         actor: &Principal,
@@ -155,6 +158,7 @@ None, Some(json!({
     }
 
     /// Changes a project's details (the slug too). Returns the (new) slug.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn update(
         &self,
         actor: &Principal,
@@ -206,6 +210,7 @@ None, Some(json!({
     }
 
     /// Archives (hides, keeps everything) or restores a project.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn set_archived(
         &self,
         actor: &Principal,
@@ -250,6 +255,7 @@ None, Some(json!({
     /// What a project depends on and what depends on it (directly and
     /// through others), with the choices for its edit form. Only projects
     /// the viewer sees are named.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn dependencies(
         &self,
         actor: &Principal,
@@ -316,6 +322,7 @@ None, Some(json!({
     /// edit form (see `project::choose_dependencies` for the rules). Needs
     /// the permission to edit the project; audited with before and after.
     /// Saving the same set again changes nothing and records nothing.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn set_dependencies(
         &self,
         actor: &Principal,
@@ -400,6 +407,7 @@ None, Some(json!({
         Ok((id, p))
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn add_environment(
         &self,
         actor: &Principal,
@@ -448,6 +456,7 @@ None, Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str(), "positi
             .ok_or(ServiceError::NotFound("environment"))
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn update_environment(
         &self,
         actor: &Principal,
@@ -492,6 +501,7 @@ None, Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str(), "positi
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn remove_environment(
         &self,
         actor: &Principal,
@@ -522,6 +532,7 @@ None, Some(json!({ "name": env.name.as_str(), "tier": env.tier.as_str(), "positi
     }
 
     /// Moves an environment one place earlier or later in the pipeline.
+    #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn move_environment(
         &self,
         actor: &Principal,

@@ -108,6 +108,7 @@ pub struct Accounts<'a> {
 impl Accounts<'_> {
     /// Checks a username and password. Unknown users and wrong passwords get
     /// the same error after the same work; repeated failures are throttled.
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn login(
         &self,
         username: &str,
@@ -180,6 +181,7 @@ impl Accounts<'_> {
     /// server's middleware. The session's data is the authority on who
     /// signed in; the account as it is now decides whether that still
     /// stands.
+    #[tracing::instrument(skip_all)]
     pub async fn session_principal(&self, id: &Id) -> Result<SessionPrincipal, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let rows = sessions::signed_in(&mut conn, id, self.services.clock.now_ms()).await?;
@@ -214,6 +216,7 @@ impl Accounts<'_> {
     }
 
     /// The principal behind a session, or `None` when the session is stale.
+    #[tracing::instrument(skip_all)]
     pub async fn principal(&self, session: SessionUser) -> Result<Option<Principal>, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let Some(user) = users::find(&mut conn, session.user_id).await? else {
@@ -237,6 +240,7 @@ impl Accounts<'_> {
 
     /// The principal for an active user by name (for addressing people,
     /// e.g. sending a sign-off link); `None` when unknown or disabled.
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn principal_of(&self, username: &str) -> Result<Option<Principal>, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let Some(user) = users::find_by_username(&mut conn, username).await? else {
@@ -254,6 +258,7 @@ impl Accounts<'_> {
 
     /// On an empty database, creates `admin`. Returns the generated one-time
     /// password when none was configured, so the caller can show it once.
+    #[tracing::instrument(skip_all)]
     pub async fn bootstrap_admin(
         &self,
         configured: Option<&str>,
@@ -324,6 +329,7 @@ impl Accounts<'_> {
     }
 
     /// Creates an account.
+    #[tracing::instrument(skip_all)]
     pub async fn create_user(
         &self,
         authority: Authority<'_>,
@@ -420,6 +426,7 @@ impl Accounts<'_> {
 
     /// Changes the signed-in person's own password after checking the current one.
     /// Other sessions end; the returned `SessionUser` keeps this one.
+    #[tracing::instrument(skip_all)]
     pub async fn change_own_password(
         &self,
         actor: &Principal,
@@ -470,6 +477,7 @@ impl Accounts<'_> {
     }
 
     /// Sets a user's password from the command line (operator authority).
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn reset_password(&self, username: &str, new: &str) -> Result<(), ServiceError> {
         let new = Password::parse(new).map_err(|m| ServiceError::field("password", m))?;
         let name = username.trim().to_ascii_lowercase();
@@ -498,6 +506,7 @@ impl Accounts<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn list_users(&self, actor: &Principal) -> Result<Vec<UserSummary>, ServiceError> {
         require(actor, Permission::ManageUsers, None)?;
         let mut conn = self.services.store.pool().acquire().await?;
@@ -521,6 +530,7 @@ impl Accounts<'_> {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn find_user(
         &self,
         actor: &Principal,
@@ -544,6 +554,7 @@ impl Accounts<'_> {
     }
 
     /// Grants `role` to a user for one project (by slug) or for all projects.
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn grant(
         &self,
         authority: Authority<'_>,
@@ -609,6 +620,7 @@ impl Accounts<'_> {
     }
 
     /// Revokes one grant; refuses to remove the last active admin.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke(&self, actor: &Principal, grant_id: i64) -> Result<(), ServiceError> {
         let actor = require(actor, Permission::ManageUsers, None)?;
         let now = self.services.clock.now_ms();
@@ -647,6 +659,7 @@ impl Accounts<'_> {
     }
 
     /// Disables or re-enables an account; a disabled account's sessions end at once.
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn set_disabled(
         &self,
         actor: &Principal,
@@ -699,6 +712,7 @@ impl Accounts<'_> {
 impl Accounts<'_> {
     /// Sets or removes (empty) an e-mail address: people set their own,
     /// user admins anyone's. Notifications are e-mailed there.
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn set_email(
         &self,
         actor: &Principal,
@@ -739,6 +753,7 @@ impl Accounts<'_> {
     }
 
     /// A person's e-mail address: your own, or anyone's as a user admin.
+    #[tracing::instrument(skip_all, fields(user = %username))]
     pub async fn email_of(
         &self,
         actor: &Principal,
@@ -757,6 +772,7 @@ impl Accounts<'_> {
 
     /// Active people who hold `permission` for `project` (for choosing
     /// reviewers), by display name.
+    #[tracing::instrument(skip_all)]
     pub async fn people_who_can(
         &self,
         permission: Permission,
