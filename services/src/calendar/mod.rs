@@ -40,7 +40,7 @@ pub use ical::NewFeed;
 pub use slipway_domain::calendar::input::{FreezeInput, TrainInput};
 
 use crate::accounts::require;
-use crate::storage::{audit as audit_store, projects};
+use crate::storage::projects;
 use crate::{ServiceError, Services};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -202,20 +202,20 @@ impl Calendar<'_> {
         change: Change,
         now: i64,
     ) -> Result<(), ServiceError> {
-        audit_store::insert(
+        let subject = crate::audit::AuditSubject {
+            id: change.subject_id.to_string(),
+            label: change.subject_label,
+            project: change.project,
+        };
+        crate::audit::record(
             conn,
-            &audit_store::NewEvent {
-                actor: Some((actor.id, &actor.username)),
-                action: change.action,
-                subject_id: change.subject_id.to_string(),
-                subject_label: change.subject_label,
-                project: change.project,
-                before: change.before,
-                after: change.after,
-            },
+            actor,
+            change.action,
+            subject,
+            change.before,
+            change.after,
             now,
         )
-        .await?;
-        Ok(())
+        .await
     }
 }
