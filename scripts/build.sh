@@ -2,8 +2,15 @@
 # Builds what ./scripts/run.sh serves and ./scripts/test.sh tests — the same
 # artifact, every time:
 #   target/release/slipway            the server (profile `release`, feature ssr)
-#   target/site/pkg/slipway.{js,wasm} the browser bundle (profile `wasm-release`,
-#                                     feature hydrate), wasm-bindgen + wasm-opt -Oz
+#   target/site/pkg/slipway.{js,wasm} the browser bundle's main module (profile
+#                                     `wasm-release`, feature hydrate): what
+#                                     every page needs; wasm-split, wasm-bindgen,
+#                                     wasm-opt -Oz
+#   target/site/pkg/*.<build id>.wasm the pages' code, in modules fetched when a
+#                                     page of their group is first shown; the
+#                                     loader __wasm_split.*.js, and the manifest
+#                                     from which the server names a page's
+#                                     modules in preload links
 #   target/site/pkg/slipway.css       the stylesheet (plain CSS, copied)
 #   target/site/*                     public/ (favicon)
 #
@@ -51,31 +58,50 @@ server_pid=$!
 # If the front fails, do not leave the server build running.
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 
-( cargo build --locked --package frontend --lib --target wasm32-unknown-unknown \
+# Linked with relocations: wasm-split needs them to follow every reference
+# (calls, vtables, function pointers) when it divides the code. `cargo rustc`
+# gives the flag to the frontend crate's link only (RUSTFLAGS would rebuild
+# every dependency, and is refused above).
+( cargo rustc --locked --package frontend --lib --target wasm32-unknown-unknown \
     --no-default-features --features hydrate --profile wasm-release \
-    --target-dir "$FRONT_TARGET" 2>&1 | sed -u 's/^/[front]  /' >&2
+    --target-dir "$FRONT_TARGET" -- -C link-arg=--emit-relocs \
+    2>&1 | sed -u 's/^/[front]  /' >&2
   exit "${PIPESTATUS[0]}" )
 
 ensure_wasm_bindgen
-# wasm-bindgen and wasm-opt take most of a minute: skip them when the
-# compiled wasm and the tools are what produced the current bundle.
+ensure_wasm_split
+# Splitting, wasm-bindgen and wasm-opt take a minute or two: skip them when
+# the compiled wasm and the tools are what produced the current bundle.
 WASM_IN="$FRONT_TARGET/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-OPT_FLAGS=(-Oz --enable-bulk-memory)
-stamp="$(sha256sum "$WASM_IN" | cut -d' ' -f1) $(wasm-bindgen --version) $(wasm-opt --version) ${OPT_FLAGS[*]}"
+# The producers and target-features sections are of no use to browsers, and
+# every one of the split modules would carry them (~200 bytes each).
+OPT_FLAGS=(-Oz --enable-bulk-memory --strip-producers --strip-target-features)
+stamp="$(sha256sum "$WASM_IN" | cut -d' ' -f1) $(wasm-bindgen --version) $(slipway-wasm-split --version) $(wasm-opt --version) ${OPT_FLAGS[*]}"
 rm -rf "$SITE.new"
 mkdir -p "$SITE.new/pkg"
 if [ -f "$SITE/pkg/slipway.wasm" ] && [ -f "$SITE/pkg/slipway.js" ] \
    && [ "$(cat "$SITE/.bundle-stamp" 2>/dev/null)" = "$stamp" ]; then
   say "browser bundle unchanged"
-  cp "$SITE/pkg/slipway.wasm" "$SITE/pkg/slipway.js" "$SITE.new/pkg/"
+  cp -R "$SITE/pkg/." "$SITE.new/pkg/"
   cp "$SITE/.bundle-stamp" "$SITE.new/"
 else
-  say "wasm-bindgen and wasm-opt"
-  wasm-bindgen --target web --no-typescript --out-name slipway --out-dir "$SITE.new/pkg" "$WASM_IN"
+  say "wasm-split, wasm-bindgen and wasm-opt"
+  # Each group of lazy routes (app/src/lib.rs) gets a module of its own, and
+  # code that several groups share a module for each combination; what every
+  # page needs stays in the main module, which wasm-bindgen then processes as
+  # usual (keeping the exports the other modules import from it).
+  MAIN_SPLIT="$FRONT_TARGET/slipway_split.wasm"
+  slipway-wasm-split "$WASM_IN" "$SITE.new/pkg" "$MAIN_SPLIT"
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-name slipway --out-dir "$SITE.new/pkg" "$MAIN_SPLIT"
   # leptos's hydration script loads `<output-name>.wasm` (cargo-leptos renames too).
   mv "$SITE.new/pkg/slipway_bg.wasm" "$SITE.new/pkg/slipway.wasm"
   # npm's binaryen (setup.sh puts it first on PATH); Debian's 108 breaks hydration.
-  wasm-opt "${OPT_FLAGS[@]}" "$SITE.new/pkg/slipway.wasm" -o "$SITE.new/pkg/slipway.wasm"
+  # Every module, two at a time. (It warns about the name section's newer
+  # subsections, which it drops anyway: not worth a line per module.)
+  find "$SITE.new/pkg" -name '*.wasm' -print0 | sort -z \
+    | xargs -0 -P 2 -I{} wasm-opt "${OPT_FLAGS[@]}" {} -o {} \
+      2> >(grep -v '^warning: unknown name subsection' >&2)
   printf "%s" "$stamp" >"$SITE.new/.bundle-stamp"
 fi
 cp style/slipway.css "$SITE.new/pkg/slipway.css"
@@ -92,4 +118,4 @@ rm -rf "$SITE.old"
 [ -d "$SITE" ] && mv "$SITE" "$SITE.old"
 mv "$SITE.new" "$SITE"
 rm -rf "$SITE.old"
-say "built $TARGET/release/slipway and $SITE ($(wc -c <"$SITE/pkg/slipway.wasm") bytes of wasm)"
+say "built $TARGET/release/slipway and $SITE ($(wc -c <"$SITE/pkg/slipway.wasm") bytes of wasm in the main module, $(cat "$SITE"/pkg/*.wasm | wc -c) in all)"

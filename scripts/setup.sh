@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building Slipway needs and is missing: the wasm32 target, the
 # npm packages (Playwright, and binaryen for wasm-opt) and — when build.sh
-# reaches the step that needs it, while the server still compiles — the
-# wasm-bindgen CLI matching Cargo.lock. Sourced by build.sh, run.sh, test.sh.
-# cargo-leptos is not needed (see build.sh).
+# reaches the step that needs them, while the server still compiles — the
+# wasm-bindgen CLI matching Cargo.lock and the wasm splitter
+# (scripts/wasm-split). Sourced by build.sh, run.sh, test.sh. cargo-leptos is
+# not needed (see build.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -28,6 +29,19 @@ ensure_wasm_bindgen() {
     say "installing wasm-bindgen-cli $want (about 3 minutes, once)"
     # Not --locked: its lockfile names a webpki-roots the registry may not serve.
     cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# The wasm splitter (scripts/wasm-split: the library cargo-leptos 0.3 uses for
+# `--split`). Its version is that of its Cargo.toml; bump it with any change.
+# Its own target directory, so that it does not wait for the server's build.
+ensure_wasm_split() {
+  local want
+  want="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/scripts/wasm-split/Cargo.toml")"
+  if [ "$(slipway-wasm-split --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "installing slipway-wasm-split $want (about a minute, once)"
+    cargo install --locked --path "$ROOT/scripts/wasm-split" \
+      --target-dir "$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/tools"
   fi
 }
 

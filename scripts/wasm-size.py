@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Where the browser bundle's bytes go, per crate.
+"""Where the browser bundle's bytes go, per crate; and what each page downloads.
 
 Usage: scripts/wasm-size.py FILE.wasm [TOP]
+       scripts/wasm-size.py --bundle target/site/pkg
 
-Reads the wasm's code section (the size of every function body) and its
+The second form reports the shipped bundle: every module (raw and gzip -9),
+and for each group of lazy routes (split point) the wasm the browser
+downloads before such a page is interactive: the main module and the modules
+`__wasm_split_manifest.json` lists for it.
+
+The first form reads the wasm's code section (the size of every function body) and its
 "name" custom section (each function's Rust path, as rustc and wasm-ld write
 it), and sums body sizes by the crate that a function's path starts with.
 A generic instantiation counts for the crate that defines the function
@@ -14,7 +20,10 @@ Run it on the wasm as cargo writes it (it keeps the name section), not on the
 shipped bundle: wasm-opt strips names. Sizes are therefore before wasm-opt;
 the shipped bundle is smaller, roughly in the same proportions.
 """
+import json
+import os
 import re
+import subprocess
 import sys
 from collections import Counter
 
@@ -136,7 +145,47 @@ def crate_of(name):
     return crate
 
 
+def gz(path):
+    """Size after `gzip -9` (the figure BENCHMARKS.md has always used)."""
+    return len(subprocess.run(["gzip", "-9", "-c", path], check=True, capture_output=True).stdout)
+
+
+def bundle(pkg):
+    files = sorted(f for f in os.listdir(pkg) if f.endswith((".wasm", ".js")))
+    sizes = {f: (os.path.getsize(os.path.join(pkg, f)), gz(os.path.join(pkg, f))) for f in files}
+    print(f"{'file':<44} {'raw':>10} {'gzip -9':>10}")
+    chunks = [f for f in files if f.startswith("chunk_")]
+    for f in files:
+        if f not in chunks:
+            print(f"{re.sub(r'_[0-9]+[.]', '.', f):<44} {sizes[f][0]:>10,} {sizes[f][1]:>10,}")
+    if chunks:
+        print(f"{'chunk_*.wasm (' + str(len(chunks)) + ', code shared by groups)':<44} "
+              f"{sum(sizes[f][0] for f in chunks):>10,} {sum(sizes[f][1] for f in chunks):>10,}")
+    wasm = [f for f in files if f.endswith(".wasm")]
+    print(f"{'all wasm (' + str(len(wasm)) + ' modules)':<44} {sum(sizes[f][0] for f in wasm):>10,} "
+          f"{sum(sizes[f][1] for f in wasm):>10,}")
+    manifest_path = os.path.join(pkg, "__wasm_split_manifest.json")
+    if not os.path.exists(manifest_path):
+        return
+    manifest = json.load(open(manifest_path))
+    js = [f for f in files if f.endswith(".js")]
+    print()
+    print("Downloaded before a page is interactive: the main module and the modules")
+    print("the manifest lists for the page's lazy route (JavaScript apart: every page")
+    print("loads all the .js above)")
+    print(f"{'lazy route group':<32} {'modules':>8} {'wasm raw':>10} {'wasm gzip':>10}")
+    for split, modules in sorted(manifest.items()):
+        needed = ["slipway.wasm"] + [m + ".wasm" for m in modules]
+        raw = sum(sizes[f][0] for f in needed)
+        packed = sum(sizes[f][1] for f in needed)
+        # `#[lazy]` appends a hash of its source location to the name.
+        name = re.sub(r"_[0-9]+$", "", split)
+        print(f"{name:<32} {len(needed):>8} {raw:>10,} {packed:>10,}")
+
+
 def main():
+    if sys.argv[1] == "--bundle":
+        return bundle(sys.argv[2])
     path = sys.argv[1]
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 25
     buf = open(path, "rb").read()

@@ -30,7 +30,7 @@ use error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 use slipway_domain::read::CurrentUser;
 
 /// The HTML document around every page (server only).
@@ -106,29 +106,155 @@ pub fn App() -> impl IntoView {
                 <TopBar/>
                 <main id="main" tabindex="-1">
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async/>
-                        <Route path=path!("/login") view=session::login::LoginPage ssr=SsrMode::Async/>
-                        <Route path=path!("/account") view=session::account::AccountPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects") view=projects::list::ProjectsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/new") view=projects::new::NewProjectPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug") view=projects::detail::ProjectPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug/edit") view=projects::edit::EditProjectPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug/repository") view=repository::settings::RepositoryPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug/releases") view=repository::releases::ReleasesPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug/releases/:id") view=releases::signoff::ReleasePage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug/policies") view=releases::policies::PoliciesPage ssr=SsrMode::Async/>
-                        <Route path=path!("/projects/:slug/notes/:id") view=notes::editor::NotesPage ssr=SsrMode::Async/>
-                        <Route path=path!("/search") view=search::page::SearchPage ssr=SsrMode::Async/>
-                        <Route path=path!("/calendar") view=calendar::page::CalendarPage ssr=SsrMode::Async/>
-                        <Route path=path!("/audit") view=audit::page::AuditPageView ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/users") view=users::list::UsersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/users/new") view=users::new::NewUserPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/users/:username") view=users::detail::UserPage ssr=SsrMode::Async/>
+                        <Route path=path!("/") view={Lazy::<pages::Dashboard>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/login") view={Lazy::<pages::SignIn>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view={Lazy::<pages::Account>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects") view={Lazy::<pages::Projects>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/new") view={Lazy::<pages::NewProject>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug") view={Lazy::<pages::Project>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/edit") view={Lazy::<pages::EditProject>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/repository") view={Lazy::<pages::Repository>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/releases") view={Lazy::<pages::Releases>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/releases/:id") view={Lazy::<pages::Release>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/policies") view={Lazy::<pages::Policies>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/notes/:id") view={Lazy::<pages::Notes>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view={Lazy::<pages::Search>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/calendar") view={Lazy::<pages::Calendar>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/audit") view={Lazy::<pages::Audit>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/users") view={Lazy::<pages::Users>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/users/new") view={Lazy::<pages::NewUser>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/users/:username") view={Lazy::<pages::User>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>
             </div>
         </Router>
+    }
+}
+
+/// Every page is a lazy route. In the release build (`scripts/build.sh` runs
+/// `wasm-split`) the pages' code is not in the main wasm module but in modules
+/// fetched when a page is first shown; the server names the modules a page
+/// needs in `<link rel="preload">` tags, so the browser fetches them alongside
+/// the main module, and `frontend` hydrates with `hydrate_lazy`, which waits
+/// for them. The main module keeps what every page needs: the router, the top
+/// bar and footer, the session and the not-found page.
+///
+/// Pages are split in groups, one `#[lazy]` function each, rather than one
+/// page per module: wasm-split puts code that several split points share in a
+/// module of its own for each combination of them, and with one split point
+/// per page that made ~350 modules, up to 171 requests for one page (measured
+/// in BENCHMARKS.md). With these groups a page needs at most ~25 modules, and
+/// sign-in and the dashboard, the pages people arrive on, are groups of their
+/// own, each downloading only its own code.
+mod pages {
+    use leptos::lazy;
+    use leptos::prelude::{AnyView, IntoAny};
+    use leptos_router::LazyRoute;
+
+    /// `group: Enum { Route => page component, ... }`: one lazy function,
+    /// `group`, that renders any page of the group, and for each page a
+    /// lazy route (`Route`) whose view awaits it.
+    ///
+    /// The router awaits every route's `preload` before it hydrates (or
+    /// shows) the page, so `preload` must load the group's module: a view
+    /// still loading when hydration reaches it is hydrated as empty and then
+    /// rendered a second time. Calling the lazy function is what loads its
+    /// module; `Load` renders nothing. (On the server, the same call records
+    /// the group, and the page gets preload links for its modules.)
+    macro_rules! lazy_group {
+        ($(#[$doc:meta])* $group:ident: $enum:ident { $($route:ident => $page:path,)+ }) => {
+            #[derive(Clone, Copy)]
+            #[repr(u8)]
+            pub enum $enum {
+                Load,
+                $($route,)+
+            }
+
+            $(#[$doc])*
+            #[lazy]
+            fn $group(page: $enum) -> AnyView {
+                match page {
+                    $enum::Load => ().into_any(),
+                    $($enum::$route => $page().into_any(),)+
+                }
+            }
+
+            $(
+                pub struct $route;
+
+                impl LazyRoute for $route {
+                    fn data() -> Self {
+                        $route
+                    }
+
+                    async fn view(_this: Self) -> AnyView {
+                        $group($enum::$route).await
+                    }
+
+                    async fn preload() {
+                        $group($enum::Load).await;
+                    }
+                }
+            )+
+        };
+    }
+
+    lazy_group! {
+        /// Where anonymous visitors land.
+        sign_in_page: SignInPage {
+            SignIn => crate::session::login::LoginPage,
+        }
+    }
+
+    lazy_group! {
+        /// Where everyone lands after signing in.
+        dashboard_page: DashboardPage {
+            Dashboard => crate::home::HomePage,
+        }
+    }
+
+    lazy_group! {
+        /// Working on a release: sign-off (where sign links lead), the list
+        /// of releases from the repository, the notes editor.
+        release_pages: ReleasePages {
+            Release => crate::releases::signoff::ReleasePage,
+            Releases => crate::repository::releases::ReleasesPage,
+            Notes => crate::notes::editor::NotesPage,
+        }
+    }
+
+    lazy_group! {
+        /// Looking around: projects, search, one's account, and the
+        /// administrators' pages (users, audit log).
+        browse_pages: BrowsePages {
+            Projects => crate::projects::list::ProjectsPage,
+            Project => crate::projects::detail::ProjectPage,
+            Search => crate::search::page::SearchPage,
+            Account => crate::session::account::AccountPage,
+            Audit => crate::audit::page::AuditPageView,
+            Users => crate::users::list::UsersPage,
+            NewUser => crate::users::new::NewUserPage,
+            User => crate::users::detail::UserPage,
+        }
+    }
+
+    lazy_group! {
+        /// Setting a project up: the forms for the project, its repository
+        /// and its sign-off policies.
+        settings_pages: SettingsPages {
+            NewProject => crate::projects::new::NewProjectPage,
+            EditProject => crate::projects::edit::EditProjectPage,
+            Repository => crate::repository::settings::RepositoryPage,
+            Policies => crate::releases::policies::PoliciesPage,
+        }
+    }
+
+    lazy_group! {
+        /// The release calendar (freezes, trains, time zones).
+        calendar_page: CalendarPage {
+            Calendar => crate::calendar::page::CalendarPage,
+        }
     }
 }
 
