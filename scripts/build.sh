@@ -12,6 +12,7 @@
 #                                     from which the server names a page's
 #                                     modules in preload links
 #   target/site/pkg/slipway.css       the stylesheet (plain CSS, copied)
+#   target/site/pkg/swagger-ui*       Swagger UI for /api/docs (npm swagger-ui-dist)
 #   target/site/*                     public/ (favicon)
 #
 # This is the workspace's own build step; cargo-leptos is not needed (it took
@@ -105,6 +106,10 @@ else
   printf "%s" "$stamp" >"$SITE.new/.bundle-stamp"
 fi
 cp style/slipway.css "$SITE.new/pkg/slipway.css"
+# The API documentation (/api/docs): Swagger UI from npm (setup.sh installed
+# it), served by Slipway itself so that offline installations have it too.
+cp "$ROOT/end2end/node_modules/swagger-ui-dist/swagger-ui-bundle.js" \
+   "$ROOT/end2end/node_modules/swagger-ui-dist/swagger-ui.css" "$SITE.new/pkg/"
 cp -R public/. "$SITE.new/"
 
 if ! wait "$server_pid"; then

@@ -1,5 +1,6 @@
 //! Who someone is and what they may do: the one place permission questions are answered.
 
+use crate::token::{TokenKind, TokenLimits};
 use crate::{Permission, ProjectId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,10 @@ pub struct Principal {
     pub grants: Vec<Grant>,
     /// Set while the account still uses a generated one-time password.
     pub must_change_password: bool,
+    /// Set when the request authenticated with an API token: what the
+    /// token allows, on top of (personal) or instead of (service) the grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenLimits>,
 }
 
 impl Principal {
@@ -32,7 +37,18 @@ impl Principal {
     ///
     /// A grant for all projects counts for every project; a grant for one
     /// project never counts installation-wide.
+    ///
+    /// With a token, the token's scopes and projects must allow it too; a
+    /// service token's scopes on its project are all it has.
     pub fn can(&self, permission: Permission, project: Option<ProjectId>) -> bool {
+        match &self.token {
+            None => self.granted(permission, project),
+            Some(t) if t.kind == TokenKind::Service => t.allow(permission, project),
+            Some(t) => t.allow(permission, project) && self.granted(permission, project),
+        }
+    }
+
+    fn granted(&self, permission: Permission, project: Option<ProjectId>) -> bool {
         self.grants.iter().any(|g| {
             let scope_matches = match (g.project, project) {
                 (None, _) => true,
@@ -53,6 +69,17 @@ impl Principal {
     pub fn visible_projects(&self) -> Option<Vec<ProjectId>> {
         if self.sees_all_projects() {
             None
+        } else if let Some(TokenLimits {
+            projects: Some(ids),
+            ..
+        }) = &self.token
+        {
+            Some(
+                ids.iter()
+                    .copied()
+                    .filter(|p| self.can(Permission::ViewProject, Some(*p)))
+                    .collect(),
+            )
         } else {
             Some(self.grants.iter().filter_map(|g| g.project).collect())
         }
@@ -89,6 +116,7 @@ mod tests {
                 })
                 .collect(),
             must_change_password: false,
+            token: None,
         }
     }
 
@@ -123,6 +151,55 @@ mod tests {
         let nobody = person(&[]);
         assert!(!nobody.can(Permission::ViewProject, Some(ProjectId(1))));
         assert!(!nobody.can(Permission::ViewProject, None));
+    }
+
+    #[test]
+    fn a_personal_token_never_exceeds_its_owner_or_its_scopes() {
+        use crate::token::TokenScope;
+        let mut engineer = person(&[(Some(1), Role::Engineer), (Some(2), Role::Engineer)]);
+        engineer.token = Some(TokenLimits {
+            kind: TokenKind::Personal,
+            projects: Some(vec![ProjectId(1), ProjectId(3)]),
+            scopes: vec![TokenScope::Read, TokenScope::Promote, TokenScope::ReadAudit],
+        });
+        assert!(engineer.can(Permission::PromoteReleases, Some(ProjectId(1))));
+        // Outside the token's projects, though the owner may.
+        assert!(!engineer.can(Permission::PromoteReleases, Some(ProjectId(2))));
+        // Inside the token's projects, but the owner may not.
+        assert!(!engineer.can(Permission::ViewProject, Some(ProjectId(3))));
+        // In scope, but engineers do not read the audit log.
+        assert!(!engineer.can(Permission::ViewAudit, Some(ProjectId(1))));
+        // The owner may, the scope does not.
+        assert!(!engineer.can(Permission::ManageReleases, Some(ProjectId(1))));
+        assert!(!engineer.can(Permission::ApproveReleases, Some(ProjectId(1))));
+        assert_eq!(engineer.visible_projects(), Some(vec![ProjectId(1)]));
+
+        let mut admin = person(&[(None, Role::Admin)]);
+        admin.token = Some(TokenLimits {
+            kind: TokenKind::Personal,
+            projects: None,
+            scopes: vec![TokenScope::Read],
+        });
+        assert!(admin.sees_all_projects());
+        assert!(!admin.can(Permission::ManageUsers, None));
+        assert!(!admin.can(Permission::ManageReleases, Some(ProjectId(4))));
+    }
+
+    #[test]
+    fn a_service_token_has_its_scopes_on_its_project_only() {
+        use crate::token::TokenScope;
+        let mut bot = person(&[]);
+        bot.token = Some(TokenLimits {
+            kind: TokenKind::Service,
+            projects: Some(vec![ProjectId(5)]),
+            scopes: vec![TokenScope::Read, TokenScope::WriteReleases],
+        });
+        assert!(bot.can(Permission::ManageReleases, Some(ProjectId(5))));
+        assert!(!bot.can(Permission::ManageReleases, Some(ProjectId(6))));
+        assert!(!bot.can(Permission::PromoteReleases, Some(ProjectId(5))));
+        assert!(!bot.sees_all_projects());
+        assert_eq!(bot.visible_projects(), Some(vec![ProjectId(5)]));
+        assert!(bot.roles_for(ProjectId(5)).is_empty());
     }
 
     #[test]

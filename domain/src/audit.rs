@@ -49,10 +49,13 @@ pub enum AuditAction {
     UserEmailChanged,
     EvidenceRecorded,
     ReviewCompleted,
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    ApiTokenRefused,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 47] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -97,6 +100,9 @@ impl AuditAction {
         AuditAction::UserEmailChanged,
         AuditAction::EvidenceRecorded,
         AuditAction::ReviewCompleted,
+        AuditAction::ApiTokenCreated,
+        AuditAction::ApiTokenRevoked,
+        AuditAction::ApiTokenRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +151,10 @@ impl AuditAction {
             AuditAction::UserEmailChanged => "user.email_changed",
             AuditAction::EvidenceRecorded => "evidence.recorded",
             AuditAction::ReviewCompleted => "review.completed",
+            AuditAction::ApiTokenCreated => "api_token.created",
+            AuditAction::ApiTokenRevoked => "api_token.revoked",
+            // A revoked or expired token was presented (someone still uses it).
+            AuditAction::ApiTokenRefused => "api_token.refused",
         }
     }
 

@@ -23,6 +23,7 @@ pub mod release;
 pub mod review;
 pub mod role;
 pub mod tagging;
+pub mod token;
 pub mod user;
 pub mod validation;
 pub mod version;

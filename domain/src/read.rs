@@ -561,3 +561,43 @@ pub struct FeedView {
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
+
+/// Whether an API token still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "Active",
+            TokenStatus::Expired => "Expired",
+            TokenStatus::Revoked => "Revoked",
+        }
+    }
+}
+
+/// An API token as its owner or a project's managers see it: never the
+/// secret, only its first characters (`hint`) to tell tokens apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub kind: crate::token::TokenKind,
+    pub name: String,
+    pub hint: String,
+    pub scopes: Vec<crate::token::TokenScope>,
+    /// Service tokens: the project that owns it.
+    pub project: Option<String>,
+    /// Personal tokens limited to some projects: their slugs; `None` for
+    /// every project the owner can reach.
+    pub projects: Option<Vec<String>>,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+    pub status: TokenStatus,
+}

@@ -97,6 +97,7 @@ impl Role {
                     | EditNotes
                     | PublishRelease
                     | ManageReleases
+                    | RecordEvidence
                     | ApproveReleases
                     | PromoteReleases
                     | ManageReleasePolicies
@@ -110,6 +111,7 @@ impl Role {
                     | EditNotes
                     | PublishRelease
                     | ManageReleases
+                    | RecordEvidence
                     | ApproveReleases
             ),
             Role::Engineer => matches!(
@@ -119,6 +121,7 @@ impl Role {
                     | EditNotes
                     | PublishRelease
                     | ManageReleases
+                    | RecordEvidence
                     | ApproveReleases
                     | PromoteReleases
             ),
@@ -127,6 +130,7 @@ impl Role {
                 ViewProject
                     | ViewAudit
                     | FetchRepository
+                    | RecordEvidence
                     | ApproveReleases
                     | PromoteReleases
                     | BreakGlass
@@ -185,6 +189,8 @@ pub enum Permission {
     PublishRelease,
     /// Create releases, submit them for sign-off, change or abandon them.
     ManageReleases,
+    /// Record evidence on a release (test results, scans, checks).
+    RecordEvidence,
     /// Approve or reject a release (the environment's policy says whose
     /// approval counts).
     ApproveReleases,

@@ -42,6 +42,18 @@ pub enum Command {
     /// Print the paths of the portal's pages, one per line, as the router
     /// knows them (`/projects/{slug}`); the browser suite walks them all.
     Routes,
+    /// Releases on a running server, through its API (for CI): create, show,
+    /// list, submit. Needs --server and a token (SLIPWAY_SERVER, SLIPWAY_TOKEN).
+    #[command(subcommand)]
+    Release(crate::remote::ReleaseCommand),
+    /// Evidence on a running server, through its API: `evidence record`.
+    #[command(subcommand)]
+    Evidence(crate::remote::EvidenceCommand),
+    /// Ask a running server to promote a release; prints the gate's reasons
+    /// when it refuses (exit code 2).
+    Promote(crate::remote::PromoteArgs),
+    /// What runs in each environment of a project, from a running server.
+    Status(crate::remote::StatusArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +92,29 @@ pub enum AdminCommand {
         /// Project slug; omit for all projects.
         #[arg(long)]
         project: Option<String>,
+    },
+    /// Create an API token and print it once (for bootstrapping CI before
+    /// anyone signs in): a personal token of the user, or with --service a
+    /// service token of --project.
+    CreateToken {
+        /// The token acts as this user (for --service: the user who creates it).
+        #[arg(long)]
+        username: String,
+        /// What the token is for, e.g. "GitHub Actions".
+        #[arg(long)]
+        name: String,
+        /// Limit the token to this project (required with --service).
+        #[arg(long, value_name = "SLUG")]
+        project: Option<String>,
+        /// Comma-separated: read, releases:write, evidence:write, promote, audit:read.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// How long it lives: 30d, 12h, 2w (default 90 days).
+        #[arg(long, value_name = "DURATION", default_value = "")]
+        expires_in: String,
+        /// A service token owned by --project instead of a personal one.
+        #[arg(long, requires = "project")]
+        service: bool,
     },
     /// Set a new password (ends the user's sessions; they must change it).
     ResetPassword {
@@ -127,8 +162,14 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Version(_) | Command::Changelog(_) | Command::Tag(_) => {
-            Err("repository commands run without the server: see main.rs".into())
+        Command::Version(_)
+        | Command::Changelog(_)
+        | Command::Tag(_)
+        | Command::Release(_)
+        | Command::Evidence(_)
+        | Command::Promote(_)
+        | Command::Status(_) => {
+            Err("repository and remote commands run without the server: see main.rs".into())
         }
     }
 }
@@ -181,6 +222,43 @@ async fn admin(cmd: AdminCommand, settings: &Settings) -> Result<(), String> {
             .grant(Authority::Operator, &username, &role, project.as_deref())
             .await
             .map(|()| println!("granted {role} to {username}")),
+        AdminCommand::CreateToken {
+            username,
+            name,
+            project,
+            scope,
+            expires_in,
+            service,
+        } => {
+            let input = slipway_services::api_tokens::NewTokenInput {
+                name,
+                scopes: scope,
+                projects: project.clone().into_iter().collect(),
+                expires_in,
+            };
+            let tokens = services.api_tokens();
+            let issued = match (service, project.as_deref()) {
+                (true, Some(slug)) => match accounts.principal_of(&username).await {
+                    Ok(Some(creator)) => tokens.create_service(&creator, slug, &input).await,
+                    Ok(None) => Err(slipway_services::ServiceError::field(
+                        "username",
+                        "there is no such user",
+                    )),
+                    Err(e) => Err(e),
+                },
+                _ => tokens.create_for_user(&username, &input).await,
+            };
+            issued.map(|t| {
+                eprintln!(
+                    "created {} token \"{}\" ({}), expires {}; it is shown only now:",
+                    t.token.kind.as_str(),
+                    t.token.name,
+                    slipway_domain::token::TokenScope::join(&t.token.scopes),
+                    t.token.expires_at
+                );
+                println!("{}", t.secret);
+            })
+        }
         AdminCommand::ResetPassword {
             username,
             password_stdin,

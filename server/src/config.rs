@@ -15,7 +15,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Every setting's key; `SLIPWAY_<KEY>` in the environment.
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 18] = [
+    "api_token_max_days",
+    "api_rate_per_second",
+    "api_rate_burst",
     "git_network_timeout_s",
     "local_repositories",
     "trusted_proxies",
@@ -53,6 +56,9 @@ struct RawSettings {
     local_repositories: ListSetting,
     trusted_proxies: ListSetting,
     git_network_timeout_s: u64,
+    api_token_max_days: u32,
+    api_rate_per_second: u32,
+    api_rate_burst: u32,
 }
 
 /// A list setting: a TOML array, or in the environment one string with a
@@ -109,6 +115,9 @@ impl Default for RawSettings {
             local_repositories: ListSetting::List(Vec::new()),
             trusted_proxies: ListSetting::List(Vec::new()),
             git_network_timeout_s: 30,
+            api_token_max_days: 365,
+            api_rate_per_second: 20,
+            api_rate_burst: 100,
         }
     }
 }
@@ -159,6 +168,15 @@ pub struct Settings {
     /// How long a git remote may take to connect, and then to answer each
     /// read or write, before a fetch or push fails (`SLIPWAY_GIT_NETWORK_TIMEOUT_S`).
     pub git_network_timeout: std::time::Duration,
+    /// The longest an API token may live, in days (`SLIPWAY_API_TOKEN_MAX_DAYS`).
+    pub api_token_max_days: u32,
+    /// Requests per second one API token may make, sustained
+    /// (`SLIPWAY_API_RATE_PER_SECOND`); beyond it the API answers 429 with
+    /// `Retry-After`. 0 turns the limit off.
+    pub api_rate_per_second: u32,
+    /// How many requests a token may make at once above that rate
+    /// (`SLIPWAY_API_RATE_BURST`).
+    pub api_rate_burst: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -432,6 +450,18 @@ impl Settings {
             };
             git_credentials.insert(name, credential);
         }
+        if !(1..=3650).contains(&raw.api_token_max_days) {
+            return Err(invalid(
+                "api_token_max_days",
+                "must be between 1 and 3650 (ten years)",
+            ));
+        }
+        if raw.api_rate_per_second > 0 && raw.api_rate_burst == 0 {
+            return Err(invalid(
+                "api_rate_burst",
+                "must be at least 1 while api_rate_per_second is set",
+            ));
+        }
         Ok(Settings {
             addr,
             data_dir: raw.data_dir,
@@ -453,6 +483,9 @@ impl Settings {
             local_repositories,
             trusted_proxies,
             git_network_timeout: std::time::Duration::from_secs(raw.git_network_timeout_s),
+            api_token_max_days: raw.api_token_max_days,
+            api_rate_per_second: raw.api_rate_per_second,
+            api_rate_burst: raw.api_rate_burst,
         })
     }
 

@@ -1,6 +1,7 @@
 //! The `slipway` binary's library: configuration, start-up, HTTP server and
 //! command line. Integration tests start the real server through [`start`].
 
+pub mod api;
 pub mod assets;
 pub mod cli;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod feeds;
 pub mod git_cli;
 pub mod live;
 pub mod origin;
+pub mod remote;
 pub mod sign_links;
 pub mod state;
 pub mod web;
@@ -74,7 +76,10 @@ pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, S
         .with_release_settings(slipway_services::ReleaseSettings {
             review_due_hours: settings.review_due_hours,
         })
-        .with_public_url(settings.public_url.as_deref());
+        .with_public_url(settings.public_url.as_deref())
+        .with_api_settings(slipway_services::ApiSettings {
+            token_max_days: settings.api_token_max_days,
+        });
     if let Some(mailer) = settings.mailer() {
         services = services.with_mailer(mailer);
     }

@@ -2,6 +2,7 @@ use clap::Parser;
 use slipway_server::cli::{run, Cli, Command};
 use slipway_server::config::Settings;
 use slipway_server::git_cli;
+use slipway_server::remote::Remote;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,6 +12,10 @@ fn main() -> ExitCode {
         Command::Version(cmd) => git_cli::version(cmd),
         Command::Changelog(args) => git_cli::changelog(args),
         Command::Tag(args) => git_cli::tag(args),
+        Command::Release(cmd) => return remote(Remote::Release(cmd)),
+        Command::Evidence(cmd) => return remote(Remote::Evidence(cmd)),
+        Command::Promote(args) => return remote(Remote::Promote(args)),
+        Command::Status(args) => return remote(Remote::Status(args)),
         command => {
             return serve_or_admin(Cli {
                 config: cli.config,
@@ -56,6 +61,27 @@ fn serve_or_admin(cli: Cli) -> ExitCode {
         Err(e) => {
             eprintln!("slipway: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Commands against a running server's API: no configuration or database.
+fn remote(command: Remote) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("slipway: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(slipway_server::remote::run(command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("slipway: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

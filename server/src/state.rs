@@ -13,6 +13,8 @@ pub struct AppState {
     pub services: Services,
     /// How requests are trusted: the public URL and the reverse proxies.
     pub origin: Arc<OriginSettings>,
+    /// Requests per API token.
+    pub api_limiter: Arc<crate::api::auth::TokenLimiter>,
 }
 
 /// The parts of the configuration that decide where a request comes from.

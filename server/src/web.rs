@@ -7,7 +7,7 @@
 
 use crate::config::Settings;
 pub use crate::state::{AppState, OriginSettings};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use slipway_services::accounts::{SessionPrincipal, Viewer};
 use slipway_services::storage::sessions::DbSessionStore;
 use slipway_services::Services;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -40,6 +39,10 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             public_url: settings.public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         }),
+        api_limiter: Arc::new(crate::api::auth::TokenLimiter::new(
+            settings.api_rate_per_second,
+            settings.api_rate_burst,
+        )),
     };
     let routes = route_list();
     let context = {
@@ -89,6 +92,8 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .route("/readyz", get(readyz))
         .route("/calendar/{file}", crate::feeds::route(settings))
         .merge(assets)
+        // Outside the session layer: the API reads tokens, never cookies.
+        .merge(crate::api::router(&state))
         .merge(pages)
         .layer(middleware::from_fn(security_headers))
         // A safety net: no request may hold a connection forever.
@@ -133,21 +138,7 @@ async fn resolve_viewer(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| {
-        let headers = req.headers();
-        let header = |name| {
-            headers
-                .get(name)
-                .and_then(|h: &HeaderValue| h.to_str().ok())
-        };
-        crate::origin::client_addr(
-            ci.0.ip(),
-            header("forwarded"),
-            header("x-forwarded-for"),
-            &state.origin.trusted_proxies,
-        )
-        .to_string()
-    });
+    let client_ip = crate::origin::request_client_ip(&req, &state.origin.trusted_proxies);
     let mut viewer = Viewer {
         principal: None,
         client_ip,

@@ -22,6 +22,7 @@ pub async fn seed(services: &Services) -> Result<bool, ServiceError> {
             role: Role::Admin,
         }],
         must_change_password: false,
+        token: None,
     };
     let draft = ProjectDraft {
         name: "Slipway demo".into(),

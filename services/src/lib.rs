@@ -6,6 +6,7 @@
 //! here renders HTML, and nothing here is compiled to wasm.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod calendar;
 pub mod clock;
@@ -53,6 +54,10 @@ pub struct Services {
     pub public_url: Option<Arc<str>>,
     /// One lock per project mirror: fetches, tags and branches never overlap.
     mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+    /// API rules from configuration.
+    pub api_settings: Arc<ApiSettings>,
+    /// The key API tokens are hashed with (read from the database once).
+    pub(crate) api_token_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 /// Release rules from configuration.
@@ -66,6 +71,21 @@ impl Default for ReleaseSettings {
     fn default() -> Self {
         Self {
             review_due_hours: 48,
+        }
+    }
+}
+
+/// API rules from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// The longest an API token may live, in days.
+    pub token_max_days: u32,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            token_max_days: 365,
         }
     }
 }
@@ -112,6 +132,8 @@ impl Services {
             public_url: None,
             markdown: Arc::default(),
             mirror_locks: Arc::default(),
+            api_token_key: Arc::default(),
+            api_settings: Arc::new(ApiSettings::default()),
         }
     }
 
@@ -130,6 +152,12 @@ impl Services {
     /// The same services with release rules from configuration.
     pub fn with_release_settings(mut self, settings: ReleaseSettings) -> Self {
         self.release_settings = Arc::new(settings);
+        self
+    }
+
+    /// The same services with API rules from configuration.
+    pub fn with_api_settings(mut self, settings: ApiSettings) -> Self {
+        self.api_settings = Arc::new(settings);
         self
     }
 
@@ -167,6 +195,10 @@ impl Services {
 
     pub fn audit(&self) -> audit::AuditLog<'_> {
         audit::AuditLog { services: self }
+    }
+
+    pub fn api_tokens(&self) -> api_tokens::ApiTokens<'_> {
+        api_tokens::ApiTokens { services: self }
     }
 
     pub fn calendar(&self) -> calendar::Calendar<'_> {

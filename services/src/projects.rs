@@ -51,11 +51,7 @@ impl Projects<'_> {
         actor: &Principal,
         include_archived: bool,
     ) -> Result<Vec<ProjectSummary>, ServiceError> {
-        let visible: Option<Vec<ProjectId>> = if actor.sees_all_projects() {
-            None
-        } else {
-            Some(actor.grants.iter().filter_map(|g| g.project).collect())
-        };
+        let visible = actor.visible_projects();
         let mut conn = self.services.store.pool().acquire().await?;
         let rows = projects::list(&mut conn, include_archived, visible.as_deref()).await?;
         let ids: Vec<ProjectId> = rows.iter().map(|p| ProjectId(p.id)).collect();
@@ -604,11 +600,7 @@ async fn visible_refs(
     conn: &mut sqlx::AnyConnection,
     actor: &Principal,
 ) -> Result<Vec<ProjectRef>, ServiceError> {
-    let only: Option<Vec<ProjectId>> = if actor.sees_all_projects() {
-        None
-    } else {
-        Some(actor.grants.iter().filter_map(|g| g.project).collect())
-    };
+    let only = actor.visible_projects();
     Ok(projects::list(conn, true, only.as_deref())
         .await?
         .into_iter()

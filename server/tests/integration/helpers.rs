@@ -127,6 +127,10 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         // directory (the data directory, also there, stays refused).
         local_repositories: vec![std::env::temp_dir().canonicalize().unwrap()],
         trusted_proxies: Vec::new(),
+        api_token_max_days: 365,
+        // Off: tests that want the limit set it (api rate-limit test).
+        api_rate_per_second: 0,
+        api_rate_burst: 100,
         // Short, so a never-answering remote fails within a test's patience.
         git_network_timeout: std::time::Duration::from_secs(2),
     }
@@ -324,6 +328,45 @@ impl TestApp {
     }
 
     /// Creates a project through the HTTP API as admin.
+    /// A personal API token for `username` (`scopes` as the CLI takes them),
+    /// limited to `project` when given.
+    pub async fn personal_token(&self, username: &str, scopes: &str, project: Option<&str>) -> String {
+        let input = slipway_services::api_tokens::NewTokenInput {
+            name: format!("test token of {username}"),
+            scopes: scopes.into(),
+            projects: project.map(|p| vec![p.to_owned()]).unwrap_or_default(),
+            expires_in: String::new(),
+        };
+        self.services
+            .api_tokens()
+            .create_for_user(username, &input)
+            .await
+            .expect("personal token")
+            .secret
+    }
+
+    /// A service token of `project`, created by the admin.
+    pub async fn service_token(&self, project: &str, scopes: &str) -> String {
+        let admin = self.admin_principal().await;
+        let input = slipway_services::api_tokens::NewTokenInput {
+            name: format!("CI of {project}"),
+            scopes: scopes.into(),
+            projects: Vec::new(),
+            expires_in: String::new(),
+        };
+        self.services
+            .api_tokens()
+            .create_service(&admin, project, &input)
+            .await
+            .expect("service token")
+            .secret
+    }
+
+    /// A client for the API (no cookies).
+    pub fn api(&self) -> Client {
+        Client::builder().build().unwrap()
+    }
+
     pub async fn create_project(&self, admin: &Client, name: &str, slug: &str) {
         let res = self
             .post(

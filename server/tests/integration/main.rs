@@ -8,6 +8,8 @@
 
 mod helpers;
 
+mod api_docs;
+mod api_tokens;
 mod auth;
 mod bad_input;
 mod calendar;

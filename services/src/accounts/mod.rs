@@ -212,6 +212,7 @@ impl Accounts<'_> {
                 .filter_map(grants::GrantRow::to_grant)
                 .collect(),
             must_change_password: user.must_change_password,
+            token: None,
         }))
     }
 
@@ -235,6 +236,7 @@ impl Accounts<'_> {
                 .filter_map(grants::GrantRow::to_grant)
                 .collect(),
             must_change_password: user.must_change_password,
+            token: None,
         }))
     }
 
@@ -794,6 +796,7 @@ impl Accounts<'_> {
                 username: u.username,
                 display_name: u.display_name,
                 must_change_password: u.must_change_password,
+                token: None,
             })
             .filter(|p| p.can(permission, Some(project)))
             .collect();

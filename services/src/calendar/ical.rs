@@ -139,6 +139,7 @@ impl Calendar<'_> {
                 .filter_map(grants::GrantRow::to_grant)
                 .collect(),
             must_change_password: u.must_change_password,
+            token: None,
         }))
     }
 

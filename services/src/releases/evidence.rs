@@ -43,9 +43,7 @@ impl Releases<'_> {
     ) -> Result<Vec<String>, ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
-        if !(actor.can(Permission::ManageReleases, Some(l.pid()))
-            || actor.can(Permission::PromoteReleases, Some(l.pid())))
-        {
+        if !actor.can(Permission::RecordEvidence, Some(l.pid())) {
             return Err(ServiceError::Forbidden);
         }
         let EvidenceDraft {

@@ -9,6 +9,7 @@
 //! Repository functions take a `&mut AnyConnection` so callers decide the
 //! transaction: a change and its audit event always commit together.
 
+pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
 pub mod calendar;

@@ -44,7 +44,7 @@ pub async fn find_by_username(
     username: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE username = $1"
+        "SELECT {COLUMNS} FROM users WHERE username = $1 AND kind = 'person'"
     )))
     .bind(username)
     .fetch_optional(conn)
@@ -62,14 +62,14 @@ pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<UserRow
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users ORDER BY username"
+        "SELECT {COLUMNS} FROM users WHERE kind = 'person' ORDER BY username"
     )))
     .fetch_all(conn)
     .await
 }
 
 pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE kind = 'person'")
         .fetch_one(conn)
         .await?;
     Ok(n)
