@@ -112,6 +112,8 @@ impl From<slipway_services::ServiceError> for AppError {
             S::NotFound(what) => AppError::NotFound(what.to_owned()),
             S::Validation(f) => AppError::Validation(f),
             S::Conflict(m) => AppError::Conflict(m),
+            // The pages show a refused promotion as one message, as always.
+            e @ S::GateRefused(_) => AppError::Conflict(e.to_string()),
             S::InvalidCredentials => AppError::InvalidCredentials,
             S::RateLimited => AppError::RateLimited,
             S::Unavailable(_) => AppError::Unavailable,
@@ -147,6 +149,7 @@ mod tests {
             S::NotFound("release"),
             S::field("slug", "is taken"),
             S::Conflict("no".into()),
+            S::GateRefused(vec!["Not approved.".into()]),
             S::InvalidCredentials,
             S::RateLimited,
             S::Internal("boom".into()),

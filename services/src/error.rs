@@ -25,6 +25,10 @@ pub enum ServiceError {
     Validation(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// The promotion gate refused, with every reason it gave. Shown as the
+    /// reasons one after another, as the pages always showed a refusal.
+    #[error("{}", .0.join(" "))]
+    GateRefused(Vec<String>),
     #[error("unknown username or wrong password")]
     InvalidCredentials,
     #[error("too many failed sign-in attempts; wait a minute and try again")]
@@ -51,7 +55,7 @@ impl ServiceError {
             ServiceError::Forbidden => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Validation(_) => ErrorKind::Invalid,
-            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::Conflict(_) | ServiceError::GateRefused(_) => ErrorKind::Conflict,
             ServiceError::RateLimited => ErrorKind::RateLimited,
             ServiceError::Unavailable(_) => ErrorKind::Unavailable,
             ServiceError::Internal(_) => ErrorKind::Internal,
@@ -165,6 +169,10 @@ mod tests {
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             (ServiceError::Conflict("no".into()), StatusCode::CONFLICT),
+            (
+                ServiceError::GateRefused(vec!["Not approved.".into()]),
+                StatusCode::CONFLICT,
+            ),
             (ServiceError::RateLimited, StatusCode::TOO_MANY_REQUESTS),
             (
                 ServiceError::Unavailable(sqlx::Error::PoolTimedOut),
@@ -178,5 +186,17 @@ mod tests {
         for (error, status) in cases {
             assert_eq!(error.status(), status, "{error:?}");
         }
+    }
+
+    #[test]
+    fn a_gate_refusal_reads_as_its_reasons_one_after_another() {
+        let refused = ServiceError::GateRefused(vec![
+            "Not approved for staging: needs 1 more.".into(),
+            "Checklist items required before staging: QA scope agreed.".into(),
+        ]);
+        assert_eq!(
+            refused.to_string(),
+            "Not approved for staging: needs 1 more. Checklist items required before staging: QA scope agreed."
+        );
     }
 }

@@ -12,9 +12,12 @@
 //! - lists are paged by an opaque `cursor` (`next_cursor` in the answer);
 //! - reads carry an `ETag` and answer 304 to a matching `If-None-Match`.
 
+pub mod audit;
 pub mod auth;
 pub mod problem;
 pub mod projects;
+pub mod release_actions;
+pub mod status;
 
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
@@ -44,6 +47,9 @@ pub const BODY_LIMIT: usize = 1 << 20;
     security(("token" = [])),
     tags(
         (name = "projects", description = "Projects and their environments"),
+        (name = "release-actions", description = "Evidence, checklists and promotion of a release"),
+        (name = "status", description = "What runs where"),
+        (name = "audit", description = "The audit log"),
     ),
 )]
 struct ApiDoc;
@@ -68,7 +74,11 @@ impl Modify for BearerAuth {
 
 /// The routes and their OpenAPI description, together.
 fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(projects::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(projects::routes())
+        .merge(release_actions::routes())
+        .merge(status::routes())
+        .merge(audit::routes())
 }
 
 /// The OpenAPI document, generated once.

@@ -149,6 +149,16 @@ impl From<ServiceError> for Problem {
                     .collect();
                 p
             }
+            ServiceError::GateRefused(reasons) => {
+                let mut p = Problem::typed(
+                    kind,
+                    "gate-refused",
+                    "Promotion refused",
+                    "The gate refused the promotion; every reason is in `reasons`.",
+                );
+                p.reasons = reasons;
+                p
+            }
             ServiceError::Forbidden => Problem::new(
                 kind,
                 "Not allowed: the token lacks the scope, or its owner the role, for this.",
@@ -257,5 +267,16 @@ mod tests {
         assert_eq!(p.type_, "urn:slipway:problem:invalid");
         assert_eq!(p.errors.len(), 1);
         assert_eq!(p.errors[0].field, "version");
+    }
+
+    #[test]
+    fn a_refused_promotion_lists_every_reason() {
+        let p = Problem::from(ServiceError::GateRefused(vec![
+            "Not approved for staging.".into(),
+            "Checklist items required before staging: QA scope agreed.".into(),
+        ]));
+        assert_eq!(p.status, 409);
+        assert_eq!(p.type_, "urn:slipway:problem:gate-refused");
+        assert_eq!(p.reasons.len(), 2);
     }
 }

@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod api_actions;
 mod api_docs;
 mod api_tokens;
 mod auth;

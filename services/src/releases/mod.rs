@@ -25,17 +25,20 @@ mod checklist;
 mod decisions;
 mod evidence;
 mod lifecycle;
+mod locate;
 mod policies;
 mod promotion;
 mod queries;
 mod reviews;
 mod sign_off_links;
+mod status;
 
 pub use decisions::DecisionInput;
 pub use evidence::EvidenceInput;
 pub use lifecycle::{ChangeInput, NewReleaseInput};
-pub use promotion::BreakGlassInput;
+pub use promotion::{BreakGlassInput, Promoted};
 pub use sign_off_links::{IssuedLink, SignOffLinkError};
+pub use status::{Deployed, EnvironmentStatus, ProjectStatus};
 
 use crate::audit::{self, AuditSubject};
 use crate::storage::{environments, projects, releases as store};

@@ -11,7 +11,7 @@ use crate::storage::{checklists, environments};
 use crate::ServiceError;
 use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
 use slipway_domain::release::{ReleaseState, Transition};
-use slipway_domain::validation::bounded_multiline;
+use slipway_domain::validation::{bounded_multiline, shown};
 use slipway_domain::{EnvironmentTier, Permission, Principal, ProjectId};
 
 /// Breaking glass: why, and who reviews it afterwards (usernames).
@@ -19,6 +19,16 @@ use slipway_domain::{EnvironmentTier, Permission, Principal, ProjectId};
 pub struct BreakGlassInput<'a> {
     pub reason: &'a str,
     pub reviewers: &'a [String],
+}
+
+/// A promotion that went through: the release as it is now and the
+/// environment it entered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promoted {
+    pub release_id: i64,
+    pub version: String,
+    pub state: ReleaseState,
+    pub environment: String,
 }
 
 /// What the gate is asked about, besides the release itself.
@@ -85,11 +95,10 @@ impl Releases<'_> {
         crate::calendar::freezes::active_freezes(conn, project, now).await
     }
 
-    /// Promotes into the next environment through the gate. Until deploy
-    /// adapters exist, promotion is the recorded decision that the artifact
-    /// entered the environment: deploying, then released there. Returns the
-    /// environment's name.
-    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
+    /// Promotes into the next environment through the gate; returns the
+    /// environment's name. A refusal is one [`ServiceError::Conflict`] with
+    /// every reason in it (what the pages show); [`Releases::promote_into`]
+    /// is the same promotion with the reasons kept apart.
     pub async fn promote(
         &self,
         actor: &Principal,
@@ -97,6 +106,32 @@ impl Releases<'_> {
         id: i64,
         break_glass: Option<BreakGlassInput<'_>>,
     ) -> Result<String, ServiceError> {
+        match self.promote_into(actor, slug, id, None, break_glass).await {
+            Ok(done) => Ok(done.environment),
+            Err(refused @ ServiceError::GateRefused(_)) => {
+                Err(ServiceError::Conflict(refused.to_string()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Promotes into the next environment through the gate. Until deploy
+    /// adapters exist, promotion is the recorded decision that the artifact
+    /// entered the environment: deploying, then released there.
+    ///
+    /// `expected`, when given, must name the release's next environment
+    /// (a caller that means staging never promotes into production); it is
+    /// checked in the promotion's own transaction. A refusal of the gate is
+    /// [`ServiceError::GateRefused`] with every reason.
+    #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
+    pub async fn promote_into(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        id: i64,
+        expected: Option<&str>,
+        break_glass: Option<BreakGlassInput<'_>>,
+    ) -> Result<Promoted, ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let mut l = self
             .load_for(&mut tx, actor, (slug, id), Permission::PromoteReleases)
@@ -107,6 +142,13 @@ impl Releases<'_> {
             .ok_or_else(|| {
                 ServiceError::Conflict("This release has reached the last environment.".into())
             })?;
+        if let Some(expected) = expected.filter(|e| *e != env.name) {
+            return Err(ServiceError::Conflict(format!(
+                "This release goes to {} next, not to \"{}\": releases move through the pipeline in order.",
+                env.name,
+                shown(expected)
+            )));
+        }
         let verdict = Self::verdict(&mut tx, &l, &env).await?;
         let reviewers_named = break_glass.map(|b| b.reviewers).unwrap_or_default();
         let break_glass = match break_glass {
@@ -128,9 +170,7 @@ impl Releases<'_> {
         let may_break_glass = actor.can(Permission::BreakGlass, Some(l.pid()));
         let input = l.gate_input(facts, break_glass.clone(), may_break_glass);
         let bypassed = match gate::decide(&input) {
-            GateDecision::Block { reasons } => {
-                return Err(ServiceError::Conflict(reasons.join(" ")))
-            }
+            GateDecision::Block { reasons } => return Err(ServiceError::GateRefused(reasons)),
             GateDecision::Allow => None,
             GateDecision::AllowBreakGlass { bypassed } => Some(bypassed),
         };
@@ -182,6 +222,11 @@ impl Releases<'_> {
         tx.commit().await?;
         self.services.notifications().wake();
         self.services.events.release_changed(l.project.id, id).await;
-        Ok(env.name)
+        Ok(Promoted {
+            release_id: l.release.id,
+            version: l.release.version,
+            state: l.release.state,
+            environment: env.name,
+        })
     }
 }

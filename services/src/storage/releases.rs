@@ -315,3 +315,60 @@ pub async fn transitions(
     .fetch_all(conn)
     .await
 }
+
+/// The project (id, slug) of a release, found by the release's id alone.
+pub async fn project_of(
+    conn: &mut AnyConnection,
+    release_id: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, p.slug FROM releases r JOIN projects p ON p.id = r.project_id WHERE r.id = $1",
+    )
+    .bind(release_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The release that runs in an environment now, and since when.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunningRow {
+    pub environment_id: i64,
+    pub release_id: i64,
+    pub version: String,
+    pub artifact: String,
+    /// When it arrived there (the "released" transition).
+    pub since: i64,
+    /// Who promoted it there.
+    pub by_name: String,
+}
+
+/// What runs in each environment of a project now, in one query: per
+/// environment, the latest *arrival* (a transition to `released` recorded
+/// with that environment) whose release has not left it again since (no
+/// later transition of the same release to `rolled_back` or `abandoned`
+/// recorded with that environment). Environments nothing ever arrived in,
+/// or that everything left again, have no row.
+pub async fn running(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+) -> Result<Vec<RunningRow>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH arrivals AS ( \
+           SELECT a.id, a.environment_id, a.release_id, a.created_at, a.actor_name, \
+                  ROW_NUMBER() OVER (PARTITION BY a.environment_id ORDER BY a.id DESC) AS latest \
+           FROM release_transitions a JOIN releases r ON r.id = a.release_id \
+           WHERE r.project_id = $1 AND a.to_state = 'released' AND a.environment_id IS NOT NULL \
+             AND NOT EXISTS ( \
+               SELECT 1 FROM release_transitions gone \
+               WHERE gone.release_id = a.release_id AND gone.id > a.id \
+                 AND gone.environment_id = a.environment_id \
+                 AND gone.to_state IN ('rolled_back', 'abandoned'))) \
+         SELECT arrivals.environment_id, r.id AS release_id, r.version, r.artifact, \
+                arrivals.created_at AS since, arrivals.actor_name AS by_name \
+         FROM arrivals JOIN releases r ON r.id = arrivals.release_id \
+         WHERE arrivals.latest = 1 ORDER BY arrivals.environment_id",
+    )
+    .bind(project.0)
+    .fetch_all(conn)
+    .await
+}
