@@ -17,6 +17,7 @@ pub mod auth;
 pub mod problem;
 pub mod projects;
 pub mod release_actions;
+pub mod releases;
 pub mod status;
 
 use crate::state::AppState;
@@ -47,6 +48,7 @@ pub const BODY_LIMIT: usize = 1 << 20;
     security(("token" = [])),
     tags(
         (name = "projects", description = "Projects and their environments"),
+        (name = "releases", description = "Releases: create from a ref, change, submit, abandon; decisions; the version plan"),
         (name = "release-actions", description = "Evidence, checklists and promotion of a release"),
         (name = "status", description = "What runs where"),
         (name = "audit", description = "The audit log"),
@@ -76,6 +78,7 @@ impl Modify for BearerAuth {
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(projects::routes())
+        .merge(releases::routes())
         .merge(release_actions::routes())
         .merge(status::routes())
         .merge(audit::routes())

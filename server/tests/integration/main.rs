@@ -10,6 +10,7 @@ mod helpers;
 
 mod api_actions;
 mod api_docs;
+mod api_releases;
 mod api_tokens;
 mod auth;
 mod bad_input;

@@ -35,6 +35,14 @@ pub struct ChangeInput {
     pub expected_artifact: String,
 }
 
+/// A release that may be created: its project, and the title and planned
+/// date as parsed.
+pub(super) struct Creatable {
+    pub project: crate::storage::projects::ProjectRow,
+    pub title: String,
+    pub planned: Option<i64>,
+}
+
 /// One state change: which transition, the environment it aims at or has
 /// reached, and why.
 pub(super) struct Step<'a> {
@@ -128,6 +136,37 @@ impl Releases<'_> {
         Ok(to)
     }
 
+    /// What creating a release checks before anything is written: the
+    /// project is visible and active, the actor may manage its releases,
+    /// the title and the planned date parse.
+    pub(super) async fn creatable(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        title: &str,
+        planned: &str,
+    ) -> Result<Creatable, ServiceError> {
+        let project = self.services.repositories().project(actor, slug).await?;
+        crate::accounts::require(
+            actor,
+            Permission::ManageReleases,
+            Some(ProjectId(project.id)),
+        )?;
+        if project.archived_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "This project is archived; restore it to make releases.".into(),
+            ));
+        }
+        let title = bounded_text(title, "The title", 0, TITLE_MAX)
+            .map_err(|m| ServiceError::field("title", m))?;
+        let planned = parse_planned(planned)?;
+        Ok(Creatable {
+            project,
+            title,
+            planned,
+        })
+    }
+
     /// Creates a draft release with its own checklist. Returns its id.
     #[tracing::instrument(skip_all, fields(project = %slug))]
     pub async fn create(
@@ -136,18 +175,15 @@ impl Releases<'_> {
         slug: &str,
         input: &NewReleaseInput,
     ) -> Result<i64, ServiceError> {
-        let project = self.services.repositories().project(actor, slug).await?;
+        let Creatable {
+            project,
+            title,
+            planned,
+        } = self
+            .creatable(actor, slug, &input.title, &input.planned)
+            .await?;
         let pid = ProjectId(project.id);
-        crate::accounts::require(actor, Permission::ManageReleases, Some(pid))?;
-        if project.archived_at.is_some() {
-            return Err(ServiceError::Conflict(
-                "This project is archived; restore it to make releases.".into(),
-            ));
-        }
         let version = input.version.as_str();
-        let title = bounded_text(&input.title, "The title", 0, TITLE_MAX)
-            .map_err(|m| ServiceError::field("title", m))?;
-        let planned = parse_planned(&input.planned)?;
         let mut tx = self.services.store.begin().await?;
         let (notes_id, notes_revision, notes_commit) = match input.notes_id {
             None => (None, 0, None),

@@ -10,7 +10,9 @@
 //! - [`sign_off_links`]: single-use links that ask one approver;
 //! - [`evidence`], [`reviews`]: evidence about the artifact, post-release
 //!   reviews of break-glass;
-//! - [`queries`]: what pages read (release page, lists, the sign-off queue).
+//! - [`queries`]: what pages read (release page, lists, the sign-off queue);
+//! - [`from_ref`]: create in one step from a ref (version, notes, artifact);
+//! - [`overview`]: what the API reads about a release named by its id alone.
 //!
 //! Every change is one transaction with its audit event. Rules live in the
 //! domain (`release`, `approval`, `gate`, `checklist`); SQL in storage.
@@ -24,8 +26,10 @@
 mod checklist;
 mod decisions;
 mod evidence;
+mod from_ref;
 mod lifecycle;
 mod locate;
+mod overview;
 mod policies;
 mod promotion;
 mod queries;
@@ -35,7 +39,9 @@ mod status;
 
 pub use decisions::DecisionInput;
 pub use evidence::EvidenceInput;
+pub use from_ref::NewFromRefInput;
 pub use lifecycle::{ChangeInput, NewReleaseInput};
+pub use overview::{DecisionRecord, ReleaseFilter, ReleaseOverview, ReleasePage};
 pub use promotion::{BreakGlassInput, Promoted};
 pub use sign_off_links::{IssuedLink, SignOffLinkError};
 pub use status::{Deployed, EnvironmentStatus, ProjectStatus};

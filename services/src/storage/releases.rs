@@ -372,3 +372,91 @@ pub async fn running(
     .fetch_all(conn)
     .await
 }
+
+/// A release by its id alone (the API names releases by id). The caller
+/// checks that the actor may see the release's project.
+pub async fn find_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<ReleaseRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM releases WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// One page of a project's releases, newest first: only those older than
+/// `before` (a release id) when given, only in `state` when given, at most
+/// `limit`.
+pub async fn page(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+    state: Option<ReleaseState>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ReleaseRow>, sqlx::Error> {
+    // The state comes from the enum, so writing it into the SQL text is safe;
+    // the optional id gets its own placeholder only when present.
+    let state_filter = state
+        .map(|s| format!(" AND state = '{}'", s.as_str()))
+        .unwrap_or_default();
+    match before {
+        Some(before) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM releases WHERE project_id = $1 AND id < $2{state_filter} \
+                 ORDER BY id DESC LIMIT $3"
+            )))
+            .bind(project.0)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM releases WHERE project_id = $1{state_filter} \
+                 ORDER BY id DESC LIMIT $2"
+            )))
+            .bind(project.0)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+        }
+    }
+}
+
+/// The Markdown of the notes revision each of these releases ships:
+/// `(release id, text)`; releases without notes are left out.
+pub async fn bound_notes(
+    conn: &mut AnyConnection,
+    releases: &[i64],
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    if releases.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, v.body FROM releases r \
+         JOIN release_note_revisions v ON v.notes_id = r.notes_id AND v.number = r.notes_revision \
+         WHERE r.id IN ({})",
+        super::id_list(releases.iter().copied())
+    )))
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether the project already has a release with this version.
+pub async fn version_taken(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+    version: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM releases WHERE project_id = $1 AND version = $2")
+            .bind(project.0)
+            .bind(version)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
