@@ -9,7 +9,7 @@
 #                    read,releases:write,evidence:write,promote
 #   SLIPWAY_PROJECT  the project's slug in Slipway
 #   COMMIT           the commit that was built (default: HEAD)
-#   ARTIFACT         the artifact's digest, e.g. registry.example.com/shop/api@sha256:...
+#   ARTIFACT         the artifact's digest (sha256:...)
 #                    (default: the commit)
 #   TEST_OUTCOME     passed or failed (default: passed)
 #   TEST_SUMMARY     one line about the test run

@@ -53,8 +53,8 @@ pub enum ReleaseCommand {
         /// The version (default: the one proposed for --ref).
         #[arg(long, value_name = "SEMVER")]
         version: Option<String>,
-        /// The artifact: an OCI digest (sha256:...) or a reference with one
-        /// (registry.example.com/shop/api@sha256:...); default: the commit.
+        /// The artifact: an OCI digest (sha256:...) or a commit SHA;
+        /// default: the commit of --ref.
         #[arg(long, value_name = "DIGEST")]
         artifact: Option<String>,
         #[arg(long, value_name = "TEXT")]

@@ -96,6 +96,9 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .merge(crate::api::router(&state))
         .merge(pages)
         .layer(middleware::from_fn(security_headers))
+        // A bug that panics answers 500 (and is logged) instead of dropping
+        // the connection; no request path is meant to panic.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         // A safety net: no request may hold a connection forever.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -218,9 +221,9 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-/// `GET /healthz`: the process is up.
 /// A request path fit for logs: the tokens of sign-off links and calendar
-/// feeds are secrets, so they are replaced.
+/// feeds are secrets, so they are replaced, and so is anything shaped like
+/// an API token (sent where it does not belong).
 pub fn loggable_path(path: &str) -> String {
     for prefix in ["/sign/", "/calendar/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
@@ -229,9 +232,13 @@ pub fn loggable_path(path: &str) -> String {
             }
         }
     }
-    path.to_owned()
+    match path.find(slipway_domain::token::TOKEN_PREFIX) {
+        Some(i) => format!("{}[redacted]", &path[..i]),
+        None => path.to_owned(),
+    }
 }
 
+/// `GET /healthz`: the process is up.
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -282,5 +289,9 @@ mod tests {
         );
         assert_eq!(loggable_path("/calendar"), "/calendar");
         assert_eq!(loggable_path("/projects/shop"), "/projects/shop");
+        assert_eq!(
+            loggable_path(&format!("/api/v1/projects/slw_{}", "a".repeat(64))),
+            "/api/v1/projects/[redacted]"
+        );
     }
 }

@@ -271,14 +271,16 @@ pub fn encode_cursor(key: &str) -> String {
 
 pub fn decode_cursor(cursor: &str) -> Result<String, Problem> {
     let invalid = || Problem::field("cursor", "is not a cursor this API gave out");
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 512 {
+    let hex = cursor.as_bytes();
+    if !hex.len().is_multiple_of(2) || hex.len() > 512 {
         return Err(invalid());
     }
-    let bytes: Result<Vec<u8>, _> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16))
+    let digit = |b: u8| (b as char).to_digit(16);
+    let bytes: Option<Vec<u8>> = hex
+        .chunks(2)
+        .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
         .collect();
-    String::from_utf8(bytes.map_err(|_| invalid())?).map_err(|_| invalid())
+    String::from_utf8(bytes.ok_or_else(invalid)?).map_err(|_| invalid())
 }
 
 #[cfg(test)]
@@ -291,6 +293,9 @@ mod tests {
         assert_eq!(decode_cursor(&c).ok().as_deref(), Some("shop-api"));
         assert!(decode_cursor("zz").is_err());
         assert!(decode_cursor("abc").is_err());
+        // Not ASCII: refused, not sliced inside a character.
+        assert!(decode_cursor("\u{104745}\u{93562}").is_err());
+        assert!(decode_cursor("é1").is_err());
     }
 
     #[test]

@@ -199,12 +199,17 @@ impl From<JsonRejection> for Problem {
                 ErrorKind::BadRequest,
                 format!("The body is not valid JSON: {}", e.body_text()),
             ),
-            JsonRejection::BytesRejection(_) => Problem::typed(
-                ErrorKind::BadRequest,
-                "payload-too-large",
-                "Payload too large",
-                "The body is too large or could not be read (at most 1 MiB).",
-            ),
+            JsonRejection::BytesRejection(_) => {
+                let mut p = Problem::typed(
+                    ErrorKind::BadRequest,
+                    "payload-too-large",
+                    "Payload too large",
+                    "The body is too large or could not be read (at most 1 MiB).",
+                );
+                // 413: a status of its own that no service error has.
+                p.status = 413;
+                p
+            }
             other => Problem::new(ErrorKind::BadRequest, other.body_text()),
         }
     }

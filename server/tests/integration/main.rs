@@ -10,7 +10,9 @@ mod helpers;
 
 mod api_actions;
 mod api_docs;
+mod api_permissions;
 mod api_releases;
+mod api_schema;
 mod api_tokens;
 mod auth;
 mod bad_input;
@@ -23,4 +25,5 @@ mod permissions;
 mod projects;
 mod query_counts;
 mod releases;
+mod remote_cli;
 mod signoff;

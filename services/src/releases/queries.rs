@@ -221,8 +221,7 @@ impl Releases<'_> {
             can_break_glass,
             evidence,
             can_record_evidence: !l.release.state.is_final()
-                && (actor.can(Permission::ManageReleases, Some(pid))
-                    || actor.can(Permission::PromoteReleases, Some(pid))),
+                && actor.can(Permission::RecordEvidence, Some(pid)),
             reviewer_candidates,
         })
     }
