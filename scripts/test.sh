@@ -16,11 +16,19 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
 fi
 
+# jq: the CI examples (docs/ci/release.sh), which the suite runs, use it.
+if ! command -v jq >/dev/null; then
+  say "installing jq (the CI examples use it)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq jq
+fi
+
 # The test suite checks Slipway's iCalendar feeds with an independent parser,
-# and its notification e-mail with a real SMTP server (aiosmtpd).
-if ! python3 -c "import icalendar, aiosmtpd" 2>/dev/null; then
-  say "installing the Python icalendar and aiosmtpd packages (feed and e-mail tests)"
-  python3 -m pip install --quiet --disable-pip-version-check icalendar aiosmtpd || say "could not install icalendar and aiosmtpd; the feed and e-mail tests need them"
+# its notification e-mail with a real SMTP server (aiosmtpd), and its API
+# against its own OpenAPI document (schemathesis).
+if ! python3 -c "import icalendar, aiosmtpd, schemathesis" 2>/dev/null; then
+  say "installing the Python icalendar, aiosmtpd and schemathesis packages (feed, e-mail and API tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar aiosmtpd schemathesis==4.32.5 || say "could not install icalendar, aiosmtpd and schemathesis; the feed, e-mail and API tests need them"
 fi
 
 if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ]; then

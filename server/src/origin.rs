@@ -8,17 +8,22 @@ use std::net::IpAddr;
 
 /// The client's address for a request (see [`client_addr`]); `None` when
 /// the server was not started with connection info (some tests).
-pub fn request_client_ip(
-    req: &axum::extract::Request,
-    trusted: &[IpNet],
-) -> Option<String> {
+pub fn request_client_ip(req: &axum::extract::Request, trusted: &[IpNet]) -> Option<String> {
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
     let header = |name: &str| req.headers().get(name).and_then(|h| h.to_str().ok());
-    Some(client_addr(peer, header("forwarded"), header("x-forwarded-for"), trusted).to_string())
+    Some(
+        client_addr(
+            peer,
+            header("forwarded"),
+            header("x-forwarded-for"),
+            trusted,
+        )
+        .to_string(),
+    )
 }
 
 /// The client's address. Only when the connecting peer is a trusted proxy

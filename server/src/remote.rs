@@ -24,7 +24,12 @@ pub struct RemoteArgs {
     #[arg(long, env = "SLIPWAY_SERVER", value_name = "URL")]
     pub server: Option<String>,
     /// An API token. Prefer SLIPWAY_TOKEN or --token-file: arguments show in `ps`.
-    #[arg(long, env = "SLIPWAY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SLIPWAY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
     /// Read the API token from this file.
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
@@ -212,7 +217,12 @@ impl Client {
         }
         let token = match (&remote.token, &remote.token_file) {
             (_, Some(file)) => std::fs::read_to_string(file)
-                .map_err(|e| bad(format!("cannot read the token file {}: {e}", file.display())))?
+                .map_err(|e| {
+                    bad(format!(
+                        "cannot read the token file {}: {e}",
+                        file.display()
+                    ))
+                })?
                 .trim()
                 .to_owned(),
             (Some(t), None) => t.trim().to_owned(),
@@ -255,10 +265,13 @@ impl Client {
             broken(format!("cannot reach {}: {}", self.base, without_url(&e)))
         })?;
         let status = res.status();
-        let text = res
-            .text()
-            .await
-            .map_err(|e| broken(format!("the answer from {} broke off: {}", self.base, without_url(&e))))?;
+        let text = res.text().await.map_err(|e| {
+            broken(format!(
+                "the answer from {} broke off: {}",
+                self.base,
+                without_url(&e)
+            ))
+        })?;
         let body: Value = if text.trim().is_empty() {
             Value::Null
         } else {
@@ -344,9 +357,11 @@ pub async fn run(command: Remote) -> Result<(), Failure> {
                 render_release,
             )
         }
-        Remote::Release(ReleaseCommand::Show { id, remote }) => {
-            (Call::get(format!("/api/v1/releases/{id}")), remote, render_release)
-        }
+        Remote::Release(ReleaseCommand::Show { id, remote }) => (
+            Call::get(format!("/api/v1/releases/{id}")),
+            remote,
+            render_release,
+        ),
         Remote::Release(ReleaseCommand::List {
             project,
             state,
@@ -460,7 +475,15 @@ fn render_release_list(page: &Value) -> String {
     }
     items
         .iter()
-        .map(|r| format!("{}\t{}\t{}\t{}", r["id"], s(r, "version"), s(r, "state"), s(r, "artifact")))
+        .map(|r| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                r["id"],
+                s(r, "version"),
+                s(r, "state"),
+                s(r, "artifact")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -224,7 +224,12 @@ impl ApiTokens<'_> {
         self.key().await?;
         let mut tx = self.services.store.begin().await?;
         let mut limited = Vec::new();
-        for slug in input.projects.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        for slug in input
+            .projects
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
             let found = projects::find_by_slug(&mut tx, slug).await?;
             match found {
                 Some(p) if actor.can(Permission::ViewProject, Some(ProjectId(p.id))) => {
@@ -359,7 +364,9 @@ impl ApiTokens<'_> {
         let secret = format!("{TOKEN_PREFIX}{hex}");
         let hash = self.hash(&secret).await?;
         let now = self.services.clock.now_ms();
-        let expires_at = now.saturating_add(i64::try_from(parsed.lifetime_s.saturating_mul(1000)).unwrap_or(i64::MAX));
+        let expires_at = now.saturating_add(
+            i64::try_from(parsed.lifetime_s.saturating_mul(1000)).unwrap_or(i64::MAX),
+        );
         let id = store::insert(
             tx,
             &NewToken {

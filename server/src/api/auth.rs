@@ -8,8 +8,8 @@
 use super::problem::Problem;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -44,12 +44,9 @@ impl TokenLimiter {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
-        limiter.check_key(&token).map_err(|not_until| {
-            not_until
-                .wait_time_from(self.clock.now())
-                .as_secs()
-                .max(1)
-        })
+        limiter
+            .check_key(&token)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))
     }
 }
 
@@ -61,11 +58,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| Problem::new(ErrorKind::Unauthenticated, "Send a token: Authorization: Bearer slw_..."))
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            Problem::new(
+                ErrorKind::Unauthenticated,
+                "Send a token: Authorization: Bearer slw_...",
+            )
+        })
     }
 }
 
@@ -78,7 +76,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .and_then(|h| h.to_str().ok())
         .and_then(|h| {
             let (scheme, rest) = h.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_owned())
         });
     let Some(secret) = secret else {
         return Problem::new(

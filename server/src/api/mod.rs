@@ -100,10 +100,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/{*rest}",
             axum::routing::any(|| async {
-                Problem::new(slipway_domain::ErrorKind::NotFound, "There is no such API route.")
+                Problem::new(
+                    slipway_domain::ErrorKind::NotFound,
+                    "There is no such API route.",
+                )
             }),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .route(
@@ -186,8 +192,11 @@ pub fn with_etag<T: Serialize>(request: &HeaderMap, value: &T) -> Response {
         Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "could not serialise an API answer");
-            return Problem::new(slipway_domain::ErrorKind::Internal, "could not serialise the answer")
-                .into_response();
+            return Problem::new(
+                slipway_domain::ErrorKind::Internal,
+                "could not serialise the answer",
+            )
+            .into_response();
         }
     };
     let digest = Sha256::digest(&body);
@@ -196,14 +205,20 @@ pub fn with_etag<T: Serialize>(request: &HeaderMap, value: &T) -> Response {
     let matches = request
         .get(header::IF_NONE_MATCH)
         .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| h.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*"));
+        .is_some_and(|h| {
+            h.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        });
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
     if matches {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
     }
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::ETAG, etag_value),
         ],
         body,
@@ -254,7 +269,11 @@ pub fn page_by_key<T>(
     };
     let mut rest: Vec<T> = match &after {
         None => items,
-        Some(after) => items.into_iter().skip_while(|i| key(i) != *after).skip(1).collect(),
+        Some(after) => items
+            .into_iter()
+            .skip_while(|i| key(i) != *after)
+            .skip(1)
+            .collect(),
     };
     let next_cursor = (rest.len() > limit).then(|| encode_cursor(&key(&rest[limit - 1])));
     rest.truncate(limit);
@@ -306,7 +325,9 @@ mod tests {
             cursor: None,
         };
         let first = page_by_key(items.clone(), &paging, |s| s.clone()).ok();
-        let first = first.as_ref().map(|p| (p.items.clone(), p.next_cursor.clone()));
+        let first = first
+            .as_ref()
+            .map(|p| (p.items.clone(), p.next_cursor.clone()));
         assert_eq!(
             first.as_ref().map(|f| f.0.clone()),
             Some(vec!["p1".to_owned(), "p2".to_owned()])

@@ -79,12 +79,7 @@ impl Problem {
 
     /// A problem with a more specific type than its kind's (for example
     /// `token-expired` rather than `unauthenticated`).
-    pub fn typed(
-        kind: ErrorKind,
-        name: &str,
-        title: &str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn typed(kind: ErrorKind, name: &str, title: &str, detail: impl Into<String>) -> Self {
         Problem(Box::new(ProblemDetails {
             type_: format!("urn:slipway:problem:{name}"),
             title: title.to_owned(),
@@ -166,7 +161,10 @@ impl From<ServiceError> for Problem {
             ServiceError::Internal(ref cause) => {
                 // The cause goes to the log, never to the client.
                 tracing::error!(error = %cause, "internal error in an API request");
-                Problem::new(kind, "Something went wrong on the server; it has been logged.")
+                Problem::new(
+                    kind,
+                    "Something went wrong on the server; it has been logged.",
+                )
             }
             ServiceError::Unavailable(ref cause) => {
                 tracing::error!(error = %cause, "database unavailable in an API request");
@@ -191,7 +189,9 @@ impl From<JsonRejection> for Problem {
                 Problem::field(
                     "body",
                     e.body_text()
-                        .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+                        .trim_start_matches(
+                            "Failed to deserialize the JSON body into the target type: ",
+                        )
                         .to_owned(),
                 )
             }

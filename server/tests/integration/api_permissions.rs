@@ -83,12 +83,18 @@ fn digest(n: usize) -> String {
 /// must leave as it was.
 async fn snapshot(app: &TestApp, id: i64) -> Value {
     let admin = app.admin_principal().await;
-    let r = app.services.releases().get(&admin, "alpha", id).await.unwrap();
-    let evidence: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM release_evidence WHERE release_id = $1")
-        .bind(id)
-        .fetch_one(app.services.store.pool())
+    let r = app
+        .services
+        .releases()
+        .get(&admin, "alpha", id)
         .await
         .unwrap();
+    let evidence: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM release_evidence WHERE release_id = $1")
+            .bind(id)
+            .fetch_one(app.services.store.pool())
+            .await
+            .unwrap();
     let releases: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM releases")
         .fetch_one(app.services.store.pool())
         .await
@@ -114,11 +120,18 @@ async fn every_mutating_route_as_everyone(app: &TestApp) {
         let project = (role != Role::Admin).then_some("alpha");
         app.user_with_role(&name, role.as_str(), project).await;
         let all = "read,releases:write,evidence:write,promote,audit:read";
-        tokens.push((Who::Role(role), Some(app.personal_token(&name, all, None).await)));
+        tokens.push((
+            Who::Role(role),
+            Some(app.personal_token(&name, all, None).await),
+        ));
     }
-    app.user_with_role("outsider", "engineer", Some("beta")).await;
+    app.user_with_role("outsider", "engineer", Some("beta"))
+        .await;
     let all = "read,releases:write,evidence:write,promote";
-    tokens.push((Who::Outsider, Some(app.personal_token("outsider", all, None).await)));
+    tokens.push((
+        Who::Outsider,
+        Some(app.personal_token("outsider", all, None).await),
+    ));
     let read_only = app.service_token("alpha", "read").await;
     tokens.push((Who::ServiceReadOnly, Some(read_only)));
 
@@ -126,17 +139,29 @@ async fn every_mutating_route_as_everyone(app: &TestApp) {
     let mut checked = 0;
     for route in ROUTES {
         let scoped = app.service_token("alpha", scope(route)).await;
-        for (who, token) in tokens.iter().cloned().chain([(Who::ServiceScoped, Some(scoped))]) {
+        for (who, token) in tokens
+            .iter()
+            .cloned()
+            .chain([(Who::ServiceScoped, Some(scoped))])
+        {
             n += 1;
             // A fresh release in the state the route acts on.
             let id = app
                 .services
                 .releases()
-                .create(&admin, "alpha", &release_input(&format!("1.0.{n}"), &digest(n)))
+                .create(
+                    &admin,
+                    "alpha",
+                    &release_input(&format!("1.0.{n}"), &digest(n)),
+                )
                 .await
                 .unwrap();
             if route == Route::Promote {
-                app.services.releases().submit(&admin, "alpha", id).await.unwrap();
+                app.services
+                    .releases()
+                    .submit(&admin, "alpha", id)
+                    .await
+                    .unwrap();
             }
             let (method, path, body) = match route {
                 Route::Create => (
@@ -149,7 +174,11 @@ async fn every_mutating_route_as_everyone(app: &TestApp) {
                     format!("/api/v1/releases/{id}"),
                     json!({ "artifact": digest(20_000 + n), "expected_artifact": digest(n) }),
                 ),
-                Route::Submit => (Method::POST, format!("/api/v1/releases/{id}/submit"), json!({})),
+                Route::Submit => (
+                    Method::POST,
+                    format!("/api/v1/releases/{id}/submit"),
+                    json!({}),
+                ),
                 Route::Abandon => (
                     Method::POST,
                     format!("/api/v1/releases/{id}/abandon"),
@@ -165,10 +194,17 @@ async fn every_mutating_route_as_everyone(app: &TestApp) {
                     format!("/api/v1/releases/{id}/checklist/qa-scope"),
                     json!({ "done": true }),
                 ),
-                Route::Promote => (Method::POST, format!("/api/v1/releases/{id}/promote"), json!({})),
+                Route::Promote => (
+                    Method::POST,
+                    format!("/api/v1/releases/{id}/promote"),
+                    json!({}),
+                ),
             };
             let before = snapshot(app, id).await;
-            let mut req = app.api().request(method.clone(), app.url(&path)).json(&body);
+            let mut req = app
+                .api()
+                .request(method.clone(), app.url(&path))
+                .json(&body);
             if let Some(t) = &token {
                 req = req.bearer_auth(t);
             }
@@ -183,7 +219,11 @@ async fn every_mutating_route_as_everyone(app: &TestApp) {
                 assert!(ok, "{who:?} {method} {path}: {status} {text}");
             } else {
                 assert_eq!(status, refusal(who), "{who:?} {method} {path}: {text}");
-                assert_eq!(snapshot(app, id).await, before, "{who:?} {method} {path} changed something");
+                assert_eq!(
+                    snapshot(app, id).await,
+                    before,
+                    "{who:?} {method} {path} changed something"
+                );
             }
             checked += 1;
         }

@@ -30,7 +30,11 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
     let admin = app.admin().await;
     app.create_project(&admin, "Shop", "shop").await;
     let token = app
-        .personal_token("admin", "read,releases:write,evidence:write,promote,audit:read", None)
+        .personal_token(
+            "admin",
+            "read,releases:write,evidence:write,promote,audit:read",
+            None,
+        )
         .await;
     // Something to read: a release of the project.
     let created = app
@@ -41,7 +45,12 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
         .send()
         .await
         .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+    assert_eq!(
+        created.status(),
+        StatusCode::CREATED,
+        "{}",
+        created.text().await.unwrap()
+    );
 
     let report = tempfile::tempdir().unwrap();
     let base = app.base.clone();
@@ -71,9 +80,23 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
         "schemathesis found problems:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!stdout.contains(&token), "schemathesis sanitises the token in its output");
+    assert!(
+        !stdout.contains(&token),
+        "schemathesis sanitises the token in its output"
+    );
     // It did test every operation (not a run that found nothing to call).
     assert!(stdout.contains("/api/v1/releases/{id}/promote"), "{stdout}");
-    eprintln!("{}", stdout.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    eprintln!(
+        "{}",
+        stdout
+            .lines()
+            .rev()
+            .take(12)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     app.finish().await;
 }

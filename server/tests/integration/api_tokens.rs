@@ -18,7 +18,8 @@ async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
 
 async fn problem_type(res: reqwest::Response) -> String {
     assert_eq!(
-        res.headers()["content-type"], "application/problem+json",
+        res.headers()["content-type"],
+        "application/problem+json",
         "errors are problem details"
     );
     let body: Value = res.json().await.unwrap();
@@ -54,7 +55,12 @@ async fn personal_tokens_act_as_their_owner_within_their_projects(app: &TestApp)
     app.user_with_role("erin", "engineer", Some("alpha")).await;
     app.services
         .accounts()
-        .grant(slipway_services::accounts::Authority::Operator, "erin", "engineer", Some("beta"))
+        .grant(
+            slipway_services::accounts::Authority::Operator,
+            "erin",
+            "engineer",
+            Some("beta"),
+        )
         .await
         .unwrap();
 
@@ -63,21 +69,32 @@ async fn personal_tokens_act_as_their_owner_within_their_projects(app: &TestApp)
     let only_beta = app.personal_token("erin", "read", Some("beta")).await;
     assert_eq!(slugs(app, &only_beta).await, ["beta"]);
     assert_eq!(
-        get(app, &only_beta, "/api/v1/projects/alpha").await.status(),
+        get(app, &only_beta, "/api/v1/projects/alpha")
+            .await
+            .status(),
         StatusCode::NOT_FOUND,
         "a project outside the token's list looks like no project"
     );
 
     // The owner loses a role: the token loses it at once.
     let me = app.admin_principal().await;
-    let erin = app.services.accounts().find_user(&me, "erin").await.unwrap();
+    let erin = app
+        .services
+        .accounts()
+        .find_user(&me, "erin")
+        .await
+        .unwrap();
     let beta_grant = erin
         .grants
         .iter()
         .find(|g| g.project_slug.as_deref() == Some("beta"))
         .unwrap()
         .id;
-    app.services.accounts().revoke(&me, beta_grant).await.unwrap();
+    app.services
+        .accounts()
+        .revoke(&me, beta_grant)
+        .await
+        .unwrap();
     assert_eq!(slugs(app, &everywhere).await, ["alpha"]);
     assert_eq!(
         get(app, &only_beta, "/api/v1/projects/beta").await.status(),
@@ -100,14 +117,19 @@ async fn service_tokens_reach_their_own_project_only(app: &TestApp) {
         StatusCode::NOT_FOUND
     );
     // A release manager cannot hand a token rights they lack.
-    app.user_with_role("rita", "release_manager", Some("beta")).await;
+    app.user_with_role("rita", "release_manager", Some("beta"))
+        .await;
     let rita = app.principal("rita").await;
     let input = slipway_services::api_tokens::NewTokenInput {
         name: "too much".into(),
         scopes: "read".into(),
         ..Default::default()
     };
-    let refused = app.services.api_tokens().create_service(&rita, "alpha", &input).await;
+    let refused = app
+        .services
+        .api_tokens()
+        .create_service(&rita, "alpha", &input)
+        .await;
     assert!(refused.is_err(), "rita manages beta, not alpha");
     let engineer_only = slipway_services::api_tokens::NewTokenInput {
         name: "audit".into(),
@@ -126,13 +148,24 @@ async fn refused_tokens_are_401_with_a_reason(app: &TestApp) {
     let admin = app.admin().await;
     app.create_project(&admin, "Alpha", "alpha").await;
     let token = app.personal_token("admin", "read", None).await;
-    assert_eq!(get(app, &token, "/api/v1/projects").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(app, &token, "/api/v1/projects").await.status(),
+        StatusCode::OK
+    );
 
     // No header at all.
-    let res = app.api().get(app.url("/api/v1/projects")).send().await.unwrap();
+    let res = app
+        .api()
+        .get(app.url("/api/v1/projects"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key("www-authenticate"));
-    assert_eq!(problem_type(res).await, "urn:slipway:problem:unauthenticated");
+    assert_eq!(
+        problem_type(res).await,
+        "urn:slipway:problem:unauthenticated"
+    );
 
     for (bad, kind) in [
         ("not-a-token", "token-malformed"),
@@ -141,7 +174,10 @@ async fn refused_tokens_are_401_with_a_reason(app: &TestApp) {
     ] {
         let res = get(app, bad, "/api/v1/projects").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{kind}");
-        assert_eq!(problem_type(res).await, format!("urn:slipway:problem:{kind}"));
+        assert_eq!(
+            problem_type(res).await,
+            format!("urn:slipway:problem:{kind}")
+        );
     }
 
     // Expired.
@@ -157,8 +193,15 @@ async fn refused_tokens_are_401_with_a_reason(app: &TestApp) {
     // Revoked.
     let me = app.admin_principal().await;
     let mine = app.services.api_tokens().mine(&me).await.unwrap();
-    let first = mine.iter().find(|t| t.status == slipway_domain::read::TokenStatus::Active).unwrap();
-    app.services.api_tokens().revoke(&me, first.id).await.unwrap();
+    let first = mine
+        .iter()
+        .find(|t| t.status == slipway_domain::read::TokenStatus::Active)
+        .unwrap();
+    app.services
+        .api_tokens()
+        .revoke(&me, first.id)
+        .await
+        .unwrap();
     let res = get(app, &token, "/api/v1/projects").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(problem_type(res).await, "urn:slipway:problem:token-revoked");
@@ -166,7 +209,10 @@ async fn refused_tokens_are_401_with_a_reason(app: &TestApp) {
     // A disabled owner.
     app.user_with_role("dora", "engineer", Some("alpha")).await;
     let dora = app.personal_token("dora", "read", None).await;
-    assert_eq!(get(app, &dora, "/api/v1/projects").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(app, &dora, "/api/v1/projects").await.status(),
+        StatusCode::OK
+    );
     app.services
         .accounts()
         .set_disabled(&me, "dora", true)
@@ -174,7 +220,10 @@ async fn refused_tokens_are_401_with_a_reason(app: &TestApp) {
         .unwrap();
     let res = get(app, &dora, "/api/v1/projects").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(problem_type(res).await, "urn:slipway:problem:account-disabled");
+    assert_eq!(
+        problem_type(res).await,
+        "urn:slipway:problem:account-disabled"
+    );
 }
 
 async fn a_cookie_is_not_a_token(app: &TestApp) {
@@ -224,7 +273,11 @@ async fn creating_and_revoking_are_audited(app: &TestApp) {
     let actions: Vec<&str> = actions.iter().map(|(a,)| a.as_str()).collect();
     assert_eq!(
         actions,
-        ["api_token.refused", "api_token.revoked", "api_token.created"]
+        [
+            "api_token.refused",
+            "api_token.revoked",
+            "api_token.created"
+        ]
     );
     assert_eq!(app.audit_count().await, before + 3);
 }
@@ -241,13 +294,25 @@ async fn a_busy_token_gets_429_with_retry_after() {
     for _ in 0..5 {
         statuses.push(get(&app, &token, "/api/v1/projects").await);
     }
-    let limited = statuses.into_iter().find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS);
+    let limited = statuses
+        .into_iter()
+        .find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS);
     let limited = limited.expect("the fourth or fifth request within a second is limited");
-    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&wait));
-    assert_eq!(problem_type(limited).await, "urn:slipway:problem:rate-limited");
+    assert_eq!(
+        problem_type(limited).await,
+        "urn:slipway:problem:rate-limited"
+    );
     // Another token is not affected.
     let other = app.personal_token("admin", "read", None).await;
-    assert_eq!(get(&app, &other, "/api/v1/projects").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, &other, "/api/v1/projects").await.status(),
+        StatusCode::OK
+    );
     app.finish().await;
 }

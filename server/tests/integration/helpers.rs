@@ -330,7 +330,12 @@ impl TestApp {
     /// Creates a project through the HTTP API as admin.
     /// A personal API token for `username` (`scopes` as the CLI takes them),
     /// limited to `project` when given.
-    pub async fn personal_token(&self, username: &str, scopes: &str, project: Option<&str>) -> String {
+    pub async fn personal_token(
+        &self,
+        username: &str,
+        scopes: &str,
+        project: Option<&str>,
+    ) -> String {
         let input = slipway_services::api_tokens::NewTokenInput {
             name: format!("test token of {username}"),
             scopes: scopes.into(),

@@ -54,7 +54,12 @@ async fn connect(app: &TestApp, admin: &Client, repo: &Repo) {
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
 }
 
 fn repo_root() -> PathBuf {
@@ -101,7 +106,10 @@ async fn the_ci_example_creates_records_submits_and_promotes_through_the_gate(ap
         .output()
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "release.sh failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "release.sh failed:\n{stdout}\n{stderr}"
+    );
     assert!(stderr.contains("next version: 1.1.0"), "{stderr}");
     assert!(
         stderr.contains("promotion to dev is waiting"),
@@ -113,7 +121,12 @@ async fn the_ci_example_creates_records_submits_and_promotes_through_the_gate(ap
     // The release as the pages see it: notes drafted from the commits,
     // bound to the commit built, the test run recorded, waiting for sign-off.
     let admin_p = app.admin_principal().await;
-    let release = app.services.releases().get(&admin_p, "shop", id).await.unwrap();
+    let release = app
+        .services
+        .releases()
+        .get(&admin_p, "shop", id)
+        .await
+        .unwrap();
     assert_eq!(release.version, "1.1.0");
     assert_eq!(release.artifact, repo.work.head());
     assert_eq!(release.state, "candidate");
@@ -121,14 +134,28 @@ async fn the_ci_example_creates_records_submits_and_promotes_through_the_gate(ap
     assert!(!release.gate_blockers.is_empty());
 
     // `slipway promote` says why it is refused, with exit code 2.
-    let refused = slipway(app, &token, &["promote", "--release", &id.to_string(), "--env", "dev"]);
+    let refused = slipway(
+        app,
+        &token,
+        &["promote", "--release", &id.to_string(), "--env", "dev"],
+    );
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
-    assert!(text(&refused.stderr).lines().count() >= 2, "every reason: {}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).lines().count() >= 2,
+        "every reason: {}",
+        text(&refused.stderr)
+    );
 
     // Someone signs off (the browser suite does it through the page).
-    app.user_with_role("paula", "product_owner", Some("shop")).await;
+    app.user_with_role("paula", "product_owner", Some("shop"))
+        .await;
     let paula = app.principal("paula").await;
-    let seen = app.services.releases().get(&paula, "shop", id).await.unwrap();
+    let seen = app
+        .services
+        .releases()
+        .get(&paula, "shop", id)
+        .await
+        .unwrap();
     app.services
         .releases()
         .decide(
@@ -145,11 +172,19 @@ async fn the_ci_example_creates_records_submits_and_promotes_through_the_gate(ap
         .await
         .unwrap();
 
-    let promoted = slipway(app, &token, &["promote", "--release", &id.to_string(), "--env", "dev"]);
+    let promoted = slipway(
+        app,
+        &token,
+        &["promote", "--release", &id.to_string(), "--env", "dev"],
+    );
     assert!(promoted.status.success(), "{}", text(&promoted.stderr));
     assert!(text(&promoted.stdout).contains("to dev"));
 
-    let status = slipway(app, &token, &["status", "--project", "shop", "--format", "json"]);
+    let status = slipway(
+        app,
+        &token,
+        &["status", "--project", "shop", "--format", "json"],
+    );
     assert!(status.status.success(), "{}", text(&status.stderr));
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     let dev = status["environments"]
@@ -181,11 +216,25 @@ async fn remote_commands_exit_0_1_or_2(app: &TestApp) {
     for args in [
         vec!["release", "show", "999999"],
         vec!["status", "--project", "nope"],
-        vec!["evidence", "record", "--release", "1", "--kind", "x", "--outcome", "passed"],
+        vec![
+            "evidence",
+            "record",
+            "--release",
+            "1",
+            "--kind",
+            "x",
+            "--outcome",
+            "passed",
+        ],
         vec!["release", "create", "--project", "shop"],
     ] {
         let out = slipway(app, &token, &args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(!text(&out.stderr).contains(&token));
         assert!(text(&out.stderr).starts_with("slipway: "));
     }
@@ -194,11 +243,13 @@ async fn remote_commands_exit_0_1_or_2(app: &TestApp) {
     assert!(text(&bad.stderr).contains("not a Slipway API token"));
 
     // JSON: the problem document itself.
-    let json = slipway(app, &token, &["release", "show", "999999", "--format", "json"]);
-    let problem: serde_json::Value = serde_json::from_str(
-        text(&json.stderr).trim_start_matches("slipway: ").trim(),
-    )
-    .unwrap();
+    let json = slipway(
+        app,
+        &token,
+        &["release", "show", "999999", "--format", "json"],
+    );
+    let problem: serde_json::Value =
+        serde_json::from_str(text(&json.stderr).trim_start_matches("slipway: ").trim()).unwrap();
     assert_eq!(problem["status"], 404);
 
     // The server is not there: 1.
@@ -261,7 +312,14 @@ fn tokens_never_reach_the_log() {
     });
     // The operator's path: a token for CI before anyone signs in.
     let out = Command::new(bin)
-        .args(["admin", "create-token", "--username", "admin", "--name", "log test"])
+        .args([
+            "admin",
+            "create-token",
+            "--username",
+            "admin",
+            "--name",
+            "log test",
+        ])
         .args(["--scope", "read,releases:write"])
         .env("SLIPWAY_DATA_DIR", &data)
         .env_remove("SLIPWAY_CONFIG")
@@ -269,11 +327,19 @@ fn tokens_never_reach_the_log() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_owned();
-    assert!(!text(&out.stderr).contains(&token), "the token goes to stdout only");
+    assert!(
+        !text(&out.stderr).contains(&token),
+        "the token goes to stdout only"
+    );
     assert!(slipway_domain::token::looks_like_token(&token));
     runtime.block_on(async {
         let client = Client::new();
-        let ok = client.get(format!("{base}/api/v1/projects")).bearer_auth(&token).send().await.unwrap();
+        let ok = client
+            .get(format!("{base}/api/v1/projects"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(ok.status(), StatusCode::OK);
         let bad = client
             .post(format!("{base}/api/v1/projects/nope/releases"))
@@ -295,7 +361,10 @@ fn tokens_never_reach_the_log() {
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let out = server.wait_with_output().unwrap();
     let log = text(&out.stderr) + &text(&out.stdout);
-    assert!(log.contains("/api/v1/projects"), "the log captured the requests: {log}");
+    assert!(
+        log.contains("/api/v1/projects"),
+        "the log captured the requests: {log}"
+    );
     let secret = token.trim_start_matches("slw_");
     assert!(!log.contains(secret), "the token reached the log:\n{log}");
 }

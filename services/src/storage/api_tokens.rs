@@ -228,9 +228,10 @@ pub async fn installation_secret(
         .bind(fresh)
         .execute(&mut *conn)
         .await?;
-    let (value,): (String,) = sqlx::query_as("SELECT value FROM installation_secrets WHERE name = $1")
-        .bind(name)
-        .fetch_one(conn)
-        .await?;
+    let (value,): (String,) =
+        sqlx::query_as("SELECT value FROM installation_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(conn)
+            .await?;
     Ok(value)
 }
