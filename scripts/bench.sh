@@ -6,10 +6,14 @@
 #      on the data set scripts/bench-seed.py creates over HTTP: /login
 #      (signed out), /projects, a sign-off page, the approver's dashboard
 #      and the calendar's month view; a summary table at the end.
+#   4. the API under load with a service token (wrk, 32 connections, 30 s):
+#      GET /api/v1/projects/demo/environments and POST evidence on a release
+#      (the per-token rate limit is turned off for this: SLIPWAY_API_RATE_PER_SECOND=0).
 # Needs wrk and hyperfine (Debian packages of the same names) and python3.
 #
 # Environment:
 #   BENCH_ONLY=pages   only step 3, with the binary and site already built
+#   BENCH_ONLY=api     only step 4, with the binary already built
 #   SLIPWAY_BIN        the server binary (default: the release build)
 #   SLIPWAY_SITE_ROOT  the built site (default: target/site)
 #   BENCH_DURATION     wrk's duration per page (default 30s)
@@ -20,8 +24,8 @@ cd "$(dirname "$0")/.."
 ONLY="${BENCH_ONLY:-all}"
 case "$ONLY" in
   all) source scripts/setup.sh ;;
-  pages) say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; } ;;
-  *) echo "BENCH_ONLY must be 'pages' or unset" >&2; exit 2 ;;
+  pages | api) say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; } ;;
+  *) echo "BENCH_ONLY must be 'pages', 'api' or unset" >&2; exit 2 ;;
 esac
 TARGET="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 BIN="${SLIPWAY_BIN:-$TARGET/release/slipway}"
@@ -50,7 +54,7 @@ BASE="http://127.0.0.1:$PORT"
 DATA="$(mktemp -d)"
 OUT="$(mktemp -d)"
 SLIPWAY_DATA_DIR="$DATA" SLIPWAY_ADDR="127.0.0.1:$PORT" SLIPWAY_ADMIN_PASSWORD="bench password 123" \
-  SLIPWAY_SITE_ROOT="$SITE" SLIPWAY_LOG=warn "$BIN" serve --seed-demo &
+  SLIPWAY_SITE_ROOT="$SITE" SLIPWAY_LOG=warn SLIPWAY_API_RATE_PER_SECOND=0 "$BIN" serve --seed-demo &
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$DATA" "$OUT"' EXIT
 until curl -fs "$BASE/readyz" >/dev/null; do
@@ -58,6 +62,7 @@ until curl -fs "$BASE/readyz" >/dev/null; do
   sleep 0.05
 done
 
+if [ "$ONLY" != api ]; then
 say "seeding the data set (scripts/bench-seed.py)"
 SEED="$(scripts/bench-seed.py "$BASE" "bench password 123" ${BENCH_MONTH:+--month "$BENCH_MONTH"})"
 eval "$SEED"
@@ -104,3 +109,29 @@ for i in "${!PAGES[@]}"; do
       printf "%-28s %10s %9s %9s %9s %8d %8d\n", name, rps, p50, p99, requests, non2xx, errors
     }' "$OUT/wrk-$i"
 done
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = api ]; then
+  say "4. the API under load (service token, wrk 32 connections, $DURATION each)"
+  TOKEN="$(SLIPWAY_DATA_DIR="$DATA" "$BIN" admin create-token --username admin --name bench \
+    --project demo --service --scope read,releases:write,evidence:write 2>/dev/null)"
+  RELEASE="$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"version\":\"9.9.9\",\"artifact\":\"sha256:$(printf '%064d' 1)\"}" \
+    "$BASE/api/v1/projects/demo/releases" | jq -r .id)"
+  cat >"$OUT/evidence.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"kind":"unit-tests","outcome":"passed","summary":"bench"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+  for check in "$BASE/api/v1/projects/demo/environments"; do
+    status="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$check")"
+    [ "$status" = 200 ] || { echo "$check answered $status; not measuring" >&2; exit 1; }
+  done
+  say "GET /api/v1/projects/demo/environments"
+  wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" \
+    "$BASE/api/v1/projects/demo/environments" | tee "$OUT/api-read"
+  say "POST /api/v1/releases/$RELEASE/evidence"
+  wrk -t2 -c32 -d"$DURATION" --latency -s "$OUT/evidence.lua" \
+    "$BASE/api/v1/releases/$RELEASE/evidence" | tee "$OUT/api-write"
+fi
