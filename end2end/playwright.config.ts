@@ -8,7 +8,9 @@ import { BINARY, SITE_ROOT } from './paths';
 // (paths.ts), on a fresh SQLite database in a temporary directory, with a
 // known admin password.
 const port = Number(process.env.SLIPWAY_E2E_PORT ?? 3917);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-e2e-'));
+// Kept in the environment, so that tests (run in worker processes, which
+// inherit it) can run `slipway admin ...` against the same installation.
+const dataDir = (process.env.SLIPWAY_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-e2e-')));
 
 export const ADMIN_PASSWORD = 'e2e admin password';
 
