@@ -22,3 +22,4 @@ mod projects;
 mod query_counts;
 mod releases;
 mod signoff;
+mod token_pages;
