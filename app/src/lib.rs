@@ -22,6 +22,7 @@ pub mod search;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session;
+pub mod tokens;
 pub mod users;
 
 use components::layout::{Footer, TopBar};

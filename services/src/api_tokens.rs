@@ -7,7 +7,6 @@
 //! that a slow password hash would add nothing), and useless to whoever
 //! reads the database without the key.
 
-use crate::accounts::require;
 use crate::audit::{self, AuditSubject};
 use crate::clock::format_ms;
 use crate::storage::api_tokens::{self as store, NewToken, TokenRow};
@@ -282,7 +281,9 @@ impl ApiTokens<'_> {
             .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
             .ok_or(ServiceError::NotFound("project"))?;
         let pid = ProjectId(project.id);
-        require(actor, Permission::EditProject, Some(pid))?;
+        if !may_manage_service_tokens(actor, pid) {
+            return Err(ServiceError::Forbidden);
+        }
         let parsed = parse_input(input, max_days)?;
         if let Some(beyond) = parsed
             .scopes
@@ -423,14 +424,35 @@ impl ApiTokens<'_> {
         actor: &Principal,
         slug: &str,
     ) -> Result<Vec<TokenView>, ServiceError> {
+        self.of_project_if_manager(actor, slug)
+            .await?
+            .ok_or(ServiceError::Forbidden)
+    }
+
+    /// For the project page, which shows service tokens only to those who
+    /// may manage them: the project's service tokens, or `None` when `actor`
+    /// may not (404 when the project is not visible at all).
+    pub async fn of_project_if_manager(
+        &self,
+        actor: &Principal,
+        slug: &str,
+    ) -> Result<Option<Vec<TokenView>>, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let project = projects::find_by_slug(&mut conn, slug)
             .await?
             .filter(|p| actor.can(Permission::ViewProject, Some(ProjectId(p.id))))
             .ok_or(ServiceError::NotFound("project"))?;
-        require(actor, Permission::EditProject, Some(ProjectId(project.id)))?;
+        if !may_manage_service_tokens(actor, ProjectId(project.id)) {
+            return Ok(None);
+        }
         let rows = store::service_of(&mut conn, project.id).await?;
-        self.views(&mut conn, rows).await
+        self.views(&mut conn, rows).await.map(Some)
+    }
+
+    /// The longest a new token may live on this installation, in days (for
+    /// the create forms' choices).
+    pub fn max_days(&self) -> u32 {
+        self.services.api_settings.token_max_days
     }
 
     async fn views(
@@ -457,7 +479,7 @@ impl ApiTokens<'_> {
             .ok_or(ServiceError::NotFound("token"))?;
         let allowed = match (row.kind, row.project_id) {
             (TokenKind::Personal, _) => row.user_id == actor.id.0 || actor.is_admin(),
-            (TokenKind::Service, Some(p)) => actor.can(Permission::EditProject, Some(ProjectId(p))),
+            (TokenKind::Service, Some(p)) => may_manage_service_tokens(actor, ProjectId(p)),
             (TokenKind::Service, None) => false,
         };
         if !allowed {
@@ -514,6 +536,12 @@ fn parse_input(input: &NewTokenInput, max_days: u32) -> Result<Parsed, ServiceEr
         }),
         _ => Err(ServiceError::Validation(errors)),
     }
+}
+
+/// Who may list, create and revoke a project's service tokens: those who
+/// may edit the project (release managers and admins).
+fn may_manage_service_tokens(actor: &Principal, project: ProjectId) -> bool {
+    actor.can(Permission::EditProject, Some(project))
 }
 
 fn subject(row: &TokenRow) -> AuditSubject {

@@ -58,6 +58,7 @@ pub fn ProjectPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::tokens::ServiceTokens slug=Signal::derive(slug)/>
     }
 }
 

@@ -43,6 +43,7 @@ pub fn AccountPage() -> impl IntoView {
                                 Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                             }}
                         </section>
+                        <crate::tokens::PersonalTokens/>
                     }.into_any(),
                     Ok(None) => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),

@@ -27,3 +27,4 @@ mod query_counts;
 mod releases;
 mod remote_cli;
 mod signoff;
+mod token_pages;

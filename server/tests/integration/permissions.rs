@@ -1,6 +1,7 @@
 //! The permission matrix: every mutating server function, called as every
 //! role and anonymously. Refusals are 401/403 (404 where the project is not
-//! visible at all) and change nothing; allowed calls succeed.
+//! visible at all, or the token is not one's to revoke) and change nothing;
+//! allowed calls succeed.
 
 use crate::helpers::TestApp;
 use crate::on_both_databases;
@@ -28,17 +29,25 @@ const ENDPOINTS: &[&str] = &[
     "users/grant",
     "users/revoke",
     "users/disable",
+    "tokens/create",
+    "projects/tokens/create",
+    "tokens/revoke",
 ];
 
 /// What the product promises, written out by hand (not derived from the code
 /// under test).
 fn allowed(who: Who, endpoint: &str) -> bool {
     match who {
-        Who::Anonymous | Who::Outsider => false,
+        Who::Anonymous => false,
+        // Everyone signed in may make tokens for themselves.
+        _ if endpoint == "tokens/create" => true,
+        Who::Outsider => false,
         Who::Role(Role::Admin) => true,
+        // Here: revoking a service token of `alpha`.
         Who::Role(Role::ReleaseManager) => {
             endpoint.starts_with("projects/") && endpoint != "projects/create"
                 || endpoint.starts_with("environments/")
+                || endpoint == "tokens/revoke"
         }
         Who::Role(_) => false,
     }
@@ -47,6 +56,8 @@ fn allowed(who: Who, endpoint: &str) -> bool {
 fn expected_refusal(who: Who, endpoint: &str) -> &'static [StatusCode] {
     match who {
         Who::Anonymous => &[StatusCode::UNAUTHORIZED],
+        // A token one may not revoke looks like no token at all.
+        _ if endpoint == "tokens/revoke" => &[StatusCode::NOT_FOUND],
         Who::Outsider if !endpoint.starts_with("users/") && endpoint != "projects/create" => {
             &[StatusCode::NOT_FOUND]
         }
@@ -133,6 +144,32 @@ async fn form_for(app: &TestApp, endpoint: &str, ctx: &mut Ctx) -> Vec<(String, 
         ]),
         "users/revoke" => f(&[("grant_id", ctx.grant_id.clone())]),
         "users/disable" => f(&[("username", "target".into()), ("disabled", "true".into())]),
+        "tokens/create" => f(&[
+            ("name", format!("token {n}")),
+            ("scopes[]", "releases:write".into()),
+            ("expires_in", "30d".into()),
+        ]),
+        "projects/tokens/create" => f(&[
+            ("slug", "alpha".into()),
+            ("name", format!("CI {n}")),
+            ("scopes[]", "evidence:write".into()),
+        ]),
+        "tokens/revoke" => {
+            // A fresh service token of alpha each time, so each caller
+            // finds one to revoke.
+            let admin = app.admin_principal().await;
+            let input = slipway_services::api_tokens::NewTokenInput {
+                name: format!("CI {n}"),
+                ..Default::default()
+            };
+            let issued = app
+                .services
+                .api_tokens()
+                .create_service(&admin, "alpha", &input)
+                .await
+                .unwrap();
+            f(&[("id", issued.token.id.to_string())])
+        }
         other => panic!("no request for {other}"),
     }
 }
@@ -205,14 +242,20 @@ async fn target_grant(app: &TestApp) -> String {
 }
 
 /// Everything a refused call could have changed.
-async fn snapshot(app: &TestApp) -> (i64, String, String) {
+async fn snapshot(app: &TestApp) -> (i64, String, String, (i64, i64)) {
     let admin = app.admin_principal().await;
     let p = app.services.projects().get(&admin, "alpha").await.unwrap();
     let users = app.services.accounts().list_users(&admin).await.unwrap();
+    // API tokens: how many, and how many revoked.
+    let tokens: (i64, i64) = sqlx::query_as("SELECT COUNT(*), COUNT(revoked_at) FROM api_tokens")
+        .fetch_one(app.services.store.pool())
+        .await
+        .unwrap();
     (
         app.audit_count().await,
         format!("{p:?}"),
         format!("{users:?}"),
+        tokens,
     )
 }
 
