@@ -14,7 +14,7 @@ pub struct AppState {
     /// How requests are trusted: the public URL and the reverse proxies.
     pub origin: Arc<OriginSettings>,
     /// Requests per API token.
-    pub api_limiter: Arc<crate::api::auth::TokenLimiter>,
+    pub api_limiter: Arc<crate::api::rate_limit::TokenLimiter>,
 }
 
 /// The parts of the configuration that decide where a request comes from.

@@ -39,7 +39,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
             public_url: settings.public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         }),
-        api_limiter: Arc::new(crate::api::auth::TokenLimiter::new(
+        api_limiter: Arc::new(crate::api::rate_limit::TokenLimiter::new(
             settings.api_rate_per_second,
             settings.api_rate_burst,
         )),

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod auth;
 pub mod problem;
 pub mod projects;
+pub mod rate_limit;
 pub mod release_actions;
 pub mod releases;
 pub mod status;

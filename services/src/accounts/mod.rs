@@ -19,16 +19,9 @@ use slipway_domain::{
 use std::collections::HashMap;
 use tower_sessions::session::Id;
 
-/// What a session remembers about who is signed in. `epoch` ends the session
-/// when the password changes or the account is disabled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionUser {
-    pub user_id: UserId,
-    pub epoch: i64,
-}
-
-/// The key under which a session's data holds its [`SessionUser`].
-pub const SESSION_USER_KEY: &str = "user";
+// What a session remembers (defined with the sessions' storage, which
+// reads it in the viewer's one statement).
+pub use crate::storage::sessions::{SessionUser, SESSION_USER_KEY};
 
 impl SessionUser {
     /// Whether this sign-in still stands for the account as it is now: not

@@ -7,7 +7,6 @@
 //! ([`signed_in`]).
 
 use super::grants::GrantRow;
-use crate::accounts::{SessionUser, SESSION_USER_KEY};
 use crate::clock::{to_ms, Clock};
 use crate::Store;
 use async_trait::async_trait;
@@ -202,3 +201,14 @@ pub async fn signed_in(
     .fetch_all(conn)
     .await
 }
+
+/// What a session remembers about who is signed in. `epoch` ends the session
+/// when the password changes or the account is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionUser {
+    pub user_id: slipway_domain::UserId,
+    pub epoch: i64,
+}
+
+/// The key under which a session's data holds its [`SessionUser`].
+pub const SESSION_USER_KEY: &str = "user";
