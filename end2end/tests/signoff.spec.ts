@@ -66,7 +66,9 @@ test('a product owner and a tech lead sign off; the author cannot approve their 
   // The product owner finds it in their queue and approves.
   const paula = await as(browser, 'paula');
   await expect(paula.getByTestId('signoff-queue')).toContainText('Slipway demo 1.0.0');
-  await paula.getByTestId('signoff-queue').getByRole('link').first().click();
+  // (Other tests' releases may wait in the same queue: take this one.)
+  await paula.getByTestId('signoff-queue').getByRole('listitem').filter({ hasText: 'Slipway demo 1.0.0' })
+    .getByRole('link').first().click();
   await hydrated(paula);
   await expect(paula.getByTestId('approval-status')).toContainText('Needs 2 more');
   await paula.getByLabel(/Comment/).fill('Product side is happy');
