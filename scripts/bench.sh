@@ -49,7 +49,6 @@ elif [ ! -x "$BIN" ]; then
   exit 1
 fi
 
-say "3. pages under load ($DURATION each)"
 BASE="http://127.0.0.1:$PORT"
 DATA="$(mktemp -d)"
 OUT="$(mktemp -d)"
@@ -63,6 +62,7 @@ until curl -fs "$BASE/readyz" >/dev/null; do
 done
 
 if [ "$ONLY" != api ]; then
+say "3. pages under load ($DURATION each)"
 say "seeding the data set (scripts/bench-seed.py)"
 SEED="$(scripts/bench-seed.py "$BASE" "bench password 123" ${BENCH_MONTH:+--month "$BENCH_MONTH"})"
 eval "$SEED"
