@@ -52,10 +52,16 @@ pub enum AuditAction {
     ApiTokenCreated,
     ApiTokenRevoked,
     ApiTokenRefused,
+    DeploymentRequested,
+    DeploymentFinished,
+    RollbackRequested,
+    ChecksRerun,
+    HoldReleased,
+    DeploySettingsUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 47] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -103,6 +109,12 @@ impl AuditAction {
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
         AuditAction::ApiTokenRefused,
+        AuditAction::DeploymentRequested,
+        AuditAction::DeploymentFinished,
+        AuditAction::RollbackRequested,
+        AuditAction::ChecksRerun,
+        AuditAction::HoldReleased,
+        AuditAction::DeploySettingsUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +167,12 @@ impl AuditAction {
             AuditAction::ApiTokenRevoked => "api_token.revoked",
             // A revoked or expired token was presented (someone still uses it).
             AuditAction::ApiTokenRefused => "api_token.refused",
+            AuditAction::DeploymentRequested => "deployment.requested",
+            AuditAction::DeploymentFinished => "deployment.finished",
+            AuditAction::RollbackRequested => "deployment.rollback_requested",
+            AuditAction::ChecksRerun => "deployment.checks_rerun",
+            AuditAction::HoldReleased => "deployment.hold_released",
+            AuditAction::DeploySettingsUpdated => "environment.deploy_settings_updated",
         }
     }
 

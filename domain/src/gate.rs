@@ -2,11 +2,14 @@
 //! artifact enter this environment now, and if not, why not?". The portal's
 //! Promote button, the API and (later) the deploy adapters all ask it.
 //!
-//! It weighs, in order: the release's state, the pipeline order, the
-//! approval policy of the target environment, the checklist items required
-//! before it, and freeze windows (which block production promotions).
-//! Break-glass, with a reason and the permission for it, bypasses approvals,
-//! checklist and freezes; everything it bypassed is listed so the
+//! It weighs, in order: the release's state, the pipeline order, whether
+//! the artifact's checks passed in the previous environment (the last run
+//! counts: a failed re-run revokes "verified"), whether the artifact is
+//! held in the target after a rollback, the approval policy of the target
+//! environment, the checklist items required before it, and freeze windows
+//! (which block production promotions). Break-glass, with a reason and the
+//! permission for it, bypasses approvals, checklist and freezes — never the
+//! order, failed checks or a hold; everything it bypassed is listed so the
 //! post-release review knows what to look at.
 
 use crate::environment::EnvironmentTier;
@@ -40,6 +43,10 @@ pub struct GateInput {
     /// The environment before the target in the pipeline, and whether this
     /// release has reached it (`None` when the target is the first one).
     pub previous: Option<(String, bool)>,
+    /// How the artifact's checks fared in the previous environment.
+    pub previous_checks: PreviousChecks,
+    /// Why the artifact is held in the target (after a rollback), if it is.
+    pub held: Option<String>,
     /// The target's approval policy is satisfied (bound to the current
     /// artifact and notes), with its explanation.
     pub approved: bool,
@@ -50,6 +57,20 @@ pub struct GateInput {
     pub break_glass: Option<BreakGlass>,
     /// The person asking holds the break-glass permission.
     pub may_break_glass: bool,
+}
+
+/// The last verification of the artifact in the previous environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PreviousChecks {
+    /// No deployment verified it there (the first environment, or a
+    /// promotion recorded before deployments existed).
+    NotRecorded,
+    Passed,
+    /// Its checks are running there now.
+    Running,
+    /// The last run failed: `when` and `why`, as people read them.
+    Failed { when: String, why: String },
 }
 
 /// The gate's answer.
@@ -115,6 +136,24 @@ pub fn decide(input: &GateInput) -> GateDecision {
         }
     }
 
+    if let Some((prev, _)) = &input.previous {
+        match &input.previous_checks {
+            PreviousChecks::NotRecorded | PreviousChecks::Passed => {}
+            PreviousChecks::Running => hard.push(format!(
+                "Its checks are still running in {prev}: wait until they pass."
+            )),
+            PreviousChecks::Failed { when, why } => hard.push(format!(
+                "Not verified in {prev}: its checks failed {when} ({why}). Run the checks again; promotion waits until they pass."
+            )),
+        }
+    }
+    if let Some(held) = &input.held {
+        hard.push(format!(
+            "This artifact is held in {}: {held} Release the hold, with a reason, before promoting it there again.",
+            input.target_name
+        ));
+    }
+
     if !input.approved {
         soft.push(format!(
             "Not approved for {}: {}",
@@ -159,6 +198,8 @@ mod tests {
             target_name: "production".into(),
             target_tier: EnvironmentTier::Production,
             previous: Some(("staging".into(), true)),
+            previous_checks: PreviousChecks::Passed,
+            held: None,
             approved: true,
             approval_explanation: "Approved by Ada and Bob.".into(),
             unmet_checklist: vec![],
@@ -326,5 +367,54 @@ mod tests {
             ..ready()
         };
         assert_eq!(decide(&first), GateDecision::Allow);
+    }
+
+    #[test]
+    fn failed_or_running_checks_in_the_previous_environment_block_even_break_glass() {
+        let failed = GateInput {
+            previous_checks: PreviousChecks::Failed {
+                when: "2026-12-06 10:00 UTC".into(),
+                why: "health answered 503".into(),
+            },
+            break_glass: glass("Customers are down, shipping the fix"),
+            may_break_glass: true,
+            ..ready()
+        };
+        let r = reasons(decide(&failed));
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].starts_with("Not verified in staging"), "{r:?}");
+        assert!(r[0].contains("health answered 503"));
+        let running = GateInput {
+            previous_checks: PreviousChecks::Running,
+            ..ready()
+        };
+        assert!(reasons(decide(&running))[0].contains("still running in staging"));
+        // Unrecorded (promoted before deployments existed) does not block.
+        let legacy = GateInput {
+            previous_checks: PreviousChecks::NotRecorded,
+            ..ready()
+        };
+        assert_eq!(decide(&legacy), GateDecision::Allow);
+        // Without a previous environment there is nothing to have verified.
+        let first = GateInput {
+            previous: None,
+            previous_checks: PreviousChecks::Failed { when: "x".into(), why: "y".into() },
+            ..ready()
+        };
+        assert_eq!(decide(&first), GateDecision::Allow);
+    }
+
+    #[test]
+    fn a_held_artifact_is_refused_until_the_hold_is_released() {
+        let held = GateInput {
+            held: Some("rolled back on 2026-12-06 by Ada.".into()),
+            break_glass: glass("We really want it back in production"),
+            may_break_glass: true,
+            ..ready()
+        };
+        let r = reasons(decide(&held));
+        assert_eq!(r.len(), 1);
+        assert!(r[0].contains("held in production: rolled back on 2026-12-06 by Ada."), "{r:?}");
+        assert!(r[0].contains("Release the hold"));
     }
 }

@@ -7,10 +7,12 @@
 
 pub mod access;
 pub mod approval;
+pub mod artifact;
 pub mod audit;
 pub mod calendar;
 pub mod checklist;
 pub mod conventional;
+pub mod deployment;
 pub mod environment;
 pub mod error_kind;
 pub mod evidence;

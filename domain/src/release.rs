@@ -107,6 +107,11 @@ impl ReleaseState {
             (Approved, Promote { .. }) => Deploying,
             (Candidate | Released, Promote { break_glass: true }) => Deploying,
             (Deploying, Complete) => Released,
+            // The deployment failed: back to where it stood before (it
+            // still runs in the environments it reached; approvals bound to
+            // its artifact stay, and are weighed again).
+            (Deploying, DeployFailed { reached_before: true }) => Released,
+            (Deploying, DeployFailed { reached_before: false }) => Candidate,
             (Deploying | Released, RollBack) => RolledBack,
             (Draft | Candidate | Approved, Abandon) => Abandoned,
             (from, t) => {
@@ -175,18 +180,29 @@ pub enum Transition {
     },
     /// The environment now runs it.
     Complete,
+    /// Its deployment into the next environment failed; `reached_before`:
+    /// it had already reached an earlier environment.
+    DeployFailed {
+        reached_before: bool,
+    },
     RollBack,
     Abandon,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 8] = [
+    pub const ALL: [Transition; 10] = [
         Transition::Submit,
         Transition::Approve,
         Transition::Change,
         Transition::Promote { break_glass: false },
         Transition::Promote { break_glass: true },
         Transition::Complete,
+        Transition::DeployFailed {
+            reached_before: false,
+        },
+        Transition::DeployFailed {
+            reached_before: true,
+        },
         Transition::RollBack,
         Transition::Abandon,
     ];
@@ -199,6 +215,7 @@ impl Transition {
             Transition::Promote { break_glass: false } => "promote",
             Transition::Promote { break_glass: true } => "promote with break-glass",
             Transition::Complete => "mark as released",
+            Transition::DeployFailed { .. } => "record a failed deployment",
             Transition::RollBack => "roll back",
             Transition::Abandon => "abandon",
         }
@@ -240,6 +257,7 @@ fn refusal(from: ReleaseState, t: Transition) -> String {
         }
         (Deploying, Promote { .. }) => "This release is already being deployed.".into(),
         (_, Complete) => format!("Only a release that is deploying can be marked as released; this one is {state}."),
+        (_, DeployFailed { .. }) => format!("Only a release that is deploying can fail to deploy; this one is {state}."),
         (_, RollBack) => format!(
             "Only a release that is deploying or released can be rolled back; this one is {state}."
         ),
@@ -291,63 +309,6 @@ impl fmt::Display for ReleaseVersion {
     }
 }
 
-/// The immutable thing a release ships: a commit id or an artifact digest
-/// (`sha256:…`). Checked once where it enters and carried typed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ArtifactDigest(String);
-
-impl ArtifactDigest {
-    /// The longest reference accepted.
-    pub const MAX: usize = 128;
-
-    /// Trims and checks (7 to 128 of letters, digits, `:`, `-`, `_`, `.`);
-    /// the error is the sentence to show next to the field.
-    pub fn parse(input: &str) -> Result<Self, String> {
-        let a = input.trim();
-        let ok = (7..=Self::MAX).contains(&a.len())
-            && a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'));
-        if ok {
-            Ok(ArtifactDigest(a.to_owned()))
-        } else {
-            Err(
-                "Give the commit id (or artifact digest such as sha256:…) this release ships."
-                    .into(),
-            )
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The first twelve characters, for sentences.
-    pub fn short(&self) -> &str {
-        self.0.get(..12).unwrap_or(&self.0)
-    }
-}
-
-impl TryFrom<String> for ArtifactDigest {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ArtifactDigest> for String {
-    fn from(a: ArtifactDigest) -> String {
-        a.0
-    }
-}
-
-impl fmt::Display for ArtifactDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -370,6 +331,8 @@ mod tests {
         (Approved, Promote { break_glass: true }, Deploying),
         (Approved, Abandon, Abandoned),
         (Deploying, Complete, Released),
+        (Deploying, DeployFailed { reached_before: true }, Released),
+        (Deploying, DeployFailed { reached_before: false }, Candidate),
         (Deploying, RollBack, RolledBack),
         (Released, Approve, Approved),
         (Released, Promote { break_glass: true }, Deploying),
@@ -397,7 +360,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 7 * 8);
+        assert_eq!(checked, 7 * 10);
     }
 
     #[test]
@@ -501,17 +464,5 @@ mod tests {
         let json = serde_json::to_string(&ReleaseVersion::parse("1.2.3").unwrap()).unwrap();
         assert_eq!(json, "\"1.2.3\"");
         assert!(serde_json::from_str::<ReleaseVersion>("\"1 2\"").is_err());
-    }
-
-    #[test]
-    fn artifacts_are_commit_ids_or_digests() {
-        let sha = "0123456789abcdef0123456789abcdef01234567";
-        assert_eq!(ArtifactDigest::parse(sha).unwrap().short(), "0123456789ab");
-        assert_eq!(ArtifactDigest::parse("abc1234").unwrap().short(), "abc1234");
-        assert!(ArtifactDigest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
-        for bad in ["", "abc12", "abc 1234", "sha256:<x>", &"a".repeat(129)] {
-            assert!(ArtifactDigest::parse(bad).is_err(), "{bad:?}");
-        }
-        assert!(serde_json::from_str::<ArtifactDigest>("\"no\"").is_err());
     }
 }

@@ -101,6 +101,8 @@ impl Role {
                     | ApproveReleases
                     | PromoteReleases
                     | ManageReleasePolicies
+                    | RollBack
+                    | ConfigureDeployments
             ),
             Role::TechLead => matches!(
                 permission,
@@ -134,6 +136,7 @@ impl Role {
                     | ApproveReleases
                     | PromoteReleases
                     | BreakGlass
+                    | RollBack
             ),
             // Product owners word the notes people read and sign off; they
             // do not tag or deploy.
@@ -201,6 +204,12 @@ pub enum Permission {
     BreakGlass,
     /// Approval policies, checklists, freeze windows and trains.
     ManageReleasePolicies,
+    /// Put the last verified version of an environment back (skipping
+    /// approvals, never the checks), and release a hold on an artifact.
+    RollBack,
+    /// Set how environments deploy: adapters (which run programs on the
+    /// Slipway host), checks and automatic rollback.
+    ConfigureDeployments,
 }
 
 #[cfg(test)]

@@ -78,15 +78,19 @@ pub enum TokenScope {
     Promote,
     /// Read the audit log.
     ReadAudit,
+    /// Roll an environment back to its last verified version, run its
+    /// checks again.
+    Rollback,
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 5] = [
+    pub const ALL: [TokenScope; 6] = [
         TokenScope::Read,
         TokenScope::WriteReleases,
         TokenScope::WriteEvidence,
         TokenScope::Promote,
         TokenScope::ReadAudit,
+        TokenScope::Rollback,
     ];
 
     /// The identifier in the API, the CLI and the database.
@@ -97,6 +101,7 @@ impl TokenScope {
             TokenScope::WriteEvidence => "evidence:write",
             TokenScope::Promote => "promote",
             TokenScope::ReadAudit => "audit:read",
+            TokenScope::Rollback => "rollback",
         }
     }
 
@@ -108,6 +113,7 @@ impl TokenScope {
             TokenScope::WriteEvidence => "Record evidence",
             TokenScope::Promote => "Request promotion",
             TokenScope::ReadAudit => "Read the audit log",
+            TokenScope::Rollback => "Roll back and re-run checks",
         }
     }
 
@@ -120,6 +126,7 @@ impl TokenScope {
             TokenScope::WriteEvidence => &[Permission::RecordEvidence],
             TokenScope::Promote => &[Permission::PromoteReleases],
             TokenScope::ReadAudit => &[Permission::ViewAudit],
+            TokenScope::Rollback => &[Permission::RollBack],
         }
     }
 

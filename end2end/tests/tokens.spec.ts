@@ -118,10 +118,17 @@ test('a service token is made on a project page and reaches that project only', 
   const slugs = ((await res.json()).items as { slug: string }[]).map((p) => p.slug);
   expect(slugs).toEqual(['demo']);
 
-  // "I have copied it" takes the secret off the page.
+  // The secret stands in place of the form, so a second click cannot make
+  // a near-duplicate.
+  await expect(section.getByTestId('create-service-token-form')).toHaveCount(0);
+
+  // "I have copied it" takes the secret off the page and brings back an
+  // empty form.
   await section.getByTestId('token-secret-done').click();
   await expect(section.getByTestId('token-secret')).toHaveCount(0);
   await expect(row).toBeVisible();
+  await expect(section.getByLabel('Name', { exact: true })).toHaveValue('');
+  await expect(section.getByLabel(/^Record evidence/)).not.toBeChecked();
   await page.screenshot({ path: info.outputPath('project-tokens.png'), fullPage: true });
   expect(errors, errors.join('\n')).toEqual([]);
 });

@@ -202,6 +202,11 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         }
     });
 
+    // Deployments: the runner picks up what is due (woken at once when one
+    // is asked for here; every second for other instances' and after a
+    // restart, when leases of a stopped instance lapse).
+    let deployer = tokio::spawn(slipway_services::deployments::Runner::new(services.clone()).run());
+
     // Live updates published by other instances (PostgreSQL LISTEN).
     let relay_services = services.clone();
     let relay = tokio::spawn(async move {
@@ -220,6 +225,7 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         cleanup.abort();
         fetcher.abort();
         mailer.abort();
+        deployer.abort();
         relay.abort();
         result
     });

@@ -52,6 +52,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
     let pages = Router::new()
         .route("/sign/{token}", get(crate::sign_links::open))
         .route("/live/releases/{slug}/{id}", get(crate::live::release))
+        .route("/live/deployments/{id}", get(crate::live::deployment))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod demo;
+pub mod deployments;
 pub mod error;
 pub mod events;
 pub mod git;
@@ -58,6 +59,8 @@ pub struct Services {
     pub api_settings: Arc<ApiSettings>,
     /// The key API tokens are hashed with (read from the database once).
     pub(crate) api_token_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// Wakes the deployment runner (a deployment was asked for or ended).
+    pub(crate) deploy_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Release rules from configuration.
@@ -134,7 +137,14 @@ impl Services {
             mirror_locks: Arc::default(),
             api_token_key: Arc::default(),
             api_settings: Arc::new(ApiSettings::default()),
+            deploy_wake: Arc::default(),
         }
+    }
+
+    /// Tells this instance's deployment runner to look for work now
+    /// (other instances find it within a second).
+    pub fn wake_deployments(&self) {
+        self.deploy_wake.notify_one();
     }
 
     pub(crate) fn mirror_lock(&self, project: ProjectId) -> Arc<tokio::sync::Mutex<()>> {

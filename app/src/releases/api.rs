@@ -43,7 +43,7 @@ pub async fn create_release(
     #[server(default)] planned: String,
 ) -> Result<i64, AppError> {
     use crate::server::{check, principal, redirect_to, services};
-    use slipway_domain::release::{ArtifactDigest, ReleaseVersion};
+    use slipway_domain::{artifact::ArtifactRef, release::ReleaseVersion};
     use slipway_services::releases::NewReleaseInput;
     let actor = principal()?;
     let notes_id = match notes_id.trim() {
@@ -57,7 +57,7 @@ pub async fn create_release(
     let version = field("version", ReleaseVersion::parse(&version))?;
     let artifact = match artifact.trim() {
         "" => None,
-        a => Some(field("artifact", ArtifactDigest::parse(a))?),
+        a => Some(field("artifact", ArtifactRef::parse(a))?),
     };
     let id = check(
         services()?
@@ -147,11 +147,11 @@ pub async fn change_release(
     expected_artifact: String,
 ) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
-    use slipway_domain::release::ArtifactDigest;
+    use slipway_domain::artifact::ArtifactRef;
     use slipway_services::releases::ChangeInput;
     let actor = principal()?;
     let input = ChangeInput {
-        artifact: field("artifact", ArtifactDigest::parse(&artifact))?,
+        artifact: field("artifact", ArtifactRef::parse(&artifact))?,
         expected_artifact,
     };
     check(
@@ -214,7 +214,8 @@ pub async fn record_evidence(
                     url,
                 },
             )
-            .await,
+            .await
+            .map(|stored| stored.ticked),
     )
 }
 

@@ -40,17 +40,21 @@ pub fn PersonalTokens() -> impl IntoView {
                             } else {
                                 view! { <TokenTable tokens=list.tokens revoke kind=TokenKind::Personal/> }.into_any()
                             };
-                            let choices = projects.await.unwrap_or_default();
+                            let choices = StoredValue::new(projects.await.unwrap_or_default());
                             view! {
                                 {table}
-                                <h3>"Create a token"</h3>
-                                <ActionForm action=create attr:class="form" attr:data-test="create-token-form">
-                                    <FormAlert errors/>
-                                    <TokenFields errors max_days prefix="token"
-                                        name_hint="What it is for, so you recognise it later: \u{201c}GitHub Actions, shop deploy\u{201d}."/>
-                                    <ProjectChoice choices errors/>
-                                    <CreateButton label="Create token" test="create-token" pending=create.pending()/>
-                                </ActionForm>
+                                // While a new secret is shown, it stands in place of
+                                // the form; "I have copied it" brings back an empty one.
+                                <Show when=move || created().is_none()>
+                                    <h3>"Create a token"</h3>
+                                    <ActionForm action=create attr:class="form" attr:data-test="create-token-form">
+                                        <FormAlert errors/>
+                                        <TokenFields errors max_days prefix="token"
+                                            name_hint="What it is for, so you recognise it later: \u{201c}GitHub Actions, shop deploy\u{201d}."/>
+                                        <ProjectChoice choices=choices.get_value() errors/>
+                                        <CreateButton label="Create token" test="create-token" pending=create.pending()/>
+                                    </ActionForm>
+                                </Show>
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),

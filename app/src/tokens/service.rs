@@ -43,14 +43,18 @@ pub fn ServiceTokens(#[prop(into)] slug: Signal<String>) -> impl IntoView {
                         {move || created().map(|c| view! { <NewSecret created=c on_done=done/> })}
                         <FormAlert errors=revoke_errors/>
                         {table}
-                        <h3>"Create a service token"</h3>
-                        <ActionForm action=create attr:class="form" attr:data-test="create-service-token-form">
-                            <FormAlert errors/>
-                            <input type="hidden" name="slug" value=slug.get_untracked()/>
-                            <TokenFields errors max_days prefix="service-token"
-                                name_hint="Where it is used: \u{201c}GitHub Actions\u{201d}, \u{201c}nightly test run\u{201d}."/>
-                            <CreateButton label="Create service token" test="create-service-token" pending=create.pending()/>
-                        </ActionForm>
+                        // While a new secret is shown, it stands in place of the
+                        // form; "I have copied it" brings back an empty one.
+                        <Show when=move || created().is_none()>
+                            <h3>"Create a service token"</h3>
+                            <ActionForm action=create attr:class="form" attr:data-test="create-service-token-form">
+                                <FormAlert errors/>
+                                <input type="hidden" name="slug" value=slug.get_untracked()/>
+                                <TokenFields errors max_days prefix="service-token"
+                                    name_hint="Where it is used: \u{201c}GitHub Actions\u{201d}, \u{201c}nightly test run\u{201d}."/>
+                                <CreateButton label="Create service token" test="create-service-token" pending=create.pending()/>
+                            </ActionForm>
+                        </Show>
                     </section>
                 }.into_any()
             })}

@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod deployments;
 pub mod problem;
 pub mod projects;
 pub mod rate_limit;
@@ -52,6 +53,7 @@ pub const BODY_LIMIT: usize = 1 << 20;
         (name = "releases", description = "Releases: create from a ref, change, submit, abandon; decisions; the version plan"),
         (name = "release-actions", description = "Evidence, checklists and promotion of a release"),
         (name = "status", description = "What runs where"),
+        (name = "deployments", description = "Deployments: follow one, roll an environment back, run its checks again, cancel"),
         (name = "audit", description = "The audit log"),
     ),
 )]
@@ -82,6 +84,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(releases::routes())
         .merge(release_actions::routes())
         .merge(status::routes())
+        .merge(deployments::routes())
         .merge(audit::routes())
 }
 

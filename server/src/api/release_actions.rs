@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use slipway_domain::evidence::EvidenceDraft;
 use slipway_domain::read::{ChecklistItemView, EvidenceView};
 use slipway_domain::Principal;
 use slipway_services::releases::EvidenceInput;
@@ -148,39 +147,12 @@ async fn record_evidence(
         summary: body.summary,
         url: body.url.unwrap_or_default(),
     };
-    let releases = state.services.releases();
-    let ticked = releases.record_evidence(&caller, &slug, id, &input).await?;
-    // The record as stored (who, when): the newest of this caller's records
-    // with these fields, as the release page lists it.
-    let recorded = EvidenceDraft::parse(&input.kind, &input.outcome, &input.summary, &input.url)
-        .map_err(slipway_services::ServiceError::Validation)?;
-    let release = releases.get(&caller, &slug, id).await?;
-    let stored = release.evidence.into_iter().find(|e| {
-        e.recorded_by == caller.username
-            && e.kind == recorded.kind
-            && e.outcome == recorded.outcome.as_str()
-            && e.summary == recorded.summary
-            && e.url == recorded.url
-    });
-    let answer = match stored {
-        Some(e) => Evidence {
-            ticked,
-            ..Evidence::from(e)
-        },
-        // Gone between the two reads (the release cannot lose evidence,
-        // but never answer a recorded write with an error).
-        None => Evidence {
-            kind: recorded.kind,
-            outcome: recorded.outcome.as_str().to_owned(),
-            summary: recorded.summary,
-            url: recorded.url,
-            recorded_by: caller.username.clone(),
-            at: slipway_services::clock::format_ms(state.services.clock.now_ms()),
-            current: true,
-            ticked,
-        },
-    };
-    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+    let stored = state
+        .services
+        .releases()
+        .record_evidence(&caller, &slug, id, &input)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(Evidence::from(stored))).into_response())
 }
 
 /// An item of a release's checklist.
@@ -309,15 +281,19 @@ pub struct PromoteRequest {
     pub environment: Option<String>,
 }
 
-/// A promotion that went through.
+/// A promotion the gate allowed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Promotion {
     pub release_id: i64,
     pub version: String,
-    /// The release's state now (`released`).
+    /// The release's state now: `deploying` while its deployment runs
+    /// (follow it at `/api/v1/deployments/{deployment_id}`), `released`
+    /// when the environment only records promotions.
     pub state: String,
-    /// The environment it entered.
+    /// The environment it is entering.
     pub environment: String,
+    /// The deployment that moves the artifact there.
+    pub deployment_id: i64,
 }
 
 /// Promotes the release into its next environment through the gate
@@ -327,10 +303,13 @@ pub struct Promotion {
     post,
     path = "/api/v1/releases/{id}/promote",
     tag = "release-actions",
-    params(("id" = i64, Path, description = "The release's id")),
+    params(
+        ("id" = i64, Path, description = "The release's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry find the deployment the first request started"),
+    ),
     request_body = PromoteRequest,
     responses(
-        (status = 200, description = "Promoted", body = Promotion),
+        (status = 200, description = "Allowed: the deployment started (or, with a known Idempotency-Key, the one the first request started)", body = Promotion),
         (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `promote`, or its owner the role", body = Problem, content_type = "application/problem+json"),
@@ -353,9 +332,11 @@ pub struct Promotion {
 async fn promote(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PromoteRequest>,
 ) -> Result<Response, Problem> {
+    let key = super::deployments::idempotency_key(&headers, caller.id.0, "promote")?;
     let slug = locate(&state, &caller, id).await?;
     let environment = body
         .environment
@@ -365,13 +346,14 @@ async fn promote(
     let done = state
         .services
         .releases()
-        .promote_into(&caller, &slug, id, environment, None)
+        .promote_into(&caller, &slug, id, environment, None, key.as_deref())
         .await?;
     Ok(axum::Json(Promotion {
         release_id: done.release_id,
         version: done.version,
         state: done.state.as_str().to_owned(),
         environment: done.environment,
+        deployment_id: done.deployment_id,
     })
     .into_response())
 }

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use slipway_domain::release::{self, ArtifactDigest, ReleaseVersion};
+use slipway_domain::{artifact::ArtifactRef, release::{self, ReleaseVersion}};
 use slipway_domain::{ErrorKind, FieldErrors};
 use slipway_services::releases::{
     ChangeInput, DecisionRecord, NewFromRefInput, ReleaseFilter, ReleaseOverview,
@@ -317,7 +317,7 @@ async fn create_release(
     };
     let artifact = match body.artifact.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(a) => ArtifactDigest::parse(a)
+        Some(a) => ArtifactRef::parse(a)
             .map_err(|m| errors.push("artifact", m))
             .ok(),
     };
@@ -409,7 +409,7 @@ async fn change_release(
     ApiJson(body): ApiJson<ArtifactChange>,
 ) -> Result<Response, Problem> {
     let input = ChangeInput {
-        artifact: ArtifactDigest::parse(&body.artifact)
+        artifact: ArtifactRef::parse(&body.artifact)
             .map_err(|m| Problem::field("artifact", m))?,
         expected_artifact: body.expected_artifact,
     };

@@ -467,7 +467,7 @@ pub fn decision(
 /// A change of artifact as the release page sends it.
 pub fn change_to(artifact: &str, expected: &str) -> slipway_services::releases::ChangeInput {
     slipway_services::releases::ChangeInput {
-        artifact: slipway_domain::release::ArtifactDigest::parse(artifact).unwrap(),
+        artifact: slipway_domain::artifact::ArtifactRef::parse(artifact).unwrap(),
         expected_artifact: expected.into(),
     }
 }
@@ -478,7 +478,7 @@ pub fn release_input(version: &str, artifact: &str) -> slipway_services::release
         version: slipway_domain::release::ReleaseVersion::parse(version).unwrap(),
         title: String::new(),
         notes_id: None,
-        artifact: Some(slipway_domain::release::ArtifactDigest::parse(artifact).unwrap()),
+        artifact: Some(slipway_domain::artifact::ArtifactRef::parse(artifact).unwrap()),
         planned: String::new(),
     }
 }

@@ -55,7 +55,7 @@ impl Releases<'_> {
     /// After a decision or change: approved when the target's policy is
     /// satisfied, back to candidate when it no longer is. Works on what
     /// the action loaded (the release is not read again).
-    pub(super) async fn reconcile(
+    pub(crate) async fn reconcile(
         &self,
         tx: &mut Tx,
         actor: &Principal,

@@ -28,11 +28,44 @@ pub struct EvidenceInput {
     pub url: String,
 }
 
+/// Stores evidence about the release's current artifact (`l` as loaded in
+/// the caller's transaction) and ticks the checklist items waiting for its
+/// kind when it passed; returns their titles. The caller audits. Used by
+/// people and CI ([`Releases::record_evidence`]) and by deployments (their
+/// checks' results).
+pub(crate) async fn record_in(
+    conn: &mut sqlx::AnyConnection,
+    l: &super::Loaded,
+    actor: &Principal,
+    (kind, outcome, summary, url): (&str, Outcome, &str, Option<&str>),
+    now: i64,
+) -> Result<Vec<String>, ServiceError> {
+    let record = store::NewEvidence {
+        release_id: l.release.id,
+        artifact: &l.release.artifact,
+        kind,
+        outcome,
+        summary,
+        url,
+        recorded_by: (actor.id.0, &actor.username),
+    };
+    store::insert(conn, &record, now).await?;
+    let mut ticked = Vec::new();
+    if outcome == Outcome::Passed {
+        for (key, title) in checklists::waiting_for_evidence(conn, l.release.id, kind).await? {
+            if checklists::tick_from_evidence(conn, l.release.id, &key, kind, now).await? {
+                ticked.push(title);
+            }
+        }
+    }
+    Ok(ticked)
+}
+
 impl Releases<'_> {
     /// Records evidence for the release's current artifact; passed evidence
     /// ticks the waiting checklist items of its kind. Engineers, SREs and
     /// release managers (who promote or manage releases) may record it.
-    /// Returns the titles of the items it ticked.
+    /// Returns the record as stored, with the titles of the items it ticked.
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn record_evidence(
         &self,
@@ -40,7 +73,7 @@ impl Releases<'_> {
         slug: &str,
         id: i64,
         input: &EvidenceInput,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<EvidenceView, ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let l = self.load(&mut tx, actor, slug, id).await?;
         if !actor.can(Permission::RecordEvidence, Some(l.pid())) {
@@ -70,28 +103,21 @@ impl Releases<'_> {
                     .into(),
             ));
         }
-        let record = store::NewEvidence {
-            release_id: id,
-            artifact: &l.release.artifact,
-            kind: &kind,
-            outcome,
-            summary: &summary,
-            url: url.as_deref(),
-            recorded_by: (actor.id.0, &actor.username),
-        };
-        store::insert(&mut tx, &record, now).await?;
-        let mut ticked = Vec::new();
-        if outcome == Outcome::Passed {
-            for (key, title) in checklists::waiting_for_evidence(&mut tx, id, &kind).await? {
-                if checklists::tick_from_evidence(&mut tx, id, &key, &kind, now).await? {
-                    ticked.push(title);
-                }
-            }
-        }
+        let ticked = record_in(&mut tx, &l, actor, (&kind, outcome, &summary, url.as_deref()), now).await?;
         let after = json!({
             "kind": kind, "outcome": outcome.as_str(), "summary": summary, "url": url,
             "artifact": l.release.artifact, "ticked": ticked,
         });
+        let stored = EvidenceView {
+            kind,
+            outcome: outcome.as_str().to_owned(),
+            summary,
+            url,
+            recorded_by: actor.username.clone(),
+            at: format_ms(now),
+            current: true,
+            ticked,
+        };
         self.audit(
             &mut tx,
             actor,
@@ -102,7 +128,7 @@ impl Releases<'_> {
         .await?;
         tx.commit().await?;
         self.services.events.release_changed(l.project.id, id).await;
-        Ok(ticked)
+        Ok(stored)
     }
 
     /// The release's evidence, newest first, with what each ticked (read

@@ -20,7 +20,7 @@ use crate::repositories::{blocking, Connected};
 use crate::storage::{notes as notes_store, releases as store};
 use crate::versioning::Plan;
 use crate::ServiceError;
-use slipway_domain::release::{ArtifactDigest, ReleaseVersion};
+use slipway_domain::{artifact::ArtifactRef, release::ReleaseVersion};
 use slipway_domain::validation::shown;
 use slipway_domain::{FieldErrors, Permission, Principal, ProjectId};
 use std::sync::Arc;
@@ -34,7 +34,7 @@ pub struct NewFromRefInput {
     /// Default: the version proposed for the ref.
     pub version: Option<ReleaseVersion>,
     /// Default: the ref's commit.
-    pub artifact: Option<ArtifactDigest>,
+    pub artifact: Option<ArtifactRef>,
     pub title: String,
     /// Markdown saved as an edited revision of the notes drafted from the
     /// ref (needs `git_ref`).
@@ -104,7 +104,7 @@ impl Releases<'_> {
             }
             let artifact = match &input.artifact {
                 Some(a) => a.clone(),
-                None => ArtifactDigest::parse(&plan.tip)
+                None => ArtifactRef::parse(&plan.tip)
                     .map_err(|m| ServiceError::field("artifact", m))?,
             };
             let new = NewReleaseInput {

@@ -10,7 +10,8 @@ use crate::storage::{approvals, checklists, notes as notes_store, releases as st
 use crate::ServiceError;
 use serde_json::json;
 use slipway_domain::checklist::Checklist;
-use slipway_domain::release::{ArtifactDigest, ReleaseState, ReleaseVersion, Transition};
+use slipway_domain::artifact::ArtifactRef;
+use slipway_domain::release::{ReleaseState, ReleaseVersion, Transition};
 use slipway_domain::validation::{bounded_text, shown};
 use slipway_domain::{AuditAction, Permission, Principal, ProjectId};
 
@@ -22,7 +23,7 @@ pub struct NewReleaseInput {
     /// Release notes to ship (their current revision is bound).
     pub notes_id: Option<i64>,
     /// The commit (later: artifact digest); `None`: the notes' commit.
-    pub artifact: Option<ArtifactDigest>,
+    pub artifact: Option<ArtifactRef>,
     /// `YYYY-MM-DD`, optional.
     pub planned: String,
 }
@@ -31,7 +32,7 @@ pub struct NewReleaseInput {
 /// changes at once cannot silently overwrite each other).
 #[derive(Debug, Clone)]
 pub struct ChangeInput {
-    pub artifact: ArtifactDigest,
+    pub artifact: ArtifactRef,
     pub expected_artifact: String,
 }
 
@@ -45,7 +46,7 @@ pub(super) struct Creatable {
 
 /// One state change: which transition, the environment it aims at or has
 /// reached, and why.
-pub(super) struct Step<'a> {
+pub(crate) struct Step<'a> {
     pub transition: Transition,
     pub target: Option<i64>,
     pub reached: Option<i64>,
@@ -77,7 +78,7 @@ fn artifact_error(message: String) -> ServiceError {
 impl Releases<'_> {
     /// Writes a state change with its timeline entry and audit event, and
     /// keeps `l` current.
-    pub(super) async fn transition(
+    pub(crate) async fn transition(
         &self,
         tx: &mut Tx,
         actor: &Principal,
@@ -206,7 +207,7 @@ impl Releases<'_> {
         };
         let artifact = match (&input.artifact, notes_commit) {
             (Some(a), _) => a.clone(),
-            (None, commit) => ArtifactDigest::parse(commit.as_deref().unwrap_or_default())
+            (None, commit) => ArtifactRef::parse(commit.as_deref().unwrap_or_default())
                 .map_err(artifact_error)?,
         };
         let now = self.services.clock.now_ms();
@@ -312,7 +313,12 @@ impl Releases<'_> {
         Ok(())
     }
 
-    /// Rolls a deployed or released release back.
+    /// Rolls a released release back out of the furthest environment it
+    /// reached. When that environment has an earlier verified version, this
+    /// is a rollback deployment of the environment (`crate::deployments`):
+    /// the release is rolled back once the earlier version runs again.
+    /// Otherwise (nothing to go back to) it is recorded as rolled back.
+    /// Needs the rollback permission.
     #[tracing::instrument(skip_all, fields(project = %slug, release.id = id))]
     pub async fn roll_back(
         &self,
@@ -326,8 +332,38 @@ impl Releases<'_> {
         }
         let mut tx = self.services.store.begin().await?;
         let mut l = self
-            .load_for(&mut tx, actor, (slug, id), Permission::PromoteReleases)
+            .load_for(&mut tx, actor, (slug, id), Permission::RollBack)
             .await?;
+        let env = l
+            .release
+            .reached_environment_id
+            .and_then(|r| l.envs.iter().find(|e| e.id == r).cloned());
+        if let (Some(env), ReleaseState::Released) = (env, l.release.state) {
+            let runs_there = crate::storage::deployments::current(&mut tx, l.project.id)
+                .await?
+                .into_iter()
+                .any(|d| d.environment_id == env.id && d.release_id == l.release.id);
+            if runs_there {
+                let request = crate::deployments::request::RollbackRequest {
+                    env: &env,
+                    project: &l.project,
+                    automatic: None,
+                    idempotency_key: None,
+                    reason: reason.trim(),
+                };
+                match crate::deployments::request::rollback_in(self.services, &mut tx, actor, request).await {
+                    Ok(_) => {
+                        tx.commit().await?;
+                        self.services.wake_deployments();
+                        self.services.events.release_changed(l.project.id, id).await;
+                        return Ok(());
+                    }
+                    // Nothing verified to go back to: recorded below.
+                    Err(ServiceError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let step = Step {
             transition: Transition::RollBack,
             target: None,

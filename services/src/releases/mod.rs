@@ -24,14 +24,14 @@
 //! enforced by a partial unique index.
 
 mod checklist;
-mod decisions;
-mod evidence;
+pub(crate) mod decisions;
+pub(crate) mod evidence;
 mod from_ref;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod locate;
 mod overview;
 mod policies;
-mod promotion;
+pub(crate) mod promotion;
 mod queries;
 mod reviews;
 mod sign_off_links;
@@ -68,11 +68,11 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    fn pid(&self) -> ProjectId {
+    pub(crate) fn pid(&self) -> ProjectId {
         ProjectId(self.project.id)
     }
 
-    fn env_name(&self, id: Option<i64>) -> Option<String> {
+    pub(crate) fn env_name(&self, id: Option<i64>) -> Option<String> {
         id.and_then(|id| {
             self.envs
                 .iter()
@@ -82,7 +82,7 @@ impl Loaded {
     }
 
     /// The environment the release goes to next, and the one before it.
-    fn target(
+    pub(crate) fn target(
         &self,
     ) -> Option<(
         &environments::EnvironmentRow,
@@ -149,8 +149,28 @@ fn parse_roles(text: &str) -> Vec<Role> {
 }
 
 impl Releases<'_> {
+    /// Reads a release by id for work already allowed when it was asked
+    /// for (the deployment runner); no permission is checked here.
+    pub(crate) async fn load_by_id(
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Loaded, ServiceError> {
+        let release = store::find_by_id(conn, id)
+            .await?
+            .ok_or(ServiceError::NotFound("release"))?;
+        let project = projects::find(conn, ProjectId(release.project_id))
+            .await?
+            .ok_or(ServiceError::NotFound("project"))?;
+        let envs = environments::for_project(conn, ProjectId(release.project_id)).await?;
+        Ok(Loaded {
+            project,
+            release,
+            envs,
+        })
+    }
+
     /// Reads a release the actor may see (unknown and invisible look alike).
-    async fn load(
+    pub(crate) async fn load(
         &self,
         conn: &mut sqlx::AnyConnection,
         actor: &Principal,
@@ -186,7 +206,7 @@ impl Releases<'_> {
     }
 
     /// Reads a release for a change that needs `permission`.
-    async fn load_for(
+    pub(crate) async fn load_for(
         &self,
         conn: &mut sqlx::AnyConnection,
         actor: &Principal,
@@ -200,7 +220,7 @@ impl Releases<'_> {
 
     /// Records the audit event of a change to one release, in the
     /// transaction of the change.
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         conn: &mut sqlx::AnyConnection,
         actor: &Principal,

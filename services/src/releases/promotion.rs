@@ -7,9 +7,9 @@
 use super::decisions::Verdict;
 use super::lifecycle::Step;
 use super::{tier, Loaded, Releases};
-use crate::storage::{checklists, environments};
+use crate::storage::{checklists, environments, holds, verifications};
 use crate::ServiceError;
-use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput};
+use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput, PreviousChecks};
 use slipway_domain::release::{ReleaseState, Transition};
 use slipway_domain::validation::{bounded_multiline, shown};
 use slipway_domain::{EnvironmentTier, Permission, Principal, ProjectId};
@@ -27,8 +27,12 @@ pub struct BreakGlassInput<'a> {
 pub struct Promoted {
     pub release_id: i64,
     pub version: String,
+    /// `deploying` while the deployment runs, `released` when the
+    /// environment only records promotions.
     pub state: ReleaseState,
     pub environment: String,
+    /// The deployment that moves the artifact.
+    pub deployment_id: i64,
 }
 
 /// What the gate is asked about, besides the release itself.
@@ -38,6 +42,10 @@ pub(super) struct GateFacts<'a> {
     pub verdict: &'a Verdict,
     pub checklist: &'a [checklists::ItemRow],
     pub freezes: Vec<ActiveFreeze>,
+    /// The artifact's last checks in the previous environment.
+    pub previous_checks: PreviousChecks,
+    /// Why the artifact is held in the target, if it is.
+    pub held: Option<String>,
 }
 
 impl Loaded {
@@ -59,6 +67,8 @@ impl Loaded {
                     self.release.reached_environment_id == Some(p.id),
                 )
             }),
+            previous_checks: facts.previous_checks,
+            held: facts.held,
             approved: facts.verdict.evaluation.satisfied,
             approval_explanation: facts.verdict.evaluation.explanation.clone(),
             unmet_checklist: unmet_checklist(facts.checklist, target_tier),
@@ -84,6 +94,36 @@ fn unmet_checklist(items: &[checklists::ItemRow], target: EnvironmentTier) -> Ve
         .collect()
 }
 
+/// What the gate weighs about deployments: how the artifact's last checks
+/// went in the environment before `env`, and whether it is held in `env`.
+/// Two statements.
+pub(crate) async fn deploy_facts(
+    conn: &mut sqlx::AnyConnection,
+    artifact: &str,
+    env: &environments::EnvironmentRow,
+    previous: Option<&environments::EnvironmentRow>,
+) -> Result<(PreviousChecks, Option<String>), ServiceError> {
+    let identity = crate::deployments::request::identity_of(artifact);
+    let checks = match previous {
+        None => PreviousChecks::NotRecorded,
+        Some(prev) => match verifications::find(conn, prev.id, &identity).await? {
+            None => PreviousChecks::NotRecorded,
+            Some(v) => match v.state.as_str() {
+                "passed" => PreviousChecks::Passed,
+                "running" => PreviousChecks::Running,
+                _ => PreviousChecks::Failed {
+                    when: crate::clock::format_ms(v.at),
+                    why: v.why,
+                },
+            },
+        },
+    };
+    let held = holds::active(conn, env.id, &identity)
+        .await?
+        .map(|h| h.reason);
+    Ok((checks, held))
+}
+
 impl Releases<'_> {
     /// Freeze windows in force now for a project (its own and global ones).
     pub(super) async fn active_freezes(
@@ -106,7 +146,7 @@ impl Releases<'_> {
         id: i64,
         break_glass: Option<BreakGlassInput<'_>>,
     ) -> Result<String, ServiceError> {
-        match self.promote_into(actor, slug, id, None, break_glass).await {
+        match self.promote_into(actor, slug, id, None, break_glass, None).await {
             Ok(done) => Ok(done.environment),
             Err(refused @ ServiceError::GateRefused(_)) => {
                 Err(ServiceError::Conflict(refused.to_string()))
@@ -115,9 +155,11 @@ impl Releases<'_> {
         }
     }
 
-    /// Promotes into the next environment through the gate. Until deploy
-    /// adapters exist, promotion is the recorded decision that the artifact
-    /// entered the environment: deploying, then released there.
+    /// Promotes into the next environment through the gate: the release is
+    /// deploying, and a deployment (`crate::deployments`) moves its
+    /// artifact through the environment's adapter and checks; the release
+    /// arrives there when they pass. An environment that only records
+    /// promotions (no adapter, no checks) runs it at once.
     ///
     /// `expected`, when given, must name the release's next environment
     /// (a caller that means staging never promotes into production); it is
@@ -131,11 +173,29 @@ impl Releases<'_> {
         id: i64,
         expected: Option<&str>,
         break_glass: Option<BreakGlassInput<'_>>,
+        idempotency_key: Option<&str>,
     ) -> Result<Promoted, ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let mut l = self
             .load_for(&mut tx, actor, (slug, id), Permission::PromoteReleases)
             .await?;
+        // A retried request: answer with what the first one started.
+        if let Some(key) = idempotency_key {
+            if let Some(d) = crate::storage::deployments::find_by_key(&mut tx, key).await? {
+                if d.release_id == id {
+                    return Ok(Promoted {
+                        release_id: id,
+                        environment: l.env_name(Some(d.environment_id)).unwrap_or_default(),
+                        version: l.release.version,
+                        state: l.release.state,
+                        deployment_id: d.id,
+                    });
+                }
+                return Err(ServiceError::Conflict(
+                    "This Idempotency-Key was used for another request.".into(),
+                ));
+            }
+        }
         let (env, prev) = l
             .target()
             .map(|(e, p)| (e.clone(), p.cloned()))
@@ -160,12 +220,16 @@ impl Releases<'_> {
         };
         let checklist = checklists::items(&mut tx, l.release.id).await?;
         let freezes = self.active_freezes(&mut tx, l.pid()).await?;
+        let (previous_checks, held) =
+            deploy_facts(&mut tx, &l.release.artifact, &env, prev.as_ref()).await?;
         let facts = GateFacts {
             env: &env,
             previous: prev.as_ref(),
             verdict: &verdict,
             checklist: &checklist,
             freezes,
+            previous_checks,
+            held,
         };
         let may_break_glass = actor.can(Permission::BreakGlass, Some(l.pid()));
         let input = l.gate_input(facts, break_glass.clone(), may_break_glass);
@@ -203,13 +267,28 @@ impl Releases<'_> {
             reason: &reason,
         };
         self.transition(&mut tx, actor, &mut l, step).await?;
-        let step = Step {
-            transition: Transition::Complete,
-            target: None,
-            reached: Some(env.id),
-            reason: "",
-        };
-        self.transition(&mut tx, actor, &mut l, step).await?;
+        let requested = crate::deployments::request::promotion(
+            self.services,
+            &mut tx,
+            actor,
+            &l,
+            crate::deployments::request::PromotionRequest {
+                env: &env,
+                break_glass: bypassed.is_some().then_some(reason.as_str()),
+                idempotency_key,
+            },
+        )
+        .await?;
+        if requested.finished {
+            // An environment that only records promotions: it runs it now.
+            let step = Step {
+                transition: Transition::Complete,
+                target: None,
+                reached: Some(env.id),
+                reason: "",
+            };
+            self.transition(&mut tx, actor, &mut l, step).await?;
+        }
         if let Some(bypassed) = bypassed {
             let opened = super::reviews::OpenReview {
                 env: &env,
@@ -221,12 +300,16 @@ impl Releases<'_> {
         }
         tx.commit().await?;
         self.services.notifications().wake();
+        if !requested.finished {
+            self.services.wake_deployments();
+        }
         self.services.events.release_changed(l.project.id, id).await;
         Ok(Promoted {
             release_id: l.release.id,
             version: l.release.version,
             state: l.release.state,
             environment: env.name,
+            deployment_id: requested.deployment_id,
         })
     }
 }

@@ -97,12 +97,21 @@ impl Releases<'_> {
         };
         let gate_blockers = match (&target, &verdict) {
             (Some((env, prev)), Some((verdict, _))) => {
+                let (previous_checks, held) = super::promotion::deploy_facts(
+                    &mut conn,
+                    &l.release.artifact,
+                    env,
+                    prev.as_ref(),
+                )
+                .await?;
                 let facts = GateFacts {
                     env,
                     previous: prev.as_ref(),
                     verdict,
                     checklist: &checklist,
                     freezes: self.active_freezes(&mut conn, pid).await?,
+                    previous_checks,
+                    held,
                 };
                 match gate::decide(&l.gate_input(facts, None, false)) {
                     GateDecision::Block { reasons } => reasons,

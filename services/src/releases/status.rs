@@ -14,13 +14,18 @@
 //! for, so a release abandoned on its way to production still shows where
 //! it already runs: it runs there until something replaces it.
 //!
-//! The artifact shown is the release's artifact now. (The rules let a
-//! release that runs somewhere change its artifact while it waits for its
-//! next environment; then the one shown is the new one.)
+//! A rollback deployment (`crate::deployments`) puts an older release back
+//! without that release arriving anew: when the newest finished rollback
+//! deployment of an environment is newer than the latest arrival there,
+//! what it put back runs there (with the artifact it deployed).
+//!
+//! The artifact shown for an arrival is the release's artifact now. (The
+//! rules let a release that runs somewhere change its artifact while it
+//! waits for its next environment; then the one shown is the new one.)
 
 use super::Releases;
 use crate::clock::format_ms;
-use crate::storage::{environments, releases as store};
+use crate::storage::{deployments, environments, releases as store};
 use crate::ServiceError;
 use slipway_domain::{EnvironmentTier, Principal, ProjectId};
 
@@ -65,7 +70,7 @@ impl Releases<'_> {
         let pid = ProjectId(project.id);
         let mut conn = self.services.store.pool().acquire().await?;
         let envs = environments::for_project(&mut conn, pid).await?;
-        let mut running = store::running(&mut conn, pid).await?;
+        let mut running = running(&mut conn, pid).await?;
         drop(conn);
         Ok(ProjectStatus {
             project: project.slug,
@@ -90,4 +95,31 @@ impl Releases<'_> {
                 .collect(),
         })
     }
+}
+
+/// What runs in each environment of a project (the module's rule), one
+/// row per environment where something runs. Two statements.
+pub(crate) async fn running(
+    conn: &mut sqlx::AnyConnection,
+    pid: ProjectId,
+) -> Result<Vec<store::RunningRow>, ServiceError> {
+    let mut arrivals = store::running(conn, pid).await?;
+    let rollbacks = deployments::current_rollbacks(conn, pid.0).await?;
+    for r in rollbacks {
+        let since = r.finished_at.unwrap_or(r.created_at);
+        let put_back = store::RunningRow {
+            environment_id: r.environment_id,
+            release_id: r.release_id,
+            version: r.version.clone(),
+            artifact: r.artifact.clone(),
+            since,
+            by_name: r.actor_name.clone(),
+        };
+        match arrivals.iter_mut().find(|a| a.environment_id == r.environment_id) {
+            Some(a) if a.since > since => {}
+            Some(a) => *a = put_back,
+            None => arrivals.push(put_back),
+        }
+    }
+    Ok(arrivals)
 }

@@ -11,9 +11,11 @@ pub struct EnvironmentRow {
     pub name: String,
     pub tier: String,
     pub position: i64,
+    /// How it deploys (`DeploySettings` as JSON; valid when written).
+    pub deploy_settings: String,
 }
 
-const COLUMNS: &str = "id, project_id, name, tier, position";
+const COLUMNS: &str = "id, project_id, name, tier, position, deploy_settings";
 
 pub async fn for_project(
     conn: &mut AnyConnection,
@@ -111,6 +113,22 @@ pub async fn set_position(
 pub async fn delete(conn: &mut AnyConnection, id: EnvironmentId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM environments WHERE id = $1")
         .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores how an environment deploys (already parsed and valid).
+pub async fn set_deploy_settings(
+    conn: &mut AnyConnection,
+    id: i64,
+    json: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE environments SET deploy_settings = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(json)
+        .bind(now)
         .execute(conn)
         .await?;
     Ok(())

@@ -1,0 +1,87 @@
+//! What the pages and the API read about deployments (read models, sent to
+//! the browser as they are).
+
+use super::adapter::DeploySettingsForm;
+use super::{DeploymentKind, DeploymentState};
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one check in one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub passed: bool,
+    /// What it saw ("answered 200 in 12 ms") or why it failed.
+    pub detail: String,
+    pub attempts: u32,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    pub id: i64,
+    pub kind: DeploymentKind,
+    pub state: DeploymentState,
+    pub environment: String,
+    pub release_id: i64,
+    pub version: String,
+    pub artifact: String,
+    /// What ran there when it was asked for (its digest or commit).
+    pub previous: Option<String>,
+    pub automatic: bool,
+    /// Who asked for it.
+    pub actor: String,
+    pub requested_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    pub checks: Vec<CheckResult>,
+    /// For a queued one: how many deployments are ahead of it.
+    pub ahead: Option<i64>,
+}
+
+/// An artifact held in an environment after a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldView {
+    pub id: i64,
+    pub version: String,
+    pub identity: String,
+    pub reason: String,
+    pub held_at: String,
+    pub held_by: String,
+}
+
+/// What a rollback of the environment would do, for its confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackPreview {
+    pub from_version: Option<String>,
+    pub from_artifact: Option<String>,
+    pub to_version: String,
+    pub to_artifact: String,
+}
+
+/// An environment's page: what runs there, what waits, what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentPage {
+    pub project_slug: String,
+    pub project_name: String,
+    pub environment: String,
+    pub tier: String,
+    /// The deployment that put what runs there now.
+    pub current: Option<DeploymentView>,
+    /// The newest version whose checks passed there and still count.
+    pub last_verified: Option<DeploymentView>,
+    /// Deployments not finished yet, oldest first (the running one first).
+    pub waiting: Vec<DeploymentView>,
+    /// Newest first.
+    pub history: Vec<DeploymentView>,
+    pub holds: Vec<HoldView>,
+    /// The newest deployment failed (a red banner with Rollback).
+    pub failed: Option<DeploymentView>,
+    /// How it deploys, as the settings form shows it.
+    pub settings: DeploySettingsForm,
+    pub adapter_label: String,
+    pub rollback: Result<RollbackPreview, String>,
+    pub can_roll_back: bool,
+    pub can_configure: bool,
+}

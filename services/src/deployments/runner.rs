@@ -1,0 +1,558 @@
+//! The deployment runner: takes deployment jobs and drives each through
+//! the state machine of `slipway_domain::deployment` — the adapter, then
+//! the checks — recording every step as it happens.
+//!
+//! Several instances may run it against one database: a job is leased
+//! before it is worked on and the lease is renewed every few seconds while
+//! the adapter or the checks run; a runner that dies lets it lapse, and
+//! whichever runner takes the job next applies `deployment::recover` to
+//! the state it finds. One deployment per environment runs at a time (a
+//! database constraint); the others wait, queued, in order.
+
+use super::{acting_for, checks, command, parse_settings, request, JOB_KIND};
+use crate::audit;
+use crate::releases::lifecycle::Step;
+use crate::releases::Releases;
+use crate::storage::deployments::{self as store, DeploymentRow};
+use crate::storage::{environments, jobs, projects, verifications};
+use crate::{ServiceError, Services};
+use serde_json::json;
+use slipway_domain::deployment::adapter::Adapter;
+use slipway_domain::deployment::view::CheckResult;
+use slipway_domain::deployment::{
+    recover, AdapterInput, DeploymentKind, DeploymentState, DeploymentStep, Recovery,
+};
+use slipway_domain::evidence::Outcome;
+use slipway_domain::release::{ReleaseState, Transition};
+use slipway_domain::{AuditAction, ProjectId};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long a lease lasts without renewal: after a crash, another runner
+/// takes the job over this long after the last renewal.
+pub const LEASE_MS: i64 = 10_000;
+/// How often a working runner renews its lease (and looks for Cancel).
+const RENEW_EVERY: Duration = Duration::from_secs(2);
+/// How soon a deployment waiting for its turn looks again.
+const WAIT_TURN_MS: i64 = 1_000;
+
+#[derive(Clone)]
+pub struct Runner {
+    services: Services,
+    owner: Arc<str>,
+    working: Arc<Mutex<HashSet<i64>>>,
+}
+
+/// Why a step stopped short.
+pub(super) enum Stop {
+    Failed(String),
+    Cancelled,
+}
+
+impl Runner {
+    pub fn new(services: Services) -> Self {
+        let (id, _) = crate::tokens::generate();
+        Self {
+            services,
+            owner: Arc::from(id.get(..16).unwrap_or(&id)),
+            working: Arc::default(),
+        }
+    }
+
+    /// Runs for as long as the process does: picks up due deployments
+    /// (woken at once when one is asked for, and every second), each in
+    /// its own task.
+    pub async fn run(self) {
+        loop {
+            if let Err(e) = self.start_due().await {
+                tracing::warn!(error = %e, "could not look for deployments to run");
+            }
+            tokio::select! {
+                () = self.services.deploy_wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// Leases every due deployment job it can and starts driving each.
+    pub async fn start_due(&self) -> Result<usize, ServiceError> {
+        let now = self.services.clock.now_ms();
+        let due = {
+            let mut conn = self.services.store.pool().acquire().await?;
+            jobs::due(&mut conn, JOB_KIND, now, 64).await?
+        };
+        let mut started = 0;
+        for job in due {
+            if self.is_working(job.id) {
+                continue;
+            }
+            let taken = {
+                let mut conn = self.services.store.pool().acquire().await?;
+                jobs::lease(&mut conn, job.id, &self.owner, now, now + LEASE_MS).await?
+            };
+            if !taken {
+                continue;
+            }
+            self.set_working(job.id, true);
+            started += 1;
+            let runner = self.clone();
+            tokio::spawn(async move {
+                let job_id = job.id;
+                // A previous holder whose lease lapsed: it stopped mid-way.
+                let recovering = job.lease_owner.is_some();
+                if let Err(e) = runner.drive(job_id, job.subject_id, recovering).await {
+                    tracing::warn!(error = %e, deployment = job.subject_id, "deployment step failed; retried when its lease lapses");
+                }
+                runner.set_working(job_id, false);
+            });
+        }
+        Ok(started)
+    }
+
+    fn is_working(&self, job: i64) -> bool {
+        self.working.lock().map(|w| w.contains(&job)).unwrap_or(false)
+    }
+
+    fn set_working(&self, job: i64, on: bool) {
+        if let Ok(mut w) = self.working.lock() {
+            if on {
+                w.insert(job);
+            } else {
+                w.remove(&job);
+            }
+        }
+    }
+
+    /// Drives one deployment as far as it goes now.
+    #[tracing::instrument(skip_all, fields(deployment = id))]
+    async fn drive(&self, job: i64, id: i64, mut recovering: bool) -> Result<(), ServiceError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let heartbeat = self.heartbeat(job, id, stop_tx);
+        let result = self.steps(job, id, &mut recovering, stop_rx).await;
+        heartbeat.abort();
+        result
+    }
+
+    async fn steps(
+        &self,
+        job: i64,
+        id: i64,
+        recovering: &mut bool,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(), ServiceError> {
+        loop {
+            let d = self.find(id).await?;
+            let settings = parse_settings(&d.settings)?;
+            let was_recovering = std::mem::take(recovering);
+            if was_recovering && !d.state.is_finished() {
+                tracing::info!(state = d.state.as_str(), "taking over a deployment whose runner stopped");
+                if let Recovery::Fail(reason) = recover(d.state, settings.adapter_resumes()) {
+                    self.fail(&d, &reason, &[]).await?;
+                    continue;
+                }
+            }
+            match d.state {
+                DeploymentState::Queued => {
+                    if d.cancel_requested() {
+                        self.cancel(&d).await?;
+                        continue;
+                    }
+                    if !self.start(job, &d).await? {
+                        return Ok(()); // waits for its turn
+                    }
+                }
+                DeploymentState::Deploying => match self.deploy(&d, &settings.adapter, stop.clone()).await {
+                    Ok(()) => self.deployed(&d).await?,
+                    Err(Stop::Failed(reason)) => self.fail(&d, &reason, &[]).await?,
+                    Err(Stop::Cancelled) => self.cancel(&d).await?,
+                },
+                DeploymentState::Verifying => {
+                    self.set_verification(&d, "running", "").await?;
+                    let results = checks::run_all(&settings.checks, stop.clone()).await;
+                    if *stop.borrow() && self.find(id).await?.cancel_requested() {
+                        self.cancel(&d).await?;
+                        continue;
+                    }
+                    match results.iter().find(|r| !r.passed) {
+                        None => self.succeed(&d, &results).await?,
+                        Some(failed) => {
+                            let reason = format!("check \u{201c}{}\u{201d} failed: {}", failed.name, failed.detail);
+                            self.fail(&d, &reason, &results).await?;
+                        }
+                    }
+                }
+                DeploymentState::Succeeded
+                | DeploymentState::Failed
+                | DeploymentState::RolledBack
+                | DeploymentState::Cancelled => {
+                    let mut conn = self.services.store.pool().acquire().await?;
+                    jobs::finish(&mut conn, job, &self.owner, self.services.clock.now_ms()).await?;
+                    drop(conn);
+                    self.wake_next(&d).await?;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Renews the lease while the deployment is worked on, and says stop
+    /// when someone pressed Cancel or the lease was lost.
+    fn heartbeat(&self, job: i64, id: i64, stop: watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
+        let services = self.services.clone();
+        let owner = self.owner.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                let until = services.clock.now_ms() + LEASE_MS;
+                let Ok(mut conn) = services.store.pool().acquire().await else {
+                    continue;
+                };
+                match jobs::renew(&mut conn, job, &owner, until).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(deployment = id, "lost the lease of a deployment; stopping");
+                        let _ = stop.send(true);
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not renew a deployment's lease"),
+                }
+                if let Ok(Some(d)) = store::find(&mut conn, id).await {
+                    if d.cancel_requested() {
+                        let _ = stop.send(true);
+                    }
+                }
+            }
+        })
+    }
+
+    async fn find(&self, id: i64) -> Result<DeploymentRow, ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        store::find(&mut conn, id)
+            .await?
+            .ok_or(ServiceError::NotFound("deployment"))
+    }
+
+    /// Queued → deploying, when the environment is free; false when it
+    /// must wait (the job is given back to run again shortly).
+    async fn start(&self, job: i64, d: &DeploymentRow) -> Result<bool, ServiceError> {
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        let ahead = store::earlier_unfinished(&mut tx, d.environment_id, d.id).await?;
+        let started = ahead == 0
+            && match store::set_state(&mut tx, d.id, DeploymentState::Queued, DeploymentState::Deploying, now).await {
+                Ok(done) => done,
+                Err(e) if crate::error::is_unique_violation(&e) => false,
+                Err(e) => return Err(e.into()),
+            };
+        if !started {
+            tx.rollback().await?;
+            let mut conn = self.services.store.pool().acquire().await?;
+            jobs::release(&mut conn, job, &self.owner, now + WAIT_TURN_MS, None).await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        self.changed(d).await;
+        Ok(true)
+    }
+
+    /// The adapter is done: deploying → verifying.
+    async fn deployed(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
+        let to = DeploymentState::Deploying
+            .apply(DeploymentStep::Deployed)
+            .map_err(ServiceError::Conflict)?;
+        let now = self.services.clock.now_ms();
+        let mut conn = self.services.store.pool().acquire().await?;
+        store::set_state(&mut conn, d.id, DeploymentState::Deploying, to, now).await?;
+        drop(conn);
+        self.changed(d).await;
+        Ok(())
+    }
+
+    /// Runs the adapter.
+    async fn deploy(
+        &self,
+        d: &DeploymentRow,
+        adapter: &Adapter,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(), Stop> {
+        match adapter {
+            Adapter::Record => Ok(()),
+            Adapter::Command(c) => {
+                let input = self.adapter_input(d).await.map_err(|e| Stop::Failed(e.to_string()))?;
+                command::run(&self.services, d.id, c, &input, stop).await
+            }
+        }
+    }
+
+    async fn adapter_input(&self, d: &DeploymentRow) -> Result<AdapterInput, ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let project = projects::find(&mut conn, ProjectId(d.project_id))
+            .await?
+            .ok_or(ServiceError::NotFound("project"))?;
+        let env = environments::find(&mut conn, slipway_domain::EnvironmentId(d.environment_id))
+            .await?
+            .ok_or(ServiceError::NotFound("environment"))?;
+        Ok(AdapterInput {
+            deployment_id: d.id,
+            project: project.slug,
+            environment: env.name,
+            release_id: d.release_id,
+            version: d.version.clone(),
+            artifact: d.artifact.clone(),
+            digest: d.identity.clone(),
+            previous_digest: d.previous_identity.clone(),
+            rollback: d.kind == DeploymentKind::Rollback,
+            weight: 100,
+        })
+    }
+
+    async fn set_verification(&self, d: &DeploymentRow, state: &str, why: &str) -> Result<(), ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let now = self.services.clock.now_ms();
+        verifications::set(&mut conn, d.environment_id, &d.identity, state, why, Some(d.id), now).await?;
+        Ok(())
+    }
+
+    /// Verified: the environment runs it. A promotion's release arrives
+    /// there; a rollback takes the release it replaced out.
+    async fn succeed(&self, d: &DeploymentRow, results: &[CheckResult]) -> Result<(), ServiceError> {
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        if !store::set_state(&mut tx, d.id, DeploymentState::Verifying, DeploymentState::Succeeded, now).await? {
+            return Ok(()); // someone else finished it
+        }
+        store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
+        verifications::set(&mut tx, d.environment_id, &d.identity, "passed", "", Some(d.id), now).await?;
+        let actor = acting_for(d);
+        let releases = self.services.releases();
+        let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
+        if d.kind == DeploymentKind::Promotion && l.release.state == ReleaseState::Deploying {
+            let step = Step {
+                transition: Transition::Complete,
+                target: None,
+                reached: Some(d.environment_id),
+                reason: "",
+            };
+            releases.transition(&mut tx, &actor, &mut l, step).await?;
+        }
+        if d.kind == DeploymentKind::Rollback {
+            self.take_out_replaced(&mut tx, d).await?;
+        }
+        if !results.is_empty() && l.release.artifact == d.artifact {
+            let summary = format!(
+                "All {} checks passed after deployment {} to {}.",
+                results.len(),
+                d.id,
+                l.env_name(Some(d.environment_id)).unwrap_or_default()
+            );
+            crate::releases::evidence::record_in(&mut tx, &l, &actor, (CHECKS_EVIDENCE, Outcome::Passed, &summary, None), now)
+                .await?;
+        }
+        self.audit_finished(&mut tx, d, &actor, "succeeded", None).await?;
+        tx.commit().await?;
+        self.changed(d).await;
+        Ok(())
+    }
+
+    /// After a rollback succeeded: the release it replaced, if that release
+    /// had arrived in this environment as its furthest, is rolled back.
+    async fn take_out_replaced(&self, tx: &mut crate::storage::Tx, d: &DeploymentRow) -> Result<(), ServiceError> {
+        let Some(replaced) = d.rollback_of else {
+            return Ok(());
+        };
+        let Some(old) = store::find(tx, replaced).await? else {
+            return Ok(());
+        };
+        if old.release_id == d.release_id {
+            return Ok(());
+        }
+        let mut l = Releases::load_by_id(tx, old.release_id).await?;
+        let arrived_here = l.release.reached_environment_id == Some(d.environment_id);
+        if arrived_here && matches!(l.release.state, ReleaseState::Released | ReleaseState::Approved | ReleaseState::Candidate)
+        {
+            // Approved/candidate for the next environment: no longer.
+            if l.release.state != ReleaseState::Released {
+                return Ok(());
+            }
+            let step = Step {
+                transition: Transition::RollBack,
+                target: None,
+                reached: Some(d.environment_id),
+                reason: "replaced by a rollback",
+            };
+            self.services
+                .releases()
+                .transition(tx, &acting_for(d), &mut l, step)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Failed: recorded with why; a promotion's release goes back to where
+    /// it stood; an environment that rolls back by itself does.
+    async fn fail(&self, d: &DeploymentRow, reason: &str, results: &[CheckResult]) -> Result<(), ServiceError> {
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        if !store::fail(&mut tx, d.id, reason, now).await? {
+            return Ok(());
+        }
+        store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
+        verifications::set(&mut tx, d.environment_id, &d.identity, "failed", reason, Some(d.id), now).await?;
+        let actor = acting_for(d);
+        let releases = self.services.releases();
+        let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
+        if d.kind == DeploymentKind::Promotion && l.release.state == ReleaseState::Deploying {
+            let step = Step {
+                transition: Transition::DeployFailed {
+                    reached_before: l.release.reached_environment_id.is_some(),
+                },
+                target: Some(d.environment_id),
+                reached: None,
+                reason,
+            };
+            releases.transition(&mut tx, &actor, &mut l, step).await?;
+            releases.reconcile(&mut tx, &actor, &mut l).await?;
+        }
+        if l.release.artifact == d.artifact {
+            let summary = format!(
+                "Deployment {} to {} failed: {reason}",
+                d.id,
+                l.env_name(Some(d.environment_id)).unwrap_or_default()
+            );
+            let summary: String = summary.chars().take(500).collect();
+            crate::releases::evidence::record_in(&mut tx, &l, &actor, (CHECKS_EVIDENCE, Outcome::Failed, &summary, None), now)
+                .await?;
+        }
+        self.audit_finished(&mut tx, d, &actor, "failed", Some(reason)).await?;
+        let settings = parse_settings(&d.settings)?;
+        if d.kind == DeploymentKind::Promotion && settings.auto_rollback {
+            let project = l.project.clone();
+            let env = l
+                .envs
+                .iter()
+                .find(|e| e.id == d.environment_id)
+                .cloned()
+                .ok_or(ServiceError::NotFound("environment"))?;
+            let system = slipway_domain::Principal {
+                username: "slipway".into(),
+                display_name: "Slipway (automatic rollback)".into(),
+                ..acting_for(d)
+            };
+            let request = request::RollbackRequest {
+                env: &env,
+                project: &project,
+                automatic: Some(d),
+                idempotency_key: Some(&format!("auto-rollback:{}", d.id)),
+                reason,
+            };
+            match request::rollback_in(&self.services, &mut tx, &system, request).await {
+                Ok(_) => {
+                    store::set_state(&mut tx, d.id, DeploymentState::Failed, DeploymentState::RolledBack, now).await?;
+                }
+                Err(ServiceError::Conflict(why)) => {
+                    let note = format!("{reason}. Automatic rollback was not possible: {why}");
+                    store::fail_note(&mut tx, d.id, &note).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        self.services.wake_deployments();
+        self.changed(d).await;
+        Ok(())
+    }
+
+    async fn cancel(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        let current = store::find(&mut tx, d.id).await?.ok_or(ServiceError::NotFound("deployment"))?;
+        if current.state.is_finished()
+            || !store::set_state(&mut tx, d.id, current.state, DeploymentState::Cancelled, now).await?
+        {
+            return Ok(());
+        }
+        if current.state != DeploymentState::Queued {
+            // Half-deployed: not verified there, whatever it was before.
+            verifications::set(&mut tx, d.environment_id, &d.identity, "failed", "cancelled while deploying", Some(d.id), now).await?;
+        }
+        let actor = acting_for(d);
+        let releases = self.services.releases();
+        let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
+        if d.kind == DeploymentKind::Promotion && l.release.state == ReleaseState::Deploying {
+            let step = Step {
+                transition: Transition::DeployFailed {
+                    reached_before: l.release.reached_environment_id.is_some(),
+                },
+                target: Some(d.environment_id),
+                reached: None,
+                reason: "cancelled",
+            };
+            releases.transition(&mut tx, &actor, &mut l, step).await?;
+            releases.reconcile(&mut tx, &actor, &mut l).await?;
+        }
+        self.audit_finished(&mut tx, d, &actor, "cancelled", None).await?;
+        tx.commit().await?;
+        self.changed(d).await;
+        Ok(())
+    }
+
+    async fn audit_finished(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        d: &DeploymentRow,
+        actor: &slipway_domain::Principal,
+        outcome: &str,
+        reason: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let project = projects::find(&mut *conn, ProjectId(d.project_id))
+            .await?
+            .map(|p| p.slug)
+            .unwrap_or_default();
+        let env = environments::find(&mut *conn, slipway_domain::EnvironmentId(d.environment_id))
+            .await?
+            .map(|e| e.name)
+            .unwrap_or_default();
+        audit::record(
+            conn,
+            actor,
+            AuditAction::DeploymentFinished,
+            request::subject(d.id, &project, &env, ProjectId(d.project_id)),
+            Some(json!({ "state": d.state.as_str() })),
+            Some(json!({
+                "state": outcome, "kind": d.kind.as_str(), "version": d.version,
+                "artifact": d.artifact, "environment": env, "reason": reason,
+            })),
+            self.services.clock.now_ms(),
+        )
+        .await
+    }
+
+    /// The deployment ended: the next one queued in its environment may
+    /// start now.
+    async fn wake_next(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
+        let mut conn = self.services.store.pool().acquire().await?;
+        let next = store::unfinished(&mut conn, d.project_id)
+            .await?
+            .into_iter()
+            .find(|n| n.environment_id == d.environment_id);
+        if let Some(next) = next {
+            jobs::wake(&mut conn, JOB_KIND, next.id, self.services.clock.now_ms()).await?;
+            self.services.wake_deployments();
+        }
+        Ok(())
+    }
+
+    async fn changed(&self, d: &DeploymentRow) {
+        self.services.events.release_changed(d.project_id, d.release_id).await;
+    }
+}
+
+/// The evidence kind deployments record their checks under (it ticks the
+/// checklist items waiting for smoke tests).
+pub const CHECKS_EVIDENCE: &str = "smoke-tests";
+
+fn checks_json(results: &[CheckResult]) -> String {
+    serde_json::to_string(results).unwrap_or_else(|_| "[]".into())
+}
