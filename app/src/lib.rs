@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod components;
+pub mod deployments;
 pub mod error;
 pub mod home;
 pub mod notes;
@@ -118,6 +119,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/projects/:slug/releases") view={Lazy::<pages::Releases>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/releases/:id") view={Lazy::<pages::Release>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/policies") view={Lazy::<pages::Policies>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/environments/:env") view={Lazy::<pages::Environment>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/notes/:id") view={Lazy::<pages::Notes>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/search") view={Lazy::<pages::Search>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/calendar") view={Lazy::<pages::Calendar>::new()} ssr=SsrMode::Async/>
@@ -217,11 +219,13 @@ mod pages {
 
     lazy_group! {
         /// Working on a release: sign-off (where sign links lead), the list
-        /// of releases from the repository, the notes editor.
+        /// of releases from the repository, the notes editor, and the
+        /// environments releases are deployed to (promote, roll back).
         release_pages: ReleasePages {
             Release => crate::releases::signoff::ReleasePage,
             Releases => crate::repository::releases::ReleasesPage,
             Notes => crate::notes::editor::NotesPage,
+            Environment => crate::deployments::page::EnvironmentPageView,
         }
     }
 

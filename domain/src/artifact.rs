@@ -165,7 +165,9 @@ fn is_repository(name: &str) -> bool {
     let mut parts = name.split('/').peekable();
     let mut first = true;
     while let Some(part) = parts.next() {
-        let host_like = first && parts.peek().is_some() && (part.contains('.') || part.contains(':') || part == "localhost");
+        let host_like = first
+            && parts.peek().is_some()
+            && (part.contains('.') || part.contains(':') || part == "localhost");
         first = false;
         let ok = if host_like {
             let (host, port) = part.split_once(':').unwrap_or((part, ""));
@@ -220,10 +222,16 @@ mod tests {
 
     #[test]
     fn an_image_by_digest_keeps_its_repository_and_digest() {
-        let r = ArtifactRef::parse(&format!(" registry.example.com:5000/shop/api@sha256:{HEX64} ")).unwrap();
+        let r = ArtifactRef::parse(&format!(
+            " registry.example.com:5000/shop/api@sha256:{HEX64} "
+        ))
+        .unwrap();
         assert_eq!(r.repository(), Some("registry.example.com:5000/shop/api"));
         assert_eq!(r.identity(), format!("sha256:{HEX64}"));
-        assert_eq!(r.to_string(), format!("registry.example.com:5000/shop/api@sha256:{HEX64}"));
+        assert_eq!(
+            r.to_string(),
+            format!("registry.example.com:5000/shop/api@sha256:{HEX64}")
+        );
         assert_eq!(r.short(), "sha256:0123456789ab");
     }
 
@@ -250,7 +258,10 @@ mod tests {
         assert_eq!((c.as_str(), c.kind()), ("abcdef1", ArtifactKind::Commit));
         assert!(ArtifactRef::parse("abcdef").is_err());
         assert!(ArtifactRef::parse(&"a".repeat(65)).is_err());
-        assert_eq!(ArtifactRef::parse("0123456789abcdef0123").unwrap().short(), "0123456789ab");
+        assert_eq!(
+            ArtifactRef::parse("0123456789abcdef0123").unwrap().short(),
+            "0123456789ab"
+        );
     }
 
     #[test]

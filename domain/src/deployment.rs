@@ -368,7 +368,11 @@ mod tests {
                 .into_iter()
                 .filter(|s| from.apply(*s).is_ok())
                 .collect();
-            let want: Vec<DeploymentStep> = if from == Failed { vec![Replaced] } else { vec![] };
+            let want: Vec<DeploymentStep> = if from == Failed {
+                vec![Replaced]
+            } else {
+                vec![]
+            };
             assert_eq!(possible, want, "{from:?}");
         }
         assert_eq!(DeploymentState::UNFINISHED.len(), 3);
@@ -427,13 +431,18 @@ mod tests {
         assert_eq!(target.identity, "a");
         // Without the hold, b.
         assert_eq!(
-            rollback_target("production", &landings, Some("d"), &[]).unwrap().identity,
+            rollback_target("production", &landings, Some("d"), &[])
+                .unwrap()
+                .identity,
             "b"
         );
         // The running artifact deployed twice is still never its own target.
         let again = [landing(5, "d", true), landing(4, "d", true)];
         let err = rollback_target("production", &again, Some("d"), &[]).unwrap_err();
-        assert!(err.contains("no other version was verified in production"), "{err}");
+        assert!(
+            err.contains("no other version was verified in production"),
+            "{err}"
+        );
         // Nothing landed at all.
         assert!(rollback_target("dev", &[], None, &[]).is_err());
     }

@@ -70,7 +70,10 @@ pub enum PreviousChecks {
     /// Its checks are running there now.
     Running,
     /// The last run failed: `when` and `why`, as people read them.
-    Failed { when: String, why: String },
+    Failed {
+        when: String,
+        why: String,
+    },
 }
 
 /// The gate's answer.
@@ -398,7 +401,10 @@ mod tests {
         // Without a previous environment there is nothing to have verified.
         let first = GateInput {
             previous: None,
-            previous_checks: PreviousChecks::Failed { when: "x".into(), why: "y".into() },
+            previous_checks: PreviousChecks::Failed {
+                when: "x".into(),
+                why: "y".into(),
+            },
             ..ready()
         };
         assert_eq!(decide(&first), GateDecision::Allow);
@@ -414,7 +420,10 @@ mod tests {
         };
         let r = reasons(decide(&held));
         assert_eq!(r.len(), 1);
-        assert!(r[0].contains("held in production: rolled back on 2026-12-06 by Ada."), "{r:?}");
+        assert!(
+            r[0].contains("held in production: rolled back on 2026-12-06 by Ada."),
+            "{r:?}"
+        );
         assert!(r[0].contains("Release the hold"));
     }
 }

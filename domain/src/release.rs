@@ -110,8 +110,18 @@ impl ReleaseState {
             // The deployment failed: back to where it stood before (it
             // still runs in the environments it reached; approvals bound to
             // its artifact stay, and are weighed again).
-            (Deploying, DeployFailed { reached_before: true }) => Released,
-            (Deploying, DeployFailed { reached_before: false }) => Candidate,
+            (
+                Deploying,
+                DeployFailed {
+                    reached_before: true,
+                },
+            ) => Released,
+            (
+                Deploying,
+                DeployFailed {
+                    reached_before: false,
+                },
+            ) => Candidate,
             (Deploying | Released, RollBack) => RolledBack,
             (Draft | Candidate | Approved, Abandon) => Abandoned,
             (from, t) => {
@@ -331,8 +341,20 @@ mod tests {
         (Approved, Promote { break_glass: true }, Deploying),
         (Approved, Abandon, Abandoned),
         (Deploying, Complete, Released),
-        (Deploying, DeployFailed { reached_before: true }, Released),
-        (Deploying, DeployFailed { reached_before: false }, Candidate),
+        (
+            Deploying,
+            DeployFailed {
+                reached_before: true,
+            },
+            Released,
+        ),
+        (
+            Deploying,
+            DeployFailed {
+                reached_before: false,
+            },
+            Candidate,
+        ),
         (Deploying, RollBack, RolledBack),
         (Released, Approve, Approved),
         (Released, Promote { break_glass: true }, Deploying),

@@ -52,6 +52,9 @@ pub enum Command {
     /// Ask a running server to promote a release; prints the gate's reasons
     /// when it refuses (exit code 2).
     Promote(crate::remote::PromoteArgs),
+    /// Ask a running server to roll an environment back to its last
+    /// verified version (a new deployment through the same adapter).
+    Rollback(crate::remote::RollbackArgs),
     /// What runs in each environment of a project, from a running server.
     Status(crate::remote::StatusArgs),
 }
@@ -168,6 +171,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), String> {
         | Command::Release(_)
         | Command::Evidence(_)
         | Command::Promote(_)
+        | Command::Rollback(_)
         | Command::Status(_) => {
             Err("repository and remote commands run without the server: see main.rs".into())
         }

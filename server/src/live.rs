@@ -90,7 +90,11 @@ fn async_stream(
                 sent = len;
                 // SSE cannot carry a carriage return (axum refuses one).
                 let text = text.replace('\r', "");
-                if tx.send(Event::default().event("output").data(text)).await.is_err() {
+                if tx
+                    .send(Event::default().event("output").data(text))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Release(cmd) => return remote(Remote::Release(cmd)),
         Command::Evidence(cmd) => return remote(Remote::Evidence(cmd)),
         Command::Promote(args) => return remote(Remote::Promote(args)),
+        Command::Rollback(args) => return remote(Remote::Rollback(args)),
         Command::Status(args) => return remote(Remote::Status(args)),
         command => {
             return serve_or_admin(Cli {

@@ -127,7 +127,36 @@ pub struct PromoteArgs {
     #[arg(long = "env", value_name = "ENVIRONMENT")]
     pub environment: Option<String>,
     #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+/// Roll an environment back to its last verified version.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[arg(long, value_name = "SLUG")]
+    pub project: String,
+    #[arg(long = "env", value_name = "ENVIRONMENT")]
+    pub environment: String,
+    /// Why (recorded with the rollback and the hold on what it takes out).
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Wait until the deployment has ended; exit 3 when it failed or was
+    /// cancelled.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long to wait at most, in seconds (then exit 1).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub wait_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +173,7 @@ pub enum Remote {
     Release(ReleaseCommand),
     Evidence(EvidenceCommand),
     Promote(PromoteArgs),
+    Rollback(RollbackArgs),
     Status(StatusArgs),
 }
 
@@ -317,6 +347,7 @@ fn describe_problem(status: StatusCode, body: &Value) -> String {
 
 /// Runs a remote command; what to print on success goes to stdout.
 pub async fn run(command: Remote) -> Result<(), Failure> {
+    let mut wait: Option<(WaitArgs, &'static str)> = None;
     let (call, remote, render): (Call, RemoteArgs, fn(&Value) -> String) = match command {
         Remote::Release(ReleaseCommand::Create {
             project,
@@ -401,16 +432,39 @@ pub async fn run(command: Remote) -> Result<(), Failure> {
         Remote::Promote(PromoteArgs {
             release,
             environment,
+            wait: w,
             remote,
         }) => {
             let body = match environment {
                 Some(e) => json!({ "environment": e }),
                 None => json!({}),
             };
+            wait = Some((w, "deployment_id"));
             (
                 Call::post(format!("/api/v1/releases/{release}/promote"), body),
                 remote,
                 render_promotion,
+            )
+        }
+        Remote::Rollback(RollbackArgs {
+            project,
+            environment,
+            reason,
+            wait: w,
+            remote,
+        }) => {
+            wait = Some((w, "id"));
+            (
+                Call::post(
+                    format!(
+                        "/api/v1/projects/{}/environments/{}/rollback",
+                        segment(&project),
+                        segment(&environment)
+                    ),
+                    json!({ "reason": reason }),
+                ),
+                remote,
+                render_rollback,
             )
         }
         Remote::Status(StatusArgs { project, remote }) => (
@@ -425,7 +479,50 @@ pub async fn run(command: Remote) -> Result<(), Failure> {
         OutputFormat::Json => println!("{answer}"),
         OutputFormat::Text => println!("{}", render(&answer)),
     }
-    Ok(())
+    match wait {
+        Some((w, field)) if w.wait => match answer[field].as_i64() {
+            Some(id) => follow(&client, id, &w, remote.format).await,
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Waits for deployment `id` to end; prints it; a failure is exit 3.
+async fn follow(
+    client: &Client,
+    id: i64,
+    w: &WaitArgs,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(w.wait_timeout);
+    loop {
+        let d = client
+            .send(Call::get(format!("/api/v1/deployments/{id}")), format)
+            .await?;
+        let state = s(&d, "state").to_owned();
+        if !matches!(state.as_str(), "queued" | "deploying" | "verifying") {
+            match format {
+                OutputFormat::Json => println!("{d}"),
+                OutputFormat::Text => println!("{}", render_deployment(&d)),
+            }
+            return if state == "succeeded" {
+                Ok(())
+            } else {
+                Err(Failure {
+                    code: 3,
+                    message: format!("deployment {id} {state}: {}", s(&d, "error")),
+                })
+            };
+        }
+        if std::time::Instant::now() > until {
+            return Err(broken(format!(
+                "deployment {id} is still {state} after {} s",
+                w.wait_timeout
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 /// A path segment (slugs are plain, but never trust arguments).
@@ -500,11 +597,49 @@ fn render_evidence(e: &Value) -> String {
 
 fn render_promotion(p: &Value) -> String {
     format!(
-        "promoted release {} ({}) to {}",
+        "promoting release {} ({}) to {}: deployment {} ({})",
         p["release_id"],
         s(p, "version"),
-        s(p, "environment")
+        s(p, "environment"),
+        p["deployment_id"],
+        s(p, "state")
     )
+}
+
+fn render_rollback(d: &Value) -> String {
+    format!(
+        "rolling {} back to {} ({}): deployment {}",
+        s(d, "environment"),
+        s(d, "version"),
+        s(d, "artifact"),
+        d["id"]
+    )
+}
+
+fn render_deployment(d: &Value) -> String {
+    let mut out = format!(
+        "deployment {} of {} to {}: {}",
+        d["id"],
+        s(d, "version"),
+        s(d, "environment"),
+        s(d, "state")
+    );
+    if let Some(e) = d["error"].as_str() {
+        out.push_str(&format!("\n  {e}"));
+    }
+    for c in d["checks"].as_array().into_iter().flatten() {
+        let mark = if c["passed"].as_bool() == Some(true) {
+            "passed"
+        } else {
+            "FAILED"
+        };
+        out.push_str(&format!(
+            "\n  check {}: {mark}: {}",
+            s(c, "name"),
+            s(c, "detail")
+        ));
+    }
+    out
 }
 
 fn render_status(st: &Value) -> String {

@@ -164,9 +164,7 @@ impl ApiTokens<'_> {
         };
         // Most requests find "last used" fresh: they skip the write (on
         // SQLite even an UPDATE that matches nothing waits for the write lock).
-        let fresh = row
-            .last_used_at
-            .is_some_and(|at| at > now - TOUCH_EVERY_MS)
+        let fresh = row.last_used_at.is_some_and(|at| at > now - TOUCH_EVERY_MS)
             && row.last_used_ip.as_deref() == client_ip;
         if !fresh {
             store::touch(&mut conn, row.id, client_ip, now, TOUCH_EVERY_MS).await?;

@@ -2,9 +2,13 @@ use leptos::prelude::*;
 use slipway_domain::read::EnvironmentView;
 use slipway_domain::EnvironmentTier;
 
-/// A project's environments in promotion order: dev -> staging -> prod.
+/// A project's environments in promotion order: dev -> staging -> prod;
+/// with the project's slug, each links to its page (what runs there).
 #[component]
-pub fn Pipeline(environments: Vec<EnvironmentView>) -> impl IntoView {
+pub fn Pipeline(
+    environments: Vec<EnvironmentView>,
+    #[prop(optional, into)] slug: Option<String>,
+) -> impl IntoView {
     if environments.is_empty() {
         return view! { <p class="muted">"No environments yet."</p> }.into_any();
     }
@@ -14,9 +18,16 @@ pub fn Pipeline(environments: Vec<EnvironmentView>) -> impl IntoView {
                 .into_iter()
                 .map(|e| {
                     let tier = e.tier;
+                    let name = match &slug {
+                        Some(s) => {
+                            let href = format!("/projects/{s}/environments/{}", crate::components::encode_query_value(&e.name));
+                            view! { <a class="env-name" href=href data-test="environment-link">{e.name}</a> }.into_any()
+                        }
+                        None => view! { <span class="env-name">{e.name}</span> }.into_any(),
+                    };
                     view! {
                         <li class=format!("env tier-{}", tier.as_str()) data-test="environment">
-                            <span class="env-name">{e.name}</span>
+                            {name}
                             <span class="env-tier">{tier.label()}</span>
                         </li>
                     }

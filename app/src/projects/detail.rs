@@ -103,8 +103,8 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
         </section>
         <section class="panel">
             <h2>"Pipeline"</h2>
-            <p class="hint">"Releases are promoted through these environments in this order."</p>
-            <Pipeline environments=p.environments.clone()/>
+            <p class="hint">"Releases are promoted through these environments in this order. Open one to see what runs there, its deployments, and to roll it back."</p>
+            <Pipeline environments=p.environments.clone() slug=p.slug.clone()/>
         </section>
         <section class="panel">
             <h2>"Details"</h2>

@@ -115,6 +115,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
         _ => None,
     };
     let project_href = format!("/projects/{}", r.project_slug);
+    let promoted_slug = r.project_slug.clone();
     let releases_href = format!("/projects/{}/releases", r.project_slug);
     let (slug, id) = (r.project_slug.clone(), r.id.to_string());
     let hidden = {
@@ -150,7 +151,16 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
             <p class="muted">{format!("Ships commit {short_artifact} · by {} · owner {}", r.author, r.owner)}
                 {r.planned.clone().map(|p| format!(" · planned for {p}"))}</p>
         </section>
-        {move || promoted().map(|env| view! { <p class="alert alert-ok" role="status" data-test="promoted">"Promoted to " {env} "."</p> })}
+        {move || promoted().map(|env| {
+            let href = format!("/projects/{}/environments/{}", promoted_slug.clone(), crate::components::encode_query_value(&env));
+            view! {
+                <p class="alert alert-ok" role="status" data-test="promoted">
+                    "Promotion to " {env.clone()} " started. "
+                    <a href=href data-test="follow-deployment">{format!("Watch it on the {env} page")}</a>
+                    " (the adapter\u{2019}s output and the checks, live)."
+                </p>
+            }
+        })}
 
         <section class="panel" id="decision" data-test="decision-panel">
             <h2>{match &target { Some(t) => format!("Sign-off for {t}"), None => "Sign-off".to_owned() }}</h2>
@@ -343,6 +353,8 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
         {(r.can_promote && target.is_some()).then(|| {
             let (h1, h2) = (hidden.clone(), hidden.clone());
             let env = target.clone().unwrap_or_default();
+            let blockers = r.gate_blockers.len();
+            let blocked = blockers > 0;
             view! {
                 <section class="panel" data-test="promote-panel">
                     <h2>{format!("Promote to {env}")}</h2>
@@ -359,7 +371,21 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                     <FormAlert errors=promote_errors/>
                     <ActionForm action=a.promote attr:class="inline">
                         {h1()}
-                        <button type="submit" class="button primary" data-test="promote">{format!("Promote to {env}")}</button>
+                        // Blocked: visibly disabled, and it says why (the
+                        // reasons above); the server's gate decides anyway.
+                        <button type="submit" class="button primary" data-test="promote"
+                            disabled=blocked
+                            aria-describedby=blocked.then_some("promote-blocked-why")>
+                            {if blocked { format!("Promote to {env} (blocked)") } else { format!("Promote to {env}") }}
+                        </button>
+                        {blocked.then(|| view! {
+                            <p class="hint" id="promote-blocked-why" data-test="promote-blocked">
+                                {match blockers {
+                                    1 => "Promotion waits for the one thing listed above.".to_owned(),
+                                    n => format!("Promotion waits for the {n} things listed above."),
+                                }}
+                            </p>
+                        })}
                     </ActionForm>
                     {r.can_break_glass.then(|| view! {
                         <details class="danger-zone">
@@ -415,8 +441,8 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
                             {h2()}
                             <input type="hidden" name="expected_artifact" value=artifact_expected.clone()/>
                             <div class="field">
-                                <label for="new-artifact">"Ship a different commit"</label>
-                                <input id="new-artifact" name="artifact" maxlength="128" required/>
+                                <label for="new-artifact">"Ship a different artifact (digest or commit)"</label>
+                                <input id="new-artifact" name="artifact" maxlength="512" required/>
                             </div>
                             <button type="submit" class="button">"Change (voids approvals)"</button>
                         </ActionForm>

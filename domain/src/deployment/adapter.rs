@@ -125,12 +125,18 @@ impl DeploySettingsForm {
             "" | "record" => Some(Adapter::Record),
             "command" => self.command(&mut errors).map(Adapter::Command),
             _ => {
-                errors.push("adapter", "Choose how this environment deploys: record only, or run a command.");
+                errors.push(
+                    "adapter",
+                    "Choose how this environment deploys: record only, or run a command.",
+                );
                 None
             }
         };
         if self.checks.len() > MAX_CHECKS {
-            errors.push("checks", format!("At most {MAX_CHECKS} checks per environment."));
+            errors.push(
+                "checks",
+                format!("At most {MAX_CHECKS} checks per environment."),
+            );
         }
         let mut checks = Vec::new();
         for (i, c) in self.checks.iter().enumerate() {
@@ -189,7 +195,10 @@ impl DeploySettingsForm {
             t => match t.parse::<u32>() {
                 Ok(n) if (1..=MAX_TIMEOUT_S).contains(&n) => Some(n),
                 _ => {
-                    errors.push("timeout_s", format!("Give the timeout in whole seconds, 1 to {MAX_TIMEOUT_S}."));
+                    errors.push(
+                        "timeout_s",
+                        format!("Give the timeout in whole seconds, 1 to {MAX_TIMEOUT_S}."),
+                    );
                     None
                 }
             },
@@ -236,10 +245,15 @@ mod tests {
     #[test]
     fn a_command_adapter_keeps_its_arguments_one_per_line_never_a_shell_line() {
         let s = command_form().parse().unwrap();
-        let Adapter::Command(c) = &s.adapter else { panic!("{s:?}") };
+        let Adapter::Command(c) = &s.adapter else {
+            panic!("{s:?}")
+        };
         assert_eq!(c.program, "helm");
         // The "$" stays literal: no shell ever sees it.
-        assert_eq!(c.args, ["upgrade", "shop", "--set", "image.digest=$SLIPWAY_DIGEST"]);
+        assert_eq!(
+            c.args,
+            ["upgrade", "shop", "--set", "image.digest=$SLIPWAY_DIGEST"]
+        );
         assert_eq!(c.workdir.as_deref(), Some("/srv/deploy"));
         assert_eq!(c.timeout_s, DEFAULT_TIMEOUT_S);
         assert!(s.deploys());
@@ -285,7 +299,10 @@ mod tests {
         .unwrap_err();
         assert!(err.get("adapter").is_some());
         for t in ["7201", "-1", "1.5", "ten"] {
-            let f = DeploySettingsForm { timeout_s: t.into(), ..command_form() };
+            let f = DeploySettingsForm {
+                timeout_s: t.into(),
+                ..command_form()
+            };
             assert!(f.parse().unwrap_err().get("timeout_s").is_some(), "{t}");
         }
     }
@@ -295,6 +312,9 @@ mod tests {
         let json = r#"{"adapter":{"kind":"command","program":"x","timeout_s":5,"shell":"sh -c"}}"#;
         assert!(serde_json::from_str::<DeploySettings>(json).is_err());
         let ok = r#"{"adapter":{"kind":"record"}}"#;
-        assert_eq!(serde_json::from_str::<DeploySettings>(ok).unwrap(), DeploySettings::default());
+        assert_eq!(
+            serde_json::from_str::<DeploySettings>(ok).unwrap(),
+            DeploySettings::default()
+        );
     }
 }

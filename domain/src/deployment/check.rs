@@ -105,12 +105,15 @@ pub fn judge(check: &HttpCheck, observed: &Observed<'_>) -> Result<String, Strin
     }
     if let Some(text) = &check.body_contains {
         if !body.contains(text.as_str()) {
-            return Err(format!("the answer does not contain \u{201c}{text}\u{201d}"));
+            return Err(format!(
+                "the answer does not contain \u{201c}{text}\u{201d}"
+            ));
         }
     }
     if let Some((pointer, expected)) = &check.json_pointer {
-        let json: serde_json::Value = serde_json::from_str(body)
-            .map_err(|_| "the answer is not JSON, so its value at the pointer cannot be checked".to_owned())?;
+        let json: serde_json::Value = serde_json::from_str(body).map_err(|_| {
+            "the answer is not JSON, so its value at the pointer cannot be checked".to_owned()
+        })?;
         let found = json
             .pointer(pointer)
             .ok_or_else(|| format!("the answer has nothing at {pointer}"))?;
@@ -119,9 +122,7 @@ pub fn judge(check: &HttpCheck, observed: &Observed<'_>) -> Result<String, Strin
             other => other.to_string(),
         };
         if &found_text != expected {
-            return Err(format!(
-                "{pointer} is {found_text}, expected {expected}"
-            ));
+            return Err(format!("{pointer} is {found_text}, expected {expected}"));
         }
     }
     Ok(format!("answered {status} in {latency_ms} ms"))
@@ -137,7 +138,9 @@ pub fn retry_delay_ms(check: &HttpCheck, attempts: u32, elapsed_ms: u64) -> Opti
     if attempts > check.retries {
         return None;
     }
-    let factor = 1u64.checked_shl(attempts.saturating_sub(1)).unwrap_or(u64::MAX);
+    let factor = 1u64
+        .checked_shl(attempts.saturating_sub(1))
+        .unwrap_or(u64::MAX);
     let delay = check.backoff_ms.saturating_mul(factor).min(MAX_BACKOFF_MS);
     (elapsed_ms.saturating_add(delay) < check.deadline_ms).then_some(delay)
 }
@@ -171,8 +174,16 @@ impl CheckForm {
                 url: h.url.clone(),
                 expect_status: h.expect_status.to_string(),
                 body_contains: h.body_contains.clone().unwrap_or_default(),
-                json_pointer: h.json_pointer.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
-                json_value: h.json_pointer.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
+                json_pointer: h
+                    .json_pointer
+                    .as_ref()
+                    .map(|p| p.0.clone())
+                    .unwrap_or_default(),
+                json_value: h
+                    .json_pointer
+                    .as_ref()
+                    .map(|p| p.1.clone())
+                    .unwrap_or_default(),
                 latency_budget_ms: h.latency_budget_ms.to_string(),
                 retries: h.retries.to_string(),
                 deadline_s: (h.deadline_ms / 1000).to_string(),
@@ -201,31 +212,62 @@ impl CheckForm {
                 let url = errors.check("url", check_url(&self.url));
                 let expect_status = errors.check(
                     "expect_status",
-                    number(&self.expect_status, 200, 100, 599, "The expected status is a number from 100 to 599."),
+                    number(
+                        &self.expect_status,
+                        200,
+                        100,
+                        599,
+                        "The expected status is a number from 100 to 599.",
+                    ),
                 );
                 let latency = errors.check(
                     "latency_budget_ms",
-                    number(&self.latency_budget_ms, 2_000, 1, 60_000, "The latency budget is 1 to 60,000 milliseconds."),
+                    number(
+                        &self.latency_budget_ms,
+                        2_000,
+                        1,
+                        60_000,
+                        "The latency budget is 1 to 60,000 milliseconds.",
+                    ),
                 );
                 let retries = errors.check(
                     "retries",
-                    number(&self.retries, 5, 0, 100, "Retries are a number from 0 to 100."),
+                    number(
+                        &self.retries,
+                        5,
+                        0,
+                        100,
+                        "Retries are a number from 0 to 100.",
+                    ),
                 );
                 let deadline = errors.check(
                     "deadline_s",
-                    number(&self.deadline_s, 120, 1, 3_600, "The deadline is 1 to 3,600 seconds."),
+                    number(
+                        &self.deadline_s,
+                        120,
+                        1,
+                        3_600,
+                        "The deadline is 1 to 3,600 seconds.",
+                    ),
                 );
                 let body_contains = match self.body_contains.trim() {
                     "" => None,
                     t if t.chars().count() <= 500 => Some(t.to_owned()),
                     _ => {
-                        errors.push("body_contains", "The expected text is at most 500 characters.");
+                        errors.push(
+                            "body_contains",
+                            "The expected text is at most 500 characters.",
+                        );
                         None
                     }
                 };
                 let json_pointer = match (self.json_pointer.trim(), self.json_value.trim()) {
                     ("", "") => None,
-                    (p, v) if (p.is_empty() || p.starts_with('/')) && p.len() <= 500 && v.len() <= 500 => {
+                    (p, v)
+                        if (p.is_empty() || p.starts_with('/'))
+                            && p.len() <= 500
+                            && v.len() <= 500 =>
+                    {
                         Some((p.to_owned(), v.to_owned()))
                     }
                     _ => {
@@ -253,7 +295,10 @@ impl CheckForm {
                     || program.chars().count() > 500
                     || program.chars().any(|c| c.is_whitespace() || c.is_control())
                 {
-                    errors.push("program", "Name the program to run, without arguments: they go one per line.");
+                    errors.push(
+                        "program",
+                        "Name the program to run, without arguments: they go one per line.",
+                    );
                 }
                 let args: Vec<String> = self
                     .args
@@ -262,12 +307,25 @@ impl CheckForm {
                     .filter(|l| !l.trim().is_empty())
                     .map(str::to_owned)
                     .collect();
-                if args.len() > 100 || args.iter().any(|a| a.chars().any(char::is_control) || a.chars().count() > 2000) {
-                    errors.push("args", "At most 100 arguments, one per line, without control characters.");
+                if args.len() > 100
+                    || args
+                        .iter()
+                        .any(|a| a.chars().any(char::is_control) || a.chars().count() > 2000)
+                {
+                    errors.push(
+                        "args",
+                        "At most 100 arguments, one per line, without control characters.",
+                    );
                 }
                 let timeout = errors.check(
                     "timeout_s",
-                    number(&self.timeout_s, 60, 1, 3_600, "The timeout is 1 to 3,600 seconds."),
+                    number(
+                        &self.timeout_s,
+                        60,
+                        1,
+                        3_600,
+                        "The timeout is 1 to 3,600 seconds.",
+                    ),
                 );
                 let program = program.to_owned();
                 errors.into_result(|| {
@@ -292,7 +350,11 @@ fn check_url(input: &str) -> Result<String, String> {
     let u = input.trim();
     let scheme_ok = u.starts_with("http://") || u.starts_with("https://");
     let rest = u.split_once("://").map_or("", |(_, r)| r);
-    if !scheme_ok || rest.is_empty() || u.len() > 2000 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !scheme_ok
+        || rest.is_empty()
+        || u.len() > 2000
+        || u.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err("Give the address to check as an http:// or https:// URL.".into());
     }
     if url_has_credentials(u) {
@@ -333,7 +395,11 @@ mod tests {
     }
 
     fn response(status: u16, body: &str, latency_ms: u64) -> Observed<'_> {
-        Observed::Response { status, body, latency_ms }
+        Observed::Response {
+            status,
+            body,
+            latency_ms,
+        }
     }
 
     #[test]
@@ -358,10 +424,17 @@ mod tests {
             json_pointer: Some(("/build/version".into(), "1.4.0".into())),
             ..http()
         };
-        assert!(judge(&check, &response(200, r#"{"build":{"version":"1.4.0"}}"#, 5)).is_ok());
-        assert!(judge(&check, &response(200, r#"{"build":{"version":"1.3.9"}}"#, 5))
-            .unwrap_err()
-            .contains("is 1.3.9, expected 1.4.0"));
+        assert!(judge(
+            &check,
+            &response(200, r#"{"build":{"version":"1.4.0"}}"#, 5)
+        )
+        .is_ok());
+        assert!(judge(
+            &check,
+            &response(200, r#"{"build":{"version":"1.3.9"}}"#, 5)
+        )
+        .unwrap_err()
+        .contains("is 1.3.9, expected 1.4.0"));
         assert!(judge(&check, &response(200, r#"{"build":{}}"#, 5))
             .unwrap_err()
             .contains("nothing at /build/version"));
@@ -386,7 +459,11 @@ mod tests {
         assert_eq!(retry_delay_ms(&c, 4, 7_400), None, "retries used up");
         // The deadline ends it earlier.
         assert_eq!(retry_delay_ms(&c, 3, 6_500), None);
-        let many = HttpCheck { retries: 100, deadline_ms: 3_600_000, ..http() };
+        let many = HttpCheck {
+            retries: 100,
+            deadline_ms: 3_600_000,
+            ..http()
+        };
         assert_eq!(retry_delay_ms(&many, 90, 0), Some(MAX_BACKOFF_MS));
     }
 
@@ -397,10 +474,20 @@ mod tests {
             url: " https://shop.example.com/health ".into(),
             ..Default::default()
         };
-        let Check::Http(c) = form.parse().unwrap() else { panic!() };
+        let Check::Http(c) = form.parse().unwrap() else {
+            panic!()
+        };
         assert_eq!(c.url, "https://shop.example.com/health");
-        assert_eq!((c.expect_status, c.retries, c.deadline_ms), (200, 5, 120_000));
-        assert_eq!(CheckForm::from_check(&Check::Http(c.clone())).parse().unwrap(), Check::Http(c));
+        assert_eq!(
+            (c.expect_status, c.retries, c.deadline_ms),
+            (200, 5, 120_000)
+        );
+        assert_eq!(
+            CheckForm::from_check(&Check::Http(c.clone()))
+                .parse()
+                .unwrap(),
+            Check::Http(c)
+        );
 
         for (url, why) in [
             ("ftp://shop.example.com/", "http"),
@@ -408,9 +495,16 @@ mod tests {
             ("http://", "http"),
             ("http://user:pw@shop.example.com/", "passwords"),
         ] {
-            let f = CheckForm { name: "x".into(), url: url.into(), ..Default::default() };
+            let f = CheckForm {
+                name: "x".into(),
+                url: url.into(),
+                ..Default::default()
+            };
             let err = f.parse().unwrap_err();
-            assert!(err.get("url").is_some_and(|m| m.contains(why)), "{url}: {err:?}");
+            assert!(
+                err.get("url").is_some_and(|m| m.contains(why)),
+                "{url}: {err:?}"
+            );
         }
         let bad = CheckForm {
             name: "".into(),
@@ -423,10 +517,21 @@ mod tests {
             ..Default::default()
         };
         let err = bad.parse().unwrap_err();
-        for field in ["name", "expect_status", "latency_budget_ms", "retries", "deadline_s", "json_pointer"] {
+        for field in [
+            "name",
+            "expect_status",
+            "latency_budget_ms",
+            "retries",
+            "deadline_s",
+            "json_pointer",
+        ] {
             assert!(err.get(field).is_some(), "{field}: {err:?}");
         }
-        let kind = CheckForm { kind: "ping".into(), name: "x".into(), ..Default::default() };
+        let kind = CheckForm {
+            kind: "ping".into(),
+            name: "x".into(),
+            ..Default::default()
+        };
         assert!(kind.parse().unwrap_err().get("kind").is_some());
     }
 
@@ -440,9 +545,18 @@ mod tests {
             timeout_s: "5".into(),
             ..Default::default()
         };
-        let Check::Command(c) = f.parse().unwrap() else { panic!() };
-        assert_eq!((c.args.as_slice(), c.timeout_ms), (["true".to_owned()].as_slice(), 5_000));
-        let bad = CheckForm { program: "a b".into(), timeout_s: "0".into(), ..f };
+        let Check::Command(c) = f.parse().unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (c.args.as_slice(), c.timeout_ms),
+            (["true".to_owned()].as_slice(), 5_000)
+        );
+        let bad = CheckForm {
+            program: "a b".into(),
+            timeout_s: "0".into(),
+            ..f
+        };
         let err = bad.parse().unwrap_err();
         assert!(err.get("program").is_some() && err.get("timeout_s").is_some());
     }

@@ -115,7 +115,11 @@ impl From<DeploymentView> for Deployment {
 
 /// The `Idempotency-Key` header, namespaced by who sent it (1 to 200
 /// visible ASCII characters).
-pub fn idempotency_key(headers: &HeaderMap, caller: i64, what: &str) -> Result<Option<String>, Problem> {
+pub fn idempotency_key(
+    headers: &HeaderMap,
+    caller: i64,
+    what: &str,
+) -> Result<Option<String>, Problem> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -208,7 +212,9 @@ async fn cancel_deployment(
 ) -> Result<Response, Problem> {
     let deployments = state.services.deployments();
     let (slug, d) = deployments.by_id(&caller, id).await?;
-    deployments.cancel(&caller, &slug, &d.environment, id).await?;
+    deployments
+        .cancel(&caller, &slug, &d.environment, id)
+        .await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

@@ -15,7 +15,10 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use slipway_domain::{artifact::ArtifactRef, release::{self, ReleaseVersion}};
+use slipway_domain::{
+    artifact::ArtifactRef,
+    release::{self, ReleaseVersion},
+};
 use slipway_domain::{ErrorKind, FieldErrors};
 use slipway_services::releases::{
     ChangeInput, DecisionRecord, NewFromRefInput, ReleaseFilter, ReleaseOverview,
@@ -409,8 +412,7 @@ async fn change_release(
     ApiJson(body): ApiJson<ArtifactChange>,
 ) -> Result<Response, Problem> {
     let input = ChangeInput {
-        artifact: ArtifactRef::parse(&body.artifact)
-            .map_err(|m| Problem::field("artifact", m))?,
+        artifact: ArtifactRef::parse(&body.artifact).map_err(|m| Problem::field("artifact", m))?,
         expected_artifact: body.expected_artifact,
     };
     let releases = state.services.releases();

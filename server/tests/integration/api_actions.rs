@@ -413,9 +413,10 @@ async fn promotion_is_refused_with_every_reason_then_allowed_after_sign_off(app:
     // Dev needs nobody.
     let a = post(app, &ci, &promote, json!({})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body["deployment_id"].as_i64().is_some(), "{}", a.body);
     assert_eq!(
         a.body,
-        json!({"release_id": id, "version": "1.4.0", "state": "released", "environment": "dev"})
+        json!({"release_id": id, "version": "1.4.0", "state": "released", "environment": "dev", "deployment_id": a.body["deployment_id"]})
     );
     let here = where_is(app, id).await;
     assert_eq!(here, ("released".to_owned(), Some("dev".to_owned())));

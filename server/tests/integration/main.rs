@@ -18,6 +18,7 @@ mod auth;
 mod bad_input;
 mod calendar;
 mod cli;
+mod deployments;
 mod hardening;
 mod health;
 mod notifications;

@@ -1207,7 +1207,8 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
                 &ev("smoke-tests", "failed", "3 of 40 failed", "")
             )
             .await
-            .unwrap(),
+            .unwrap()
+            .ticked,
         Vec::<String>::new()
     );
     assert_eq!(
@@ -1224,7 +1225,8 @@ async fn evidence_ticks_items_for_its_artifact_only(app: &TestApp) {
                 )
             )
             .await
-            .unwrap(),
+            .unwrap()
+            .ticked,
         ["Load/performance smoke for risky changes"]
     );
     let v = releases.get(&erin, "shop", id).await.unwrap();

@@ -27,7 +27,9 @@ impl Deployments<'_> {
         let mut tx = self.services.store.begin().await?;
         let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
         let pid = ProjectId(project.id);
-        if !(actor.can(Permission::PromoteReleases, Some(pid)) || actor.can(Permission::RollBack, Some(pid))) {
+        if !(actor.can(Permission::PromoteReleases, Some(pid))
+            || actor.can(Permission::RollBack, Some(pid)))
+        {
             return Err(ServiceError::Forbidden);
         }
         let d = store::find(&mut tx, id)
@@ -60,7 +62,9 @@ impl Deployments<'_> {
         let mut tx = self.services.store.begin().await?;
         let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
         let pid = ProjectId(project.id);
-        if !(actor.can(Permission::PromoteReleases, Some(pid)) || actor.can(Permission::RollBack, Some(pid))) {
+        if !(actor.can(Permission::PromoteReleases, Some(pid))
+            || actor.can(Permission::RollBack, Some(pid)))
+        {
             return Err(ServiceError::Forbidden);
         }
         let settings = super::parse_settings(&env_row.deploy_settings)?;
@@ -74,7 +78,9 @@ impl Deployments<'_> {
             .await?
             .into_iter()
             .find(|d| d.environment_id == env_row.id)
-            .ok_or_else(|| ServiceError::Conflict(format!("Nothing runs in {} yet.", env_row.name)))?;
+            .ok_or_else(|| {
+                ServiceError::Conflict(format!("Nothing runs in {} yet.", env_row.name))
+            })?;
         let now = self.services.clock.now_ms();
         // The same artifact, checks only: the adapter is not run again.
         let checks_only = DeploySettings {
@@ -82,7 +88,8 @@ impl Deployments<'_> {
             checks: settings.checks.clone(),
             auto_rollback: false,
         };
-        let settings_json = serde_json::to_string(&checks_only).map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        let settings_json =
+            serde_json::to_string(&checks_only).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let key = format!("recheck:{}:{}:{now}", env_row.id, current.id);
         let new = NewDeployment {
             project_id: project.id,
@@ -98,7 +105,8 @@ impl Deployments<'_> {
             automatic: false,
             actor: (Some(actor.id.0), &actor.username),
             settings: &settings_json,
-            evidence: &json!({"checks_again_for": current.id, "requested_by": actor.username}).to_string(),
+            evidence: &json!({"checks_again_for": current.id, "requested_by": actor.username})
+                .to_string(),
         };
         let id = match store::insert(&mut tx, &new, now).await {
             Ok(id) => id,
@@ -121,7 +129,9 @@ impl Deployments<'_> {
             now,
         )
         .await?;
-        let d = store::find(&mut tx, id).await?.ok_or(ServiceError::NotFound("deployment"))?;
+        let d = store::find(&mut tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound("deployment"))?;
         tx.commit().await?;
         self.services.wake_deployments();
         Ok(view(&d, &env_row.name, None))
@@ -136,8 +146,12 @@ impl Deployments<'_> {
         hold: i64,
         reason: &str,
     ) -> Result<(), ServiceError> {
-        let reason = bounded_multiline(reason, "The reason", 10, 2000)
-            .map_err(|m| ServiceError::field("reason", format!("{m} Say why it may be promoted there again.")))?;
+        let reason = bounded_multiline(reason, "The reason", 10, 2000).map_err(|m| {
+            ServiceError::field(
+                "reason",
+                format!("{m} Say why it may be promoted there again."),
+            )
+        })?;
         let mut tx = self.services.store.begin().await?;
         let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
         let pid = ProjectId(project.id);

@@ -13,8 +13,8 @@
 //!   non-zero exit, a timeout or a cancel each fail the deployment with
 //!   the reason.
 
-use crate::storage::deployments::{self as store, OUTPUT_MAX};
 use super::runner::Stop;
+use crate::storage::deployments::{self as store, OUTPUT_MAX};
 use crate::Services;
 use slipway_domain::deployment::adapter::CommandAdapter;
 use slipway_domain::deployment::AdapterInput;
@@ -24,7 +24,6 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::sync::watch;
-
 
 /// How often output is written to the deployment while the program runs.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -66,11 +65,7 @@ pub(super) async fn run(
         cmd.current_dir(dir);
     }
     let pending = Arc::new(Mutex::new(Pending::default()));
-    let started = format!(
-        "$ {} {}\n",
-        adapter.program,
-        adapter.args.join(" ")
-    );
+    let started = format!("$ {} {}\n", adapter.program, adapter.args.join(" "));
     push(&pending, &started);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -82,8 +77,14 @@ pub(super) async fn run(
         }
     };
     let readers = [
-        child.stdout.take().map(|o| tokio::spawn(read_lines(o, pending.clone()))),
-        child.stderr.take().map(|e| tokio::spawn(read_lines(e, pending.clone()))),
+        child
+            .stdout
+            .take()
+            .map(|o| tokio::spawn(read_lines(o, pending.clone()))),
+        child
+            .stderr
+            .take()
+            .map(|e| tokio::spawn(read_lines(e, pending.clone()))),
     ];
     let flusher = {
         let services = services.clone();
@@ -161,7 +162,8 @@ fn push(pending: &Mutex<Pending>, text: &str) {
         return;
     }
     if p.written + p.text.len() + text.len() > OUTPUT_MAX {
-        p.text.push_str("[output truncated: only the first 512 KiB are kept]\n");
+        p.text
+            .push_str("[output truncated: only the first 512 KiB are kept]\n");
         p.truncated = true;
         return;
     }

@@ -9,8 +9,10 @@ use crate::storage::deployments::{self as store};
 use crate::storage::holds;
 use crate::ServiceError;
 use slipway_domain::deployment::adapter::DeploySettingsForm;
-use slipway_domain::deployment::view::{DeploymentView, EnvironmentPage, HoldView, RollbackPreview};
-use slipway_domain::deployment::{self, DeploymentState, Landing};
+use slipway_domain::deployment::view::{
+    DeploymentView, EnvironmentPage, HoldView, RollbackPreview,
+};
+use slipway_domain::deployment::{self, DeploymentKind, DeploymentState, Landing};
 use slipway_domain::{Permission, Principal, ProjectId};
 
 /// How many past deployments the page lists.
@@ -45,10 +47,21 @@ impl Deployments<'_> {
                 view(d, &env_row.name, ahead)
             })
             .collect();
+        // The newest promotion (or re-run of checks) that ended, if it
+        // failed: a red banner, with Rollback when it was not rolled back
+        // automatically. (Rollbacks that succeeded after it do not hide it.)
         let failed = rows
             .iter()
-            .find(|d| d.state.is_finished())
-            .filter(|d| matches!(d.state, DeploymentState::Failed | DeploymentState::RolledBack))
+            .filter(|d| d.state.is_finished())
+            .find(|d| {
+                !(d.kind == DeploymentKind::Rollback && d.state == DeploymentState::Succeeded)
+            })
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DeploymentState::Failed | DeploymentState::RolledBack
+                )
+            })
             .map(|d| view(d, &env_row.name, None));
         let landing_list: Vec<Landing> = landings
             .into_iter()
@@ -68,13 +81,15 @@ impl Deployments<'_> {
             .map(|d| view(d, &env_row.name, None));
         let held: Vec<String> = holds_rows.iter().map(|h| h.identity.clone()).collect();
         let running_identity = current_row.map(|d| d.identity.as_str());
-        let rollback = deployment::rollback_target(&env_row.name, &landing_list, running_identity, &held)
-            .map(|t| RollbackPreview {
-                from_version: current_row.map(|d| d.version.clone()),
-                from_artifact: current_row.map(|d| d.artifact.clone()),
-                to_version: t.version.clone(),
-                to_artifact: t.artifact.clone(),
-            });
+        let rollback =
+            deployment::rollback_target(&env_row.name, &landing_list, running_identity, &held).map(
+                |t| RollbackPreview {
+                    from_version: current_row.map(|d| d.version.clone()),
+                    from_artifact: current_row.map(|d| d.artifact.clone()),
+                    to_version: t.version.clone(),
+                    to_artifact: t.artifact.clone(),
+                },
+            );
         Ok(EnvironmentPage {
             project_slug: project.slug,
             project_name: project.name,
@@ -133,9 +148,12 @@ impl Deployments<'_> {
             .await?
             .filter(|d| actor.can(Permission::ViewProject, Some(ProjectId(d.project_id))))
             .ok_or(ServiceError::NotFound("deployment"))?;
-        let env = crate::storage::environments::find(&mut conn, slipway_domain::EnvironmentId(d.environment_id))
-            .await?
-            .ok_or(ServiceError::NotFound("deployment"))?;
+        let env = crate::storage::environments::find(
+            &mut conn,
+            slipway_domain::EnvironmentId(d.environment_id),
+        )
+        .await?
+        .ok_or(ServiceError::NotFound("deployment"))?;
         let project = crate::storage::projects::find(&mut conn, ProjectId(d.project_id))
             .await?
             .ok_or(ServiceError::NotFound("deployment"))?;

@@ -95,8 +95,8 @@ pub(crate) async fn promotion(
             format!("promotion:{}:{}:{}", l.release.id, req.env.id, earlier + 1)
         }
     };
-    let settings_json = serde_json::to_string(&settings)
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let settings_json =
+        serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(Box::new(e)))?;
     let new = NewDeployment {
         project_id: l.project.id,
         environment_id: req.env.id,
@@ -127,8 +127,16 @@ pub(crate) async fn promotion(
         Err(e) => return Err(e.into()),
     };
     if finished {
-        crate::storage::verifications::set(conn, req.env.id, &identity, "passed", "", Some(id), now)
-            .await?;
+        crate::storage::verifications::set(
+            conn,
+            req.env.id,
+            &identity,
+            "passed",
+            "",
+            Some(id),
+            now,
+        )
+        .await?;
     } else {
         jobs::enqueue(conn, JOB_KIND, id, now).await?;
     }
@@ -215,14 +223,10 @@ pub(crate) async fn rollback_in(
         .into_iter()
         .map(|h| h.identity)
         .collect();
-    let target = deployment::rollback_target(
-        &req.env.name,
-        &landings,
-        out_identity.as_deref(),
-        &held,
-    )
-    .map_err(ServiceError::Conflict)?
-    .clone();
+    let target =
+        deployment::rollback_target(&req.env.name, &landings, out_identity.as_deref(), &held)
+            .map_err(ServiceError::Conflict)?
+            .clone();
     let key = match req.idempotency_key {
         Some(k) => k.to_owned(),
         None => format!(
@@ -242,8 +246,8 @@ pub(crate) async fn rollback_in(
     } else {
         key
     };
-    let settings_json = serde_json::to_string(&settings)
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let settings_json =
+        serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(Box::new(e)))?;
     let evidence = json!({
         "release": target.release_id,
         "version": target.version,

@@ -112,7 +112,10 @@ impl Runner {
     }
 
     fn is_working(&self, job: i64) -> bool {
-        self.working.lock().map(|w| w.contains(&job)).unwrap_or(false)
+        self.working
+            .lock()
+            .map(|w| w.contains(&job))
+            .unwrap_or(false)
     }
 
     fn set_working(&self, job: i64, on: bool) {
@@ -147,7 +150,10 @@ impl Runner {
             let settings = parse_settings(&d.settings)?;
             let was_recovering = std::mem::take(recovering);
             if was_recovering && !d.state.is_finished() {
-                tracing::info!(state = d.state.as_str(), "taking over a deployment whose runner stopped");
+                tracing::info!(
+                    state = d.state.as_str(),
+                    "taking over a deployment whose runner stopped"
+                );
                 if let Recovery::Fail(reason) = recover(d.state, settings.adapter_resumes()) {
                     self.fail(&d, &reason, &[]).await?;
                     continue;
@@ -163,11 +169,13 @@ impl Runner {
                         return Ok(()); // waits for its turn
                     }
                 }
-                DeploymentState::Deploying => match self.deploy(&d, &settings.adapter, stop.clone()).await {
-                    Ok(()) => self.deployed(&d).await?,
-                    Err(Stop::Failed(reason)) => self.fail(&d, &reason, &[]).await?,
-                    Err(Stop::Cancelled) => self.cancel(&d).await?,
-                },
+                DeploymentState::Deploying => {
+                    match self.deploy(&d, &settings.adapter, stop.clone()).await {
+                        Ok(()) => self.deployed(&d).await?,
+                        Err(Stop::Failed(reason)) => self.fail(&d, &reason, &[]).await?,
+                        Err(Stop::Cancelled) => self.cancel(&d).await?,
+                    }
+                }
                 DeploymentState::Verifying => {
                     self.set_verification(&d, "running", "").await?;
                     let results = checks::run_all(&settings.checks, stop.clone()).await;
@@ -178,7 +186,10 @@ impl Runner {
                     match results.iter().find(|r| !r.passed) {
                         None => self.succeed(&d, &results).await?,
                         Some(failed) => {
-                            let reason = format!("check \u{201c}{}\u{201d} failed: {}", failed.name, failed.detail);
+                            let reason = format!(
+                                "check \u{201c}{}\u{201d} failed: {}",
+                                failed.name, failed.detail
+                            );
                             self.fail(&d, &reason, &results).await?;
                         }
                     }
@@ -199,7 +210,12 @@ impl Runner {
 
     /// Renews the lease while the deployment is worked on, and says stop
     /// when someone pressed Cancel or the lease was lost.
-    fn heartbeat(&self, job: i64, id: i64, stop: watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
+    fn heartbeat(
+        &self,
+        job: i64,
+        id: i64,
+        stop: watch::Sender<bool>,
+    ) -> tokio::task::JoinHandle<()> {
         let services = self.services.clone();
         let owner = self.owner.clone();
         tokio::spawn(async move {
@@ -241,7 +257,15 @@ impl Runner {
         let mut tx = self.services.store.begin().await?;
         let ahead = store::earlier_unfinished(&mut tx, d.environment_id, d.id).await?;
         let started = ahead == 0
-            && match store::set_state(&mut tx, d.id, DeploymentState::Queued, DeploymentState::Deploying, now).await {
+            && match store::set_state(
+                &mut tx,
+                d.id,
+                DeploymentState::Queued,
+                DeploymentState::Deploying,
+                now,
+            )
+            .await
+            {
                 Ok(done) => done,
                 Err(e) if crate::error::is_unique_violation(&e) => false,
                 Err(e) => return Err(e.into()),
@@ -280,7 +304,10 @@ impl Runner {
         match adapter {
             Adapter::Record => Ok(()),
             Adapter::Command(c) => {
-                let input = self.adapter_input(d).await.map_err(|e| Stop::Failed(e.to_string()))?;
+                let input = self
+                    .adapter_input(d)
+                    .await
+                    .map_err(|e| Stop::Failed(e.to_string()))?;
                 command::run(&self.services, d.id, c, &input, stop).await
             }
         }
@@ -308,23 +335,58 @@ impl Runner {
         })
     }
 
-    async fn set_verification(&self, d: &DeploymentRow, state: &str, why: &str) -> Result<(), ServiceError> {
+    async fn set_verification(
+        &self,
+        d: &DeploymentRow,
+        state: &str,
+        why: &str,
+    ) -> Result<(), ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let now = self.services.clock.now_ms();
-        verifications::set(&mut conn, d.environment_id, &d.identity, state, why, Some(d.id), now).await?;
+        verifications::set(
+            &mut conn,
+            d.environment_id,
+            &d.identity,
+            state,
+            why,
+            Some(d.id),
+            now,
+        )
+        .await?;
         Ok(())
     }
 
     /// Verified: the environment runs it. A promotion's release arrives
     /// there; a rollback takes the release it replaced out.
-    async fn succeed(&self, d: &DeploymentRow, results: &[CheckResult]) -> Result<(), ServiceError> {
+    async fn succeed(
+        &self,
+        d: &DeploymentRow,
+        results: &[CheckResult],
+    ) -> Result<(), ServiceError> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
-        if !store::set_state(&mut tx, d.id, DeploymentState::Verifying, DeploymentState::Succeeded, now).await? {
+        if !store::set_state(
+            &mut tx,
+            d.id,
+            DeploymentState::Verifying,
+            DeploymentState::Succeeded,
+            now,
+        )
+        .await?
+        {
             return Ok(()); // someone else finished it
         }
         store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
-        verifications::set(&mut tx, d.environment_id, &d.identity, "passed", "", Some(d.id), now).await?;
+        verifications::set(
+            &mut tx,
+            d.environment_id,
+            &d.identity,
+            "passed",
+            "",
+            Some(d.id),
+            now,
+        )
+        .await?;
         let actor = acting_for(d);
         let releases = self.services.releases();
         let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
@@ -347,10 +409,17 @@ impl Runner {
                 d.id,
                 l.env_name(Some(d.environment_id)).unwrap_or_default()
             );
-            crate::releases::evidence::record_in(&mut tx, &l, &actor, (CHECKS_EVIDENCE, Outcome::Passed, &summary, None), now)
-                .await?;
+            crate::releases::evidence::record_in(
+                &mut tx,
+                &l,
+                &actor,
+                (CHECKS_EVIDENCE, Outcome::Passed, &summary, None),
+                now,
+            )
+            .await?;
         }
-        self.audit_finished(&mut tx, d, &actor, "succeeded", None).await?;
+        self.audit_finished(&mut tx, d, &actor, "succeeded", None)
+            .await?;
         tx.commit().await?;
         self.changed(d).await;
         Ok(())
@@ -358,7 +427,11 @@ impl Runner {
 
     /// After a rollback succeeded: the release it replaced, if that release
     /// had arrived in this environment as its furthest, is rolled back.
-    async fn take_out_replaced(&self, tx: &mut crate::storage::Tx, d: &DeploymentRow) -> Result<(), ServiceError> {
+    async fn take_out_replaced(
+        &self,
+        tx: &mut crate::storage::Tx,
+        d: &DeploymentRow,
+    ) -> Result<(), ServiceError> {
         let Some(replaced) = d.rollback_of else {
             return Ok(());
         };
@@ -370,7 +443,11 @@ impl Runner {
         }
         let mut l = Releases::load_by_id(tx, old.release_id).await?;
         let arrived_here = l.release.reached_environment_id == Some(d.environment_id);
-        if arrived_here && matches!(l.release.state, ReleaseState::Released | ReleaseState::Approved | ReleaseState::Candidate)
+        if arrived_here
+            && matches!(
+                l.release.state,
+                ReleaseState::Released | ReleaseState::Approved | ReleaseState::Candidate
+            )
         {
             // Approved/candidate for the next environment: no longer.
             if l.release.state != ReleaseState::Released {
@@ -392,14 +469,28 @@ impl Runner {
 
     /// Failed: recorded with why; a promotion's release goes back to where
     /// it stood; an environment that rolls back by itself does.
-    async fn fail(&self, d: &DeploymentRow, reason: &str, results: &[CheckResult]) -> Result<(), ServiceError> {
+    async fn fail(
+        &self,
+        d: &DeploymentRow,
+        reason: &str,
+        results: &[CheckResult],
+    ) -> Result<(), ServiceError> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
         if !store::fail(&mut tx, d.id, reason, now).await? {
             return Ok(());
         }
         store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
-        verifications::set(&mut tx, d.environment_id, &d.identity, "failed", reason, Some(d.id), now).await?;
+        verifications::set(
+            &mut tx,
+            d.environment_id,
+            &d.identity,
+            "failed",
+            reason,
+            Some(d.id),
+            now,
+        )
+        .await?;
         let actor = acting_for(d);
         let releases = self.services.releases();
         let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
@@ -422,10 +513,17 @@ impl Runner {
                 l.env_name(Some(d.environment_id)).unwrap_or_default()
             );
             let summary: String = summary.chars().take(500).collect();
-            crate::releases::evidence::record_in(&mut tx, &l, &actor, (CHECKS_EVIDENCE, Outcome::Failed, &summary, None), now)
-                .await?;
+            crate::releases::evidence::record_in(
+                &mut tx,
+                &l,
+                &actor,
+                (CHECKS_EVIDENCE, Outcome::Failed, &summary, None),
+                now,
+            )
+            .await?;
         }
-        self.audit_finished(&mut tx, d, &actor, "failed", Some(reason)).await?;
+        self.audit_finished(&mut tx, d, &actor, "failed", Some(reason))
+            .await?;
         let settings = parse_settings(&d.settings)?;
         if d.kind == DeploymentKind::Promotion && settings.auto_rollback {
             let project = l.project.clone();
@@ -449,7 +547,14 @@ impl Runner {
             };
             match request::rollback_in(&self.services, &mut tx, &system, request).await {
                 Ok(_) => {
-                    store::set_state(&mut tx, d.id, DeploymentState::Failed, DeploymentState::RolledBack, now).await?;
+                    store::set_state(
+                        &mut tx,
+                        d.id,
+                        DeploymentState::Failed,
+                        DeploymentState::RolledBack,
+                        now,
+                    )
+                    .await?;
                 }
                 Err(ServiceError::Conflict(why)) => {
                     let note = format!("{reason}. Automatic rollback was not possible: {why}");
@@ -467,15 +572,33 @@ impl Runner {
     async fn cancel(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
-        let current = store::find(&mut tx, d.id).await?.ok_or(ServiceError::NotFound("deployment"))?;
+        let current = store::find(&mut tx, d.id)
+            .await?
+            .ok_or(ServiceError::NotFound("deployment"))?;
         if current.state.is_finished()
-            || !store::set_state(&mut tx, d.id, current.state, DeploymentState::Cancelled, now).await?
+            || !store::set_state(
+                &mut tx,
+                d.id,
+                current.state,
+                DeploymentState::Cancelled,
+                now,
+            )
+            .await?
         {
             return Ok(());
         }
         if current.state != DeploymentState::Queued {
             // Half-deployed: not verified there, whatever it was before.
-            verifications::set(&mut tx, d.environment_id, &d.identity, "failed", "cancelled while deploying", Some(d.id), now).await?;
+            verifications::set(
+                &mut tx,
+                d.environment_id,
+                &d.identity,
+                "failed",
+                "cancelled while deploying",
+                Some(d.id),
+                now,
+            )
+            .await?;
         }
         let actor = acting_for(d);
         let releases = self.services.releases();
@@ -492,7 +615,8 @@ impl Runner {
             releases.transition(&mut tx, &actor, &mut l, step).await?;
             releases.reconcile(&mut tx, &actor, &mut l).await?;
         }
-        self.audit_finished(&mut tx, d, &actor, "cancelled", None).await?;
+        self.audit_finished(&mut tx, d, &actor, "cancelled", None)
+            .await?;
         tx.commit().await?;
         self.changed(d).await;
         Ok(())
@@ -545,7 +669,10 @@ impl Runner {
     }
 
     async fn changed(&self, d: &DeploymentRow) {
-        self.services.events.release_changed(d.project_id, d.release_id).await;
+        self.services
+            .events
+            .release_changed(d.project_id, d.release_id)
+            .await;
     }
 }
 

@@ -35,9 +35,14 @@ impl Deployments<'_> {
     ) -> Result<DeploySettings, ServiceError> {
         let mut tx = self.services.store.begin().await?;
         let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
-        crate::accounts::require(actor, Permission::ConfigureDeployments, Some(ProjectId(project.id)))?;
+        crate::accounts::require(
+            actor,
+            Permission::ConfigureDeployments,
+            Some(ProjectId(project.id)),
+        )?;
         let settings = form.parse().map_err(ServiceError::Validation)?;
-        let json = serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        let json =
+            serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let now = self.services.clock.now_ms();
         environments::set_deploy_settings(&mut tx, env_row.id, &json, now).await?;
         audit::record(

@@ -103,7 +103,14 @@ impl Releases<'_> {
                     .into(),
             ));
         }
-        let ticked = record_in(&mut tx, &l, actor, (&kind, outcome, &summary, url.as_deref()), now).await?;
+        let ticked = record_in(
+            &mut tx,
+            &l,
+            actor,
+            (&kind, outcome, &summary, url.as_deref()),
+            now,
+        )
+        .await?;
         let after = json!({
             "kind": kind, "outcome": outcome.as_str(), "summary": summary, "url": url,
             "artifact": l.release.artifact, "ticked": ticked,

@@ -20,8 +20,8 @@ use crate::repositories::{blocking, Connected};
 use crate::storage::{notes as notes_store, releases as store};
 use crate::versioning::Plan;
 use crate::ServiceError;
-use slipway_domain::{artifact::ArtifactRef, release::ReleaseVersion};
 use slipway_domain::validation::shown;
+use slipway_domain::{artifact::ArtifactRef, release::ReleaseVersion};
 use slipway_domain::{FieldErrors, Permission, Principal, ProjectId};
 use std::sync::Arc;
 
@@ -104,8 +104,9 @@ impl Releases<'_> {
             }
             let artifact = match &input.artifact {
                 Some(a) => a.clone(),
-                None => ArtifactRef::parse(&plan.tip)
-                    .map_err(|m| ServiceError::field("artifact", m))?,
+                None => {
+                    ArtifactRef::parse(&plan.tip).map_err(|m| ServiceError::field("artifact", m))?
+                }
             };
             let new = NewReleaseInput {
                 version,

@@ -9,8 +9,8 @@ use crate::notifications::{self, NewNotification};
 use crate::storage::{approvals, checklists, notes as notes_store, releases as store, Tx};
 use crate::ServiceError;
 use serde_json::json;
-use slipway_domain::checklist::Checklist;
 use slipway_domain::artifact::ArtifactRef;
+use slipway_domain::checklist::Checklist;
 use slipway_domain::release::{ReleaseState, ReleaseVersion, Transition};
 use slipway_domain::validation::{bounded_text, shown};
 use slipway_domain::{AuditAction, Permission, Principal, ProjectId};
@@ -207,8 +207,9 @@ impl Releases<'_> {
         };
         let artifact = match (&input.artifact, notes_commit) {
             (Some(a), _) => a.clone(),
-            (None, commit) => ArtifactRef::parse(commit.as_deref().unwrap_or_default())
-                .map_err(artifact_error)?,
+            (None, commit) => {
+                ArtifactRef::parse(commit.as_deref().unwrap_or_default()).map_err(artifact_error)?
+            }
         };
         let now = self.services.clock.now_ms();
         let id = store::insert(
@@ -351,7 +352,14 @@ impl Releases<'_> {
                     idempotency_key: None,
                     reason: reason.trim(),
                 };
-                match crate::deployments::request::rollback_in(self.services, &mut tx, actor, request).await {
+                match crate::deployments::request::rollback_in(
+                    self.services,
+                    &mut tx,
+                    actor,
+                    request,
+                )
+                .await
+                {
                     Ok(_) => {
                         tx.commit().await?;
                         self.services.wake_deployments();

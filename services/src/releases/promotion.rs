@@ -7,9 +7,11 @@
 use super::decisions::Verdict;
 use super::lifecycle::Step;
 use super::{tier, Loaded, Releases};
-use crate::storage::{checklists, environments, holds, verifications};
+use crate::storage::{checklists, environments, verifications};
 use crate::ServiceError;
-use slipway_domain::gate::{self, ActiveFreeze, BreakGlass, GateDecision, GateInput, PreviousChecks};
+use slipway_domain::gate::{
+    self, ActiveFreeze, BreakGlass, GateDecision, GateInput, PreviousChecks,
+};
 use slipway_domain::release::{ReleaseState, Transition};
 use slipway_domain::validation::{bounded_multiline, shown};
 use slipway_domain::{EnvironmentTier, Permission, Principal, ProjectId};
@@ -96,7 +98,7 @@ fn unmet_checklist(items: &[checklists::ItemRow], target: EnvironmentTier) -> Ve
 
 /// What the gate weighs about deployments: how the artifact's last checks
 /// went in the environment before `env`, and whether it is held in `env`.
-/// Two statements.
+/// One statement.
 pub(crate) async fn deploy_facts(
     conn: &mut sqlx::AnyConnection,
     artifact: &str,
@@ -104,23 +106,19 @@ pub(crate) async fn deploy_facts(
     previous: Option<&environments::EnvironmentRow>,
 ) -> Result<(PreviousChecks, Option<String>), ServiceError> {
     let identity = crate::deployments::request::identity_of(artifact);
-    let checks = match previous {
+    let (last, held) =
+        verifications::gate_facts(conn, previous.map(|p| p.id), env.id, &identity).await?;
+    let checks = match last {
         None => PreviousChecks::NotRecorded,
-        Some(prev) => match verifications::find(conn, prev.id, &identity).await? {
-            None => PreviousChecks::NotRecorded,
-            Some(v) => match v.state.as_str() {
-                "passed" => PreviousChecks::Passed,
-                "running" => PreviousChecks::Running,
-                _ => PreviousChecks::Failed {
-                    when: crate::clock::format_ms(v.at),
-                    why: v.why,
-                },
+        Some(v) => match v.state.as_str() {
+            "passed" => PreviousChecks::Passed,
+            "running" => PreviousChecks::Running,
+            _ => PreviousChecks::Failed {
+                when: crate::clock::format_ms(v.at),
+                why: v.why,
             },
         },
     };
-    let held = holds::active(conn, env.id, &identity)
-        .await?
-        .map(|h| h.reason);
     Ok((checks, held))
 }
 
@@ -146,7 +144,10 @@ impl Releases<'_> {
         id: i64,
         break_glass: Option<BreakGlassInput<'_>>,
     ) -> Result<String, ServiceError> {
-        match self.promote_into(actor, slug, id, None, break_glass, None).await {
+        match self
+            .promote_into(actor, slug, id, None, break_glass, None)
+            .await
+        {
             Ok(done) => Ok(done.environment),
             Err(refused @ ServiceError::GateRefused(_)) => {
                 Err(ServiceError::Conflict(refused.to_string()))

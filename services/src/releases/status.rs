@@ -115,7 +115,10 @@ pub(crate) async fn running(
             since,
             by_name: r.actor_name.clone(),
         };
-        match arrivals.iter_mut().find(|a| a.environment_id == r.environment_id) {
+        match arrivals
+            .iter_mut()
+            .find(|a| a.environment_id == r.environment_id)
+        {
             Some(a) if a.since > since => {}
             Some(a) => *a = put_back,
             None => arrivals.push(put_back),

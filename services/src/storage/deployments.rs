@@ -232,7 +232,11 @@ pub async fn fail(
 
 /// Appends to the adapter's output, keeping at most [`OUTPUT_MAX`]
 /// characters (the caller trims what it sends).
-pub async fn append_output(conn: &mut AnyConnection, id: i64, text: &str) -> Result<(), sqlx::Error> {
+pub async fn append_output(
+    conn: &mut AnyConnection,
+    id: i64,
+    text: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE deployments SET output = output || $2 WHERE id = $1")
         .bind(id)
         .bind(text)
@@ -249,7 +253,9 @@ pub async fn output_since(
     from: i64,
 ) -> Result<Option<(String, String, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT SUBSTR(output, $2 + 1), state, LENGTH(output) FROM deployments WHERE id = $1",
+        // PostgreSQL's SUBSTR takes an INTEGER and LENGTH returns one.
+        "SELECT SUBSTR(output, CAST($2 AS INTEGER) + 1), state, CAST(LENGTH(output) AS BIGINT) \
+         FROM deployments WHERE id = $1",
     )
     .bind(id)
     .bind(from)

@@ -26,7 +26,11 @@ pub struct NewHold<'a> {
 }
 
 /// Holds an artifact in an environment (once: holding it again is a no-op).
-pub async fn insert(conn: &mut AnyConnection, h: &NewHold<'_>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    h: &NewHold<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO holds (environment_id, identity, version, reason, deployment_id, held_at, held_by_name) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \

@@ -139,7 +139,12 @@ pub async fn release(
 }
 
 /// Makes a job due now (a deployment ended, the next may start).
-pub async fn wake(conn: &mut AnyConnection, kind: &str, subject_id: i64, now: i64) -> Result<(), sqlx::Error> {
+pub async fn wake(
+    conn: &mut AnyConnection,
+    kind: &str,
+    subject_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE jobs SET run_at = $3 WHERE kind = $1 AND subject_id = $2 AND done_at IS NULL AND run_at > $3",
     )

@@ -54,3 +54,43 @@ pub async fn find(
     .fetch_optional(conn)
     .await
 }
+
+/// What the promotion gate weighs about deployments, in one statement: the
+/// artifact's last verification in the previous environment (`previous`,
+/// when there is one) and the reason of an active hold on it in the target.
+pub async fn gate_facts(
+    conn: &mut AnyConnection,
+    previous: Option<i64>,
+    target: i64,
+    identity: &str,
+) -> Result<(Option<VerificationRow>, Option<String>), sqlx::Error> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT 'checks', state, why, at FROM verifications \
+         WHERE environment_id = $1 AND identity = $3 \
+         UNION ALL SELECT 'hold', '', reason, held_at FROM holds \
+         WHERE environment_id = $2 AND identity = $3 AND released_at IS NULL",
+    )
+    .bind(previous.unwrap_or(-1))
+    .bind(target)
+    .bind(identity)
+    .fetch_all(conn)
+    .await?;
+    let mut checks = None;
+    let mut hold = None;
+    for (what, state, why, at) in rows {
+        match what.as_str() {
+            "checks" if previous.is_some() => {
+                checks = Some(VerificationRow {
+                    environment_id: previous.unwrap_or_default(),
+                    identity: identity.to_owned(),
+                    state,
+                    why,
+                    at,
+                })
+            }
+            "hold" => hold = Some(why),
+            _ => {}
+        }
+    }
+    Ok((checks, hold))
+}

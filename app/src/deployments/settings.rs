@@ -1,0 +1,174 @@
+//! "How this environment deploys": the adapter (record only, or run a
+//! command), its checks and automatic rollback. For admins and release
+//! managers; the server checks that again and parses every field.
+
+use super::api::SaveDeploySettings;
+use crate::components::{FieldError, FormAlert, FormErrors};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use slipway_domain::deployment::adapter::DeploySettingsForm;
+use slipway_domain::deployment::check::CheckForm;
+
+#[component]
+pub fn DeploySettingsPanel(
+    slug: String,
+    env: String,
+    form: DeploySettingsForm,
+    action: ServerAction<SaveDeploySettings>,
+) -> impl IntoView {
+    let errors = FormErrors::from_action(action.value());
+    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let adapter = RwSignal::new(if form.adapter == "command" {
+        "command"
+    } else {
+        "record"
+    });
+    // The checks shown: the stored ones and one empty row to add another.
+    let rows = RwSignal::new({
+        let mut rows = form.checks.clone();
+        rows.push(CheckForm::default());
+        rows
+    });
+    view! {
+        <section class="panel" data-test="deploy-settings">
+            <h2>"How this environment deploys"</h2>
+            <p class="hint">"When a release is promoted here, Slipway hands its artifact (by digest) to the adapter, then runs the checks. A check that errors, times out or never becomes healthy counts as failed."</p>
+            <ActionForm action attr:class="form" attr:data-test="deploy-settings-form">
+                <FormAlert errors/>
+                <input type="hidden" name="slug" value=slug/>
+                <input type="hidden" name="env" value=env/>
+                <fieldset>
+                    <legend>"Adapter"</legend>
+                    <label class="check"><input type="radio" name="adapter" value="record" checked=form.adapter != "command"
+                        on:change=move |_| adapter.set("record") data-test="adapter-record"/>" Record only: Slipway does not deploy here, it records that the release entered"</label>
+                    <label class="check"><input type="radio" name="adapter" value="command" checked=form.adapter == "command"
+                        on:change=move |_| adapter.set("command") data-test="adapter-command"/>" Run a command on the Slipway server (helm, kubectl, a script)"</label>
+                    <FieldError errors error_key="adapter" id="adapter-error"/>
+                </fieldset>
+                <div class="command-settings" class:hidden=move || adapter.get() != "command">
+                    <div class="field">
+                        <label for="deploy-program">"Program"</label>
+                        <p class="hint" id="deploy-program-hint">"A path or a program name, without arguments. It gets SLIPWAY_DIGEST, SLIPWAY_ARTIFACT, SLIPWAY_VERSION, SLIPWAY_ENVIRONMENT, SLIPWAY_PREVIOUS_DIGEST, SLIPWAY_ROLLBACK, SLIPWAY_WEIGHT and SLIPWAY_DEPLOYMENT_ID in its environment; no shell is involved."</p>
+                        <input id="deploy-program" name="program" value=form.program.clone() maxlength="500" aria-describedby="deploy-program-hint" data-test="deploy-program"/>
+                        <FieldError errors error_key="program" id="deploy-program-error"/>
+                    </div>
+                    <div class="field">
+                        <label for="deploy-args">"Arguments " <span class="optional">"(one per line)"</span></label>
+                        <textarea id="deploy-args" name="args" rows="4" data-test="deploy-args">{form.args.clone()}</textarea>
+                        <FieldError errors error_key="args" id="deploy-args-error"/>
+                    </div>
+                    <div class="field">
+                        <label for="deploy-workdir">"Working directory " <span class="optional">"(optional, absolute)"</span></label>
+                        <input id="deploy-workdir" name="workdir" value=form.workdir.clone() maxlength="1000" data-test="deploy-workdir"/>
+                        <FieldError errors error_key="workdir" id="deploy-workdir-error"/>
+                    </div>
+                    <div class="field">
+                        <label for="deploy-timeout">"Stop it after (seconds)"</label>
+                        <input id="deploy-timeout" name="timeout_s" value=form.timeout_s.clone() inputmode="numeric" placeholder="600" data-test="deploy-timeout"/>
+                        <FieldError errors error_key="timeout_s" id="deploy-timeout-error"/>
+                    </div>
+                    <label class="check"><input type="checkbox" name="auto_rollback" checked=form.auto_rollback data-test="auto-rollback"/>
+                        " Roll back automatically to the last verified version when a deployment fails"</label>
+                    <FieldError errors error_key="auto_rollback" id="auto-rollback-error"/>
+                </div>
+                <h3>"Checks after every deployment"</h3>
+                <p class="hint">"Leave a row empty to remove it. An HTTP check passes only with the expected status, within the time budget, with the expected text or JSON value."</p>
+                {move || rows.get().into_iter().enumerate().map(|(i, c)| view! { <CheckRow i c errors/> }).collect_view()}
+                <p class="actions">
+                    <button type="button" class="button small" data-test="add-check"
+                        on:click=move |_| rows.update(|r| r.push(CheckForm::default()))>"Add a check"</button>
+                </p>
+                <p class="actions"><button type="submit" class="button primary" data-test="save-deploy-settings">"Save"</button></p>
+                {move || saved().then(|| view! { <p class="alert alert-ok" role="status" data-test="deploy-settings-saved">"Saved. The next deployment uses these settings."</p> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn CheckRow(i: usize, c: CheckForm, errors: FormErrors) -> impl IntoView {
+    let name = move |f: &str| format!("checks[{i}][{f}]");
+    let id = move |f: &str| format!("check-{i}-{f}");
+    let key = move |f: &str| format!("checks[{i}].{f}");
+    let kind = if c.kind == "command" {
+        "command"
+    } else {
+        "http"
+    };
+    view! {
+        <fieldset class="check-row" data-test="check-row">
+            <legend>{format!("Check {}", i + 1)}</legend>
+            <div class="field">
+                <label for=id("kind")>"Kind"</label>
+                <select id=id("kind") name=name("kind")>
+                    <option value="http" selected=kind == "http">"HTTP request"</option>
+                    <option value="command" selected=kind == "command">"Command"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for=id("name")>"Name"</label>
+                <input id=id("name") name=name("name") value=c.name.clone() maxlength="100" data-test="check-name"/>
+                <FieldError errors error_key=key("name") id=format!("{}-error", id("name"))/>
+            </div>
+            <div class="field">
+                <label for=id("url")>"URL " <span class="optional">"(HTTP)"</span></label>
+                <input id=id("url") name=name("url") value=c.url.clone() maxlength="2000" data-test="check-url"/>
+                <FieldError errors error_key=key("url") id=format!("{}-error", id("url"))/>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for=id("expect_status")>"Expected status"</label>
+                    <input id=id("expect_status") name=name("expect_status") value=c.expect_status.clone() placeholder="200" inputmode="numeric"/>
+                    <FieldError errors error_key=key("expect_status") id=format!("{}-error", id("expect_status"))/>
+                </div>
+                <div class="field">
+                    <label for=id("body_contains")>"Answer contains " <span class="optional">"(optional)"</span></label>
+                    <input id=id("body_contains") name=name("body_contains") value=c.body_contains.clone() maxlength="500" data-test="check-body"/>
+                    <FieldError errors error_key=key("body_contains") id=format!("{}-error", id("body_contains"))/>
+                </div>
+                <div class="field">
+                    <label for=id("json_pointer")>"JSON pointer " <span class="optional">"(optional)"</span></label>
+                    <input id=id("json_pointer") name=name("json_pointer") value=c.json_pointer.clone() placeholder="/status" maxlength="500"/>
+                    <FieldError errors error_key=key("json_pointer") id=format!("{}-error", id("json_pointer"))/>
+                </div>
+                <div class="field">
+                    <label for=id("json_value")>"\u{2026} has the value"</label>
+                    <input id=id("json_value") name=name("json_value") value=c.json_value.clone() maxlength="500"/>
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for=id("latency_budget_ms")>"Time budget (ms)"</label>
+                    <input id=id("latency_budget_ms") name=name("latency_budget_ms") value=c.latency_budget_ms.clone() placeholder="2000" inputmode="numeric"/>
+                    <FieldError errors error_key=key("latency_budget_ms") id=format!("{}-error", id("latency_budget_ms"))/>
+                </div>
+                <div class="field">
+                    <label for=id("retries")>"Retries"</label>
+                    <input id=id("retries") name=name("retries") value=c.retries.clone() placeholder="5" inputmode="numeric" data-test="check-retries"/>
+                    <FieldError errors error_key=key("retries") id=format!("{}-error", id("retries"))/>
+                </div>
+                <div class="field">
+                    <label for=id("deadline_s")>"Give up after (s)"</label>
+                    <input id=id("deadline_s") name=name("deadline_s") value=c.deadline_s.clone() placeholder="120" inputmode="numeric" data-test="check-deadline"/>
+                    <FieldError errors error_key=key("deadline_s") id=format!("{}-error", id("deadline_s"))/>
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for=id("program")>"Program " <span class="optional">"(command)"</span></label>
+                    <input id=id("program") name=name("program") value=c.program.clone() maxlength="500"/>
+                    <FieldError errors error_key=key("program") id=format!("{}-error", id("program"))/>
+                </div>
+                <div class="field">
+                    <label for=id("args")>"Arguments " <span class="optional">"(one per line)"</span></label>
+                    <textarea id=id("args") name=name("args") rows="2">{c.args.clone()}</textarea>
+                </div>
+                <div class="field">
+                    <label for=id("timeout_s")>"Timeout (s)"</label>
+                    <input id=id("timeout_s") name=name("timeout_s") value=c.timeout_s.clone() placeholder="60" inputmode="numeric"/>
+                    <FieldError errors error_key=key("timeout_s") id=format!("{}-error", id("timeout_s"))/>
+                </div>
+            </div>
+        </fieldset>
+    }
+}
