@@ -27,6 +27,10 @@ pub struct TestApp {
 
     /// PostgreSQL: the per-test database and the URL of the server's admin db.
     pub pg: Option<(String, String)>,
+    /// Where this Slipway keeps its data, and its database URL (for a
+    /// second process on the same data: `deployments_crash.rs`).
+    pub data_dir: std::path::PathBuf,
+    pub database_url: Option<String>,
     admin: tokio::sync::OnceCell<Principal>,
     _dir: TempDir,
 }
@@ -190,7 +194,7 @@ impl TestApp {
                 Some(url)
             }
         };
-        let mut settings = test_settings(&dir, database_url);
+        let mut settings = test_settings(&dir, database_url.clone());
         configure(&mut settings);
         let public_url = settings.public_url.clone();
         // A stand-in for the built browser bundle.
@@ -210,6 +214,8 @@ impl TestApp {
             services,
 
             pg,
+            data_dir: settings.data_dir.clone(),
+            database_url,
             admin: tokio::sync::OnceCell::new(),
             _dir: dir,
         }

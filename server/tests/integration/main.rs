@@ -19,6 +19,7 @@ mod bad_input;
 mod calendar;
 mod cli;
 mod deployments;
+mod deployments_crash;
 mod hardening;
 mod health;
 mod notifications;
