@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Every setting's key; `SLIPWAY_<KEY>` in the environment.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
+    "demo_password",
     "api_token_max_days",
     "api_rate_per_second",
     "api_rate_burst",
@@ -59,6 +60,7 @@ struct RawSettings {
     api_token_max_days: u32,
     api_rate_per_second: u32,
     api_rate_burst: u32,
+    demo_password: Option<String>,
 }
 
 /// A list setting: a TOML array, or in the environment one string with a
@@ -118,6 +120,7 @@ impl Default for RawSettings {
             api_token_max_days: 365,
             api_rate_per_second: 20,
             api_rate_burst: 100,
+            demo_password: None,
         }
     }
 }
@@ -177,6 +180,10 @@ pub struct Settings {
     /// How many requests a token may make at once above that rate
     /// (`SLIPWAY_API_RATE_BURST`).
     pub api_rate_burst: u32,
+    /// The password of every demo user `--seed-demo` creates
+    /// (`SLIPWAY_DEMO_PASSWORD`, for workshops and tests); unset, each gets
+    /// a generated one, printed at start. Ignored without `--seed-demo`.
+    pub demo_password: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -462,7 +469,16 @@ impl Settings {
                 "must be at least 1 while api_rate_per_second is set",
             ));
         }
+        let demo_password = match raw.demo_password {
+            None => None,
+            Some(p) if p.is_empty() => None,
+            Some(p) => {
+                slipway_domain::Password::parse(&p).map_err(|m| invalid("demo_password", m))?;
+                Some(SecretString::from(p))
+            }
+        };
         Ok(Settings {
+            demo_password,
             addr,
             data_dir: raw.data_dir,
             database_url,
@@ -506,6 +522,20 @@ impl Settings {
             self.public_url.as_deref().unwrap_or_default(),
         )
         .ok()
+    }
+
+    /// Where this Slipway answers, for calls it makes to itself (the demo's
+    /// checks): the public URL, else the listen address (127.0.0.1 when it
+    /// listens on every interface).
+    pub fn local_base_url(&self) -> String {
+        if let Some(u) = &self.public_url {
+            return u.clone();
+        }
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        }
+        format!("http://{addr}")
     }
 
     /// Cookies carry `Secure` when people reach Slipway over https.

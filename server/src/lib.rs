@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod feeds;
 pub mod git_cli;
 pub mod live;
@@ -99,8 +100,31 @@ pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, S
         None if configured.is_some() => {}
         None => {}
     }
-    if seed_demo && slipway_services::demo::seed(&services).await? {
-        tracing::info!("created the demo project \"demo\" (dev -> staging -> prod)");
+    if seed_demo {
+        let password = settings
+            .demo_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned());
+        if let Some(users) =
+            slipway_services::demo::seed(&services, &settings.local_base_url(), password.as_deref())
+                .await?
+        {
+            tracing::info!("created the demo project \"demo\" (dev -> staging -> prod)");
+            // Demo accounts only (never without --seed-demo): shown so a
+            // newcomer can sign in as each role at once.
+            for u in users {
+                tracing::warn!(
+                    "demo user {} ({}) has the password {}",
+                    u.username,
+                    u.role.label(),
+                    if password.is_some() {
+                        "set in SLIPWAY_DEMO_PASSWORD"
+                    } else {
+                        u.password.as_str()
+                    }
+                );
+            }
+        }
     }
     Ok(services)
 }

@@ -90,6 +90,7 @@ pub fn router(settings: &Settings, services: Services) -> Router {
         .with_state(crate::assets::Assets::load(&settings.site_root));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/demo/apps/{env}/health", get(crate::demo::health))
         .route("/readyz", get(readyz))
         .route("/calendar/{file}", crate::feeds::route(settings))
         .merge(assets)

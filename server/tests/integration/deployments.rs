@@ -851,3 +851,126 @@ on_both_databases!(
     twenty_simultaneous_promotions_make_one_deployment,
     the_api_rolls_back_with_a_token_and_an_idempotency_key,
 );
+
+/// The demo (`--seed-demo`) shows the whole product: a connected
+/// repository proposing the next version, a release waiting for sign-off
+/// with one approval, environments that deploy through the command adapter
+/// with checks against the demo's own endpoint, and a broken build that
+/// rolls back by itself.
+async fn the_demo_signs_off_promotes_and_rolls_back_a_broken_build(app: &TestApp) {
+    let users = slipway_services::demo::seed(&app.services, &app.base, Some("demo password 42"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(users.len(), 7);
+    // Seeding again changes nothing.
+    assert!(slipway_services::demo::seed(&app.services, &app.base, None)
+        .await
+        .unwrap()
+        .is_none());
+    let principal = |name: &str| {
+        let services = app.services.clone();
+        let name = name.to_owned();
+        async move {
+            let accounts = services.accounts();
+            let session = accounts
+                .login(&name, "demo password 42", None)
+                .await
+                .unwrap();
+            accounts.principal(session).await.unwrap().unwrap()
+        }
+    };
+    let (paula, eddie, sam) = (
+        principal("paula").await,
+        principal("eddie").await,
+        principal("sam").await,
+    );
+    let releases = app.services.releases();
+    let status = releases.status(&paula, "demo").await.unwrap();
+    let running: Vec<_> = status
+        .environments
+        .iter()
+        .map(|e| e.current.as_ref().map(|c| c.version.clone()))
+        .collect();
+    assert_eq!(
+        running,
+        [
+            Some("1.2.0".into()),
+            Some("1.1.0".into()),
+            Some("1.1.0".into())
+        ]
+    );
+    // The release waiting for the product owner, with the tech lead's approval.
+    let waiting = releases.waiting_for(&paula).await.unwrap();
+    let item = waiting
+        .iter()
+        .find(|w| w.version == "1.2.0")
+        .expect("1.2.0 waits for paula");
+    let v = releases.get(&paula, "demo", item.release_id).await.unwrap();
+    assert_eq!(v.decisions.len(), 1);
+    assert!(
+        v.notes_html.contains("coupon"),
+        "the notes were drafted: {}",
+        v.notes_html
+    );
+    app.services
+        .releases()
+        .decide(
+            &paula,
+            "demo",
+            v.id,
+            &crate::helpers::decision(
+                slipway_domain::approval::Decision::Approve,
+                "",
+                &v.artifact,
+                v.notes_revision,
+            ),
+        )
+        .await
+        .unwrap();
+    let p = releases
+        .promote_into(&eddie, "demo", v.id, Some("staging"), None, None)
+        .await
+        .unwrap();
+    let d = ended(app, p.deployment_id).await;
+    assert_eq!(d.state, DeploymentState::Succeeded, "{d:?}");
+    assert!(d.checks[0].passed);
+    assert_eq!(
+        releases.status(&paula, "demo").await.unwrap().environments[1]
+            .current
+            .as_ref()
+            .map(|c| c.version.as_str()),
+        Some("1.2.0")
+    );
+    // The broken build: its checks fail, dev rolls back to 1.2.0 by itself.
+    let broken = releases
+        .list(&eddie, "demo")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.version.contains("broken"))
+        .unwrap();
+    let p = releases
+        .promote_into(&eddie, "demo", broken.id, Some("dev"), None, None)
+        .await
+        .unwrap();
+    let d = ended(app, p.deployment_id).await;
+    assert_eq!(d.state, DeploymentState::RolledBack, "{d:?}");
+    let page = app
+        .services
+        .deployments()
+        .environment_page(&sam, "demo", "dev")
+        .await
+        .unwrap();
+    let rollback = page.history.iter().find(|h| h.automatic).unwrap().id;
+    assert_eq!(ended(app, rollback).await.state, DeploymentState::Succeeded);
+    assert_eq!(
+        releases.status(&sam, "demo").await.unwrap().environments[0]
+            .current
+            .as_ref()
+            .map(|c| c.version.as_str()),
+        Some("1.2.0")
+    );
+}
+
+on_both_databases!(the_demo_signs_off_promotes_and_rolls_back_a_broken_build);

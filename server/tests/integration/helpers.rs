@@ -135,6 +135,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         // Off: tests that want the limit set it (api rate-limit test).
         api_rate_per_second: 0,
         api_rate_burst: 100,
+        demo_password: None,
         // Short, so a never-answering remote fails within a test's patience.
         git_network_timeout: std::time::Duration::from_secs(2),
     }

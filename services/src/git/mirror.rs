@@ -99,9 +99,12 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
 /// own `data_dir` (the mirrors of every project live there). Returns the
 /// resolved path, which is what gets fetched. Every refusal is
 /// [`LOCAL_NOT_ALLOWED`], whether the path exists or not.
+///
+/// One exception: the demo's own repository, which `--seed-demo` creates
+/// under `data_dir/demo/` (only the demo's files are there, never mirrors).
 pub fn allow_local(path: &Path, allowed: &[PathBuf], data_dir: &Path) -> Result<PathBuf, String> {
     let refused = || LOCAL_NOT_ALLOWED.to_owned();
-    if allowed.is_empty() || !path.is_absolute() || path.to_string_lossy().contains('%') {
+    if !path.is_absolute() || path.to_string_lossy().contains('%') {
         return Err(refused());
     }
     let resolved = path.canonicalize().map_err(|_| refused())?;
@@ -109,7 +112,10 @@ pub fn allow_local(path: &Path, allowed: &[PathBuf], data_dir: &Path) -> Result<
     let data = data_dir
         .canonicalize()
         .unwrap_or_else(|_| data_dir.to_path_buf());
-    if resolved.starts_with(&data) {
+    if resolved.starts_with(crate::demo::demo_dir(&data)) {
+        return Ok(resolved);
+    }
+    if allowed.is_empty() || resolved.starts_with(&data) {
         return Err(refused());
     }
     if !allowed.iter().any(|dir| resolved.starts_with(dir)) {
