@@ -27,6 +27,7 @@
 //!    in the environment that is not what runs there now and not held.
 
 pub mod adapter;
+pub mod changes;
 pub mod check;
 pub mod view;
 

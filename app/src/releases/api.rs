@@ -397,3 +397,46 @@ pub async fn save_checklist_template(
             .await,
     )
 }
+
+/// What promoting the release into its next environment changes there.
+#[server(endpoint = "releases/changes")]
+pub async fn what_changes(
+    slug: String,
+    id: i64,
+) -> Result<slipway_domain::deployment::view::WhatChanges, AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    check(services()?.releases().what_changes(&actor, &slug, id).await)
+}
+
+/// Creates the release the plan proposes for `rev`, with its notes drafted
+/// in the same step, then opens its page.
+#[server(endpoint = "releases/create-from-plan")]
+pub async fn create_release_from_plan(
+    slug: String,
+    rev: String,
+    #[server(default)] title: String,
+) -> Result<i64, AppError> {
+    use crate::server::{check, principal, redirect_to, services};
+    use slipway_services::releases::NewFromRefInput;
+    let actor = principal()?;
+    let id = check(
+        services()?
+            .releases()
+            .create_from_ref(
+                &actor,
+                &slug,
+                &NewFromRefInput {
+                    git_ref: Some(rev),
+                    version: None,
+                    artifact: None,
+                    title,
+                    notes: None,
+                    planned: String::new(),
+                },
+            )
+            .await,
+    )?;
+    redirect_to(&format!("/projects/{slug}/releases/{id}"));
+    Ok(id)
+}

@@ -3,6 +3,7 @@
 //! home page's "waiting for my sign-off" queue.
 
 pub mod api;
+pub mod changes;
 pub mod list;
 pub mod policies;
 pub mod reviews;

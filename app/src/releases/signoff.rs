@@ -162,6 +162,14 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
             }
         })}
 
+        {target.is_some().then(|| {
+            let promote = a.promote;
+            view! {
+                <crate::releases::changes::WhatChangesPanel slug=r.project_slug.clone() id=r.id
+                    reload=Signal::derive(move || promote.version().get() as u32)/>
+            }
+        })}
+
         <section class="panel" id="decision" data-test="decision-panel">
             <h2>{match &target { Some(t) => format!("Sign-off for {t}"), None => "Sign-off".to_owned() }}</h2>
             <p class="hint">{format!("Policy: {}", r.policy)}</p>

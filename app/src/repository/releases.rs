@@ -113,6 +113,8 @@ fn NoRepository(slug: String) -> impl IntoView {
 #[component]
 fn PlanPanel(p: PlanView, slug: String, draft: ServerAction<DraftNotes>) -> impl IntoView {
     let errors = FormErrors::from_action(draft.value());
+    let create = ServerAction::<crate::releases::api::CreateReleaseFromPlan>::new();
+    let create_errors = FormErrors::from_action(create.value());
     let headline = match &p.next {
         Some(v) => format!("Next version: {v}"),
         None => "No release is due".to_owned(),
@@ -139,6 +141,19 @@ fn PlanPanel(p: PlanView, slug: String, draft: ServerAction<DraftNotes>) -> impl
             {(flagged > 0).then(|| view! {
                 <p class="alert alert-warn">{format!("{flagged} commit(s) do not follow Conventional Commits. They are listed under \"Other changes\"; classify them when you edit the notes.")}</p>
             })}
+            {(can_draft && p.component.is_none() && p.channel.is_none()).then(|| {
+                let (slug, rev, next) = (slug.clone(), p.rev.clone(), p.next.clone().unwrap_or_default());
+                view! {
+                <ActionForm action=create attr:class="inline" attr:data-test="create-from-plan-form">
+                    <FormAlert errors=create_errors/>
+                    <input type="hidden" name="slug" value=slug/>
+                    <input type="hidden" name="rev" value=rev/>
+                    <button type="submit" class="button primary" data-test="create-from-plan">
+                        {format!("Create release {next} with these notes")}
+                    </button>
+                    <p class="hint">"Takes the proposed version, drafts the notes and opens the release for sign-off, in one step."</p>
+                </ActionForm>
+            }})}
             {can_draft.then(|| view! {
                 <ActionForm action=draft attr:class="inline" attr:data-test="draft-form">
                     <FormAlert errors/>
@@ -146,7 +161,7 @@ fn PlanPanel(p: PlanView, slug: String, draft: ServerAction<DraftNotes>) -> impl
                     <input type="hidden" name="rev" value=p.rev.clone()/>
                     <input type="hidden" name="component" value=p.component.clone().unwrap_or_default()/>
                     <input type="hidden" name="channel" value=p.channel.clone().unwrap_or_default()/>
-                    <button type="submit" class="button primary" data-test="draft-notes">"Draft release notes for " {p.next_tag.clone()}</button>
+                    <button type="submit" class="button" data-test="draft-notes">"Only draft release notes for " {p.next_tag.clone()}</button>
                 </ActionForm>
             })}
             <details>

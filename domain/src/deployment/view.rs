@@ -85,3 +85,49 @@ pub struct EnvironmentPage {
     pub can_roll_back: bool,
     pub can_configure: bool,
 }
+
+/// One change, as a product owner reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeLine {
+    /// `checkout: coupons at checkout` (scope and description).
+    pub text: String,
+    /// The commit's first 7 characters.
+    pub commit: String,
+    /// Issues it closes (`#12`, `DEMO-12`).
+    pub issues: Vec<String>,
+    /// For a breaking change: what it says to do (its migration note).
+    pub migration: Option<String>,
+}
+
+/// What promoting a release into an environment changes there, for the
+/// people who sign off: versions it skips, features, fixes, breaking
+/// changes with their migration notes and the issues, from the commits
+/// between what runs there now and this release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatChanges {
+    pub environment: String,
+    /// What runs there now (a version), if anything.
+    pub running: Option<String>,
+    /// Releases between that one and this one that never got there.
+    pub skipped: Vec<String>,
+    pub breaking: Vec<ChangeLine>,
+    pub features: Vec<ChangeLine>,
+    pub fixes: Vec<ChangeLine>,
+    pub performance: Vec<ChangeLine>,
+    /// Everything else (docs, chores, ...), counted.
+    pub other: usize,
+    pub issues: Vec<String>,
+    /// Why the changes could not be worked out, when they could not (no
+    /// repository, an artifact that is not a commit, ...).
+    pub unknown: Option<String>,
+}
+
+impl WhatChanges {
+    pub fn is_empty(&self) -> bool {
+        self.breaking.is_empty()
+            && self.features.is_empty()
+            && self.fixes.is_empty()
+            && self.performance.is_empty()
+            && self.other == 0
+    }
+}

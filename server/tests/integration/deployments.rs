@@ -908,6 +908,26 @@ async fn the_demo_signs_off_promotes_and_rolls_back_a_broken_build(app: &TestApp
         .expect("1.2.0 waits for paula");
     let v = releases.get(&paula, "demo", item.release_id).await.unwrap();
     assert_eq!(v.decisions.len(), 1);
+    // What it changes in staging, in words, from the commits since 1.1.0.
+    let w = releases.what_changes(&paula, "demo", v.id).await.unwrap();
+    assert_eq!(
+        (w.environment.as_str(), w.running.as_deref()),
+        ("staging", Some("1.1.0"))
+    );
+    assert!(w.unknown.is_none(), "{w:?}");
+    let texts = |l: &[slipway_domain::deployment::view::ChangeLine]| {
+        l.iter().map(|c| c.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&w.features), ["checkout: coupons at checkout"]);
+    assert_eq!(
+        texts(&w.fixes),
+        ["cart: keep the cart when the session expires"]
+    );
+    assert_eq!(w.performance.len(), 1);
+    assert_eq!(w.other, 1, "the docs commit");
+    assert_eq!(w.issues, ["DEMO-12", "DEMO-15"]);
+    // Production runs 1.1.0 too; staging's next step would skip nothing.
+    assert!(w.skipped.is_empty());
     assert!(
         v.notes_html.contains("coupon"),
         "the notes were drafted: {}",

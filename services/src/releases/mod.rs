@@ -23,6 +23,7 @@
 //! PostgreSQL, the write lock on SQLite); one live decision per person is
 //! enforced by a partial unique index.
 
+mod changes;
 mod checklist;
 pub(crate) mod decisions;
 pub(crate) mod evidence;
