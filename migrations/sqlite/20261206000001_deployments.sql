@@ -41,6 +41,9 @@ CREATE TABLE deployments (
     verified          BIGINT  NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
     -- Someone pressed Cancel: the runner stops the adapter or checks.
     cancel_requested  BIGINT  NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+    -- What a webhook adapter's receiver reported to the callback.
+    callback_state    TEXT CHECK (callback_state IN ('running', 'succeeded', 'failed')),
+    callback_message  TEXT,
     created_at        BIGINT  NOT NULL,
     started_at        BIGINT,
     finished_at       BIGINT

@@ -51,6 +51,7 @@ struct RawSettings {
     site_root: PathBuf,
     git_tagger_email: String,
     git_credentials: BTreeMap<String, RawCredential>,
+    webhook_secrets: BTreeMap<String, ListSetting>,
     review_due_hours: i64,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -111,6 +112,7 @@ impl Default for RawSettings {
             site_root: PathBuf::from("target/site"),
             git_tagger_email: "slipway@localhost".into(),
             git_credentials: BTreeMap::new(),
+            webhook_secrets: BTreeMap::new(),
             review_due_hours: 48,
             smtp_url: None,
             mail_from: None,
@@ -152,6 +154,12 @@ pub struct Settings {
     /// Named credentials for repositories (`[git_credentials.NAME]` or
     /// `SLIPWAY_GIT_CREDENTIALS__NAME__TOKEN`); repositories refer to them by name.
     pub git_credentials: BTreeMap<String, GitCredential>,
+    /// Named signing secrets of webhook deploy adapters
+    /// (`[webhook_secrets] NAME = ["whsec_new", "whsec_old"]`, or
+    /// `SLIPWAY_WEBHOOK_SECRETS__NAME="whsec_new whsec_old"`): deliveries
+    /// are signed with each (at most two, for rotation). Adapters name them;
+    /// they are never stored in the database, shown or logged.
+    pub webhook_secrets: BTreeMap<String, Vec<SecretString>>,
     /// Hours reviewers have to close a break-glass review (`SLIPWAY_REVIEW_DUE_HOURS`).
     pub review_due_hours: i64,
     /// Where notification e-mail goes out (`SLIPWAY_SMTP_URL`), e.g.
@@ -253,11 +261,18 @@ impl Settings {
         // the test suite's SLIPWAY_TEST_POSTGRES_URL) are not settings.
         figment = figment.merge(env.clone().only(&KEYS));
         // SLIPWAY_GIT_CREDENTIALS__<NAME>__TOKEN (or __USERNAME, __SSH_KEY, ...).
-        figment = figment.merge(env.filter_map(|k| {
+        figment = figment.merge(env.clone().filter_map(|k| {
             k.as_str()
                 .to_ascii_lowercase()
                 .strip_prefix("git_credentials__")
                 .map(|rest| format!("git_credentials.{}", rest.replace("__", ".")).into())
+        }));
+        // SLIPWAY_WEBHOOK_SECRETS__<NAME>="whsec_new whsec_old".
+        figment = figment.merge(env.filter_map(|k| {
+            k.as_str()
+                .to_ascii_lowercase()
+                .strip_prefix("webhook_secrets__")
+                .map(|name| format!("webhook_secrets.{name}").into())
         }));
         let raw: RawSettings = figment.extract().map_err(|e| {
             let key = e.path.join(".");
@@ -469,6 +484,29 @@ impl Settings {
                 "must be at least 1 while api_rate_per_second is set",
             ));
         }
+        let mut webhook_secrets = BTreeMap::new();
+        for (name, list) in &raw.webhook_secrets {
+            let key = format!("webhook_secrets.{name}");
+            let secrets = list.items(' ');
+            if secrets.is_empty() || secrets.len() > 2 {
+                return Err(invalid(&key, "give one secret, or two while rotating"));
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || name.len() > 64
+            {
+                return Err(invalid(&key, "a secret's name is letters, digits, - and _"));
+            }
+            for s in &secrets {
+                slipway_services::deployments::webhook::check_secret(s)
+                    .map_err(|m| invalid(&key, m))?;
+            }
+            webhook_secrets.insert(
+                name.to_ascii_lowercase(),
+                secrets.into_iter().map(SecretString::from).collect(),
+            );
+        }
         let demo_password = match raw.demo_password {
             None => None,
             Some(p) if p.is_empty() => None,
@@ -478,6 +516,7 @@ impl Settings {
             }
         };
         Ok(Settings {
+            webhook_secrets,
             demo_password,
             addr,
             data_dir: raw.data_dir,

@@ -78,6 +78,8 @@ pub async fn prepare(settings: &Settings, seed_demo: bool) -> Result<Services, S
             review_due_hours: settings.review_due_hours,
         })
         .with_public_url(settings.public_url.as_deref())
+        .with_base_url(&settings.local_base_url())
+        .with_webhook_secrets(settings.webhook_secrets.clone())
         .with_api_settings(slipway_services::ApiSettings {
             token_max_days: settings.api_token_max_days,
         });
@@ -170,6 +172,18 @@ pub async fn start(settings: &Settings, services: Services) -> Result<Running, S
         addr: settings.addr,
         source,
     })?;
+    // Webhook callbacks point here: the public URL, else the address bound
+    // (which knows the port when the settings asked for any free one).
+    let services = match settings.public_url {
+        Some(_) => services,
+        None => services.with_base_url(
+            &Settings {
+                addr,
+                ..settings.clone()
+            }
+            .local_base_url(),
+        ),
+    };
     let router = web::router(settings, services.clone());
     let (tx, rx) = oneshot::channel::<()>();
 

@@ -95,7 +95,7 @@ impl ApiTokens<'_> {
         Ok(key.as_slice())
     }
 
-    async fn hash(&self, secret: &str) -> Result<String, ServiceError> {
+    pub(crate) async fn hash(&self, secret: &str) -> Result<String, ServiceError> {
         let key = self.key().await?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
             .map_err(|e| ServiceError::Internal(Box::new(e)))?;

@@ -83,3 +83,9 @@ mod tests {
         assert_eq!(Clock::fixed(t).now_ms(), to_ms(t));
     }
 }
+
+/// `2026-12-06T21:30:00Z`: RFC 3339, for machines (webhook payloads).
+pub fn format_rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -61,6 +61,10 @@ pub struct Services {
     pub(crate) api_token_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// Wakes the deployment runner (a deployment was asked for or ended).
     pub(crate) deploy_wake: Arc<tokio::sync::Notify>,
+    /// Where this Slipway answers (webhook callbacks point here).
+    pub base_url: Arc<str>,
+    /// Signing secrets of webhook adapters, by name (rotation: two).
+    pub webhook_secrets: Arc<BTreeMap<String, Vec<secrecy::SecretString>>>,
 }
 
 /// Release rules from configuration.
@@ -138,7 +142,22 @@ impl Services {
             api_token_key: Arc::default(),
             api_settings: Arc::new(ApiSettings::default()),
             deploy_wake: Arc::default(),
+            base_url: Arc::from("http://127.0.0.1:3000"),
+            webhook_secrets: Arc::default(),
         }
+    }
+
+    pub fn with_base_url(mut self, url: &str) -> Self {
+        self.base_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn with_webhook_secrets(
+        mut self,
+        secrets: BTreeMap<String, Vec<secrecy::SecretString>>,
+    ) -> Self {
+        self.webhook_secrets = Arc::new(secrets);
+        self
     }
 
     /// Tells this instance's deployment runner to look for work now

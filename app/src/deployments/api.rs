@@ -91,6 +91,9 @@ pub async fn save_deploy_settings(
     #[server(default)] timeout_s: String,
     #[server(default)] auto_rollback: Option<String>,
     #[server(default)] checks: Vec<CheckForm>,
+    #[server(default)] webhook_url: String,
+    #[server(default)] webhook_secret: String,
+    #[server(default)] webhook_status_url: String,
 ) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     use slipway_domain::deployment::adapter::DeploySettingsForm;
@@ -110,6 +113,9 @@ pub async fn save_deploy_settings(
             })
             .collect(),
         auto_rollback: auto_rollback.is_some(),
+        webhook_url,
+        webhook_secret,
+        webhook_status_url,
     };
     check(
         services()?

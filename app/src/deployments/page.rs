@@ -39,21 +39,23 @@ pub fn EnvironmentPageView() -> impl IntoView {
         release: ServerAction::new(),
         settings: ServerAction::new(),
     };
-    // A deployment's state changed (its live output says so): reload.
+    // A deployment's state changed (its live output says so), or an action
+    // succeeded: reload. (Not after a refused one: the form keeps what was
+    // typed, next to the errors.)
     let changed = RwSignal::new(0u32);
+    let done = RwSignal::new(0u32);
+    let count = move |succeeded: bool| {
+        if succeeded {
+            done.update(|n| *n += 1);
+        }
+    };
+    Effect::new(move |_| count(matches!(a.rollback.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count(matches!(a.rerun.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count(matches!(a.cancel.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count(matches!(a.release.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count(matches!(a.settings.value().get(), Some(Ok(_)))));
     let page = Resource::new(
-        move || {
-            (
-                slug(),
-                env(),
-                changed.get(),
-                a.rollback.version().get(),
-                a.rerun.version().get(),
-                a.cancel.version().get(),
-                a.release.version().get(),
-                a.settings.version().get(),
-            )
-        },
+        move || (slug(), env(), changed.get(), done.get()),
         |(s, e, ..)| get_environment(s, e),
     );
     let on_change = Callback::new(move |()| changed.update(|n| *n += 1));

@@ -43,8 +43,29 @@ pub fn DeploySettingsPanel(
                         on:change=move |_| adapter.set("record") data-test="adapter-record"/>" Record only: Slipway does not deploy here, it records that the release entered"</label>
                     <label class="check"><input type="radio" name="adapter" value="command" checked=form.adapter == "command"
                         on:change=move |_| adapter.set("command") data-test="adapter-command"/>" Run a command on the Slipway server (helm, kubectl, a script)"</label>
+                    <label class="check"><input type="radio" name="adapter" value="webhook" checked=form.adapter == "webhook"
+                        on:change=move |_| adapter.set("webhook") data-test="adapter-webhook"/>" Send a signed webhook to your deployment system, which reports back"</label>
                     <FieldError errors error_key="adapter" id="adapter-error"/>
                 </fieldset>
+                <div class="webhook-settings" class:hidden=move || adapter.get() != "webhook">
+                    <div class="field">
+                        <label for="webhook-url">"Webhook URL"</label>
+                        <p class="hint" id="webhook-url-hint">"Slipway POSTs the deployment (artifact digest, version, environment, previous digest, rollback, weight) as JSON signed per Standard Webhooks, retrying with the same webhook-id. The payload carries a callback URL and token for the result."</p>
+                        <input id="webhook-url" name="webhook_url" value=form.webhook_url.clone() maxlength="2000" aria-describedby="webhook-url-hint" data-test="webhook-url"/>
+                        <FieldError errors error_key="webhook_url" id="webhook-url-error"/>
+                    </div>
+                    <div class="field">
+                        <label for="webhook-secret">"Signing secret (its name)"</label>
+                        <p class="hint" id="webhook-secret-hint">"The name of a secret in Slipway\u{2019}s configuration ([webhook_secrets] NAME = [\"whsec_\u{2026}\"]); never the secret itself."</p>
+                        <input id="webhook-secret" name="webhook_secret" value=form.webhook_secret.clone() maxlength="64" aria-describedby="webhook-secret-hint" data-test="webhook-secret"/>
+                        <FieldError errors error_key="webhook_secret" id="webhook-secret-error"/>
+                    </div>
+                    <div class="field">
+                        <label for="webhook-status-url">"Status URL " <span class="optional">"(optional: polled instead of waiting for the callback)"</span></label>
+                        <input id="webhook-status-url" name="webhook_status_url" value=form.webhook_status_url.clone() maxlength="2000" data-test="webhook-status-url"/>
+                        <FieldError errors error_key="webhook_status_url" id="webhook-status-url-error"/>
+                    </div>
+                </div>
                 <div class="command-settings" class:hidden=move || adapter.get() != "command">
                     <div class="field">
                         <label for="deploy-program">"Program"</label>
@@ -62,6 +83,8 @@ pub fn DeploySettingsPanel(
                         <input id="deploy-workdir" name="workdir" value=form.workdir.clone() maxlength="1000" data-test="deploy-workdir"/>
                         <FieldError errors error_key="workdir" id="deploy-workdir-error"/>
                     </div>
+                </div>
+                <div class="deploy-common" class:hidden=move || adapter.get() == "record">
                     <div class="field">
                         <label for="deploy-timeout">"Stop it after (seconds)"</label>
                         <input id="deploy-timeout" name="timeout_s" value=form.timeout_s.clone() inputmode="numeric" placeholder="600" data-test="deploy-timeout"/>

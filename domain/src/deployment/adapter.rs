@@ -5,15 +5,21 @@
 //!
 //! Rules, in the order [`DeploySettingsForm::parse`] applies them:
 //! 1. The adapter is `record` (promotion only records that the artifact
-//!    entered: for environments Slipway does not deploy to) or `command`.
+//!    entered: for environments Slipway does not deploy to), `command` or
+//!    `webhook`.
 //! 2. A command adapter names a program (a path or a name on `PATH`, no
 //!    blanks or control characters, at most 500 characters) and its
 //!    arguments one per line — never a shell line: values reach the program
 //!    as `SLIPWAY_*` variables, so nothing a user typed is interpolated.
 //!    Its working directory, when given, is an absolute path; its timeout
 //!    is 1 to 7,200 seconds (default 600).
-//! 3. Checks are parsed by [`super::check`]; at most 20.
-//! 4. Automatic rollback needs an adapter that deploys (not `record`).
+//! 3. A webhook adapter POSTs to an http(s) URL without credentials in it,
+//!    signed per Standard Webhooks with the named secret (configuration
+//!    holds the secret itself, never the database); the receiving system
+//!    reports the result to the deployment's callback, or Slipway polls the
+//!    optional status URL. Same timeout rule as commands.
+//! 4. Checks are parsed by [`super::check`]; at most 20.
+//! 5. Automatic rollback needs an adapter that deploys (not `record`).
 
 use super::check::{Check, CheckForm};
 use crate::validation::FieldErrors;
@@ -50,6 +56,9 @@ impl DeploySettings {
             Adapter::Record => true,
             // A program that was killed with Slipway cannot be asked.
             Adapter::Command(_) => false,
+            // Delivered again with the same webhook-id (receivers drop the
+            // duplicate); the result still comes to the callback.
+            Adapter::Webhook(_) => true,
         }
     }
 }
@@ -62,6 +71,8 @@ pub enum Adapter {
     Record,
     /// Run a program.
     Command(CommandAdapter),
+    /// POST a signed webhook; the receiver reports back.
+    Webhook(WebhookAdapter),
 }
 
 impl Adapter {
@@ -69,6 +80,7 @@ impl Adapter {
         match self {
             Adapter::Record => "Record only",
             Adapter::Command(_) => "Run a command",
+            Adapter::Webhook(_) => "Send a signed webhook",
         }
     }
 }
@@ -81,6 +93,18 @@ pub struct CommandAdapter {
     pub args: Vec<String>,
     #[serde(default)]
     pub workdir: Option<String>,
+    pub timeout_s: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookAdapter {
+    pub url: String,
+    /// The name of a signing secret in Slipway's configuration.
+    pub secret: String,
+    /// Polled for the result when set (else the receiver calls back).
+    #[serde(default)]
+    pub status_url: Option<String>,
     pub timeout_s: u32,
 }
 
@@ -97,6 +121,13 @@ pub struct DeploySettingsForm {
     pub timeout_s: String,
     pub checks: Vec<CheckForm>,
     pub auto_rollback: bool,
+    /// Webhook: where to, which secret, and an optional status URL.
+    #[serde(default)]
+    pub webhook_url: String,
+    #[serde(default)]
+    pub webhook_secret: String,
+    #[serde(default)]
+    pub webhook_status_url: String,
 }
 
 impl DeploySettingsForm {
@@ -108,12 +139,22 @@ impl DeploySettingsForm {
             auto_rollback: s.auto_rollback,
             ..Default::default()
         };
-        if let Adapter::Command(c) = &s.adapter {
-            form.adapter = "command".into();
-            form.program = c.program.clone();
-            form.args = c.args.join("\n");
-            form.workdir = c.workdir.clone().unwrap_or_default();
-            form.timeout_s = c.timeout_s.to_string();
+        match &s.adapter {
+            Adapter::Record => {}
+            Adapter::Command(c) => {
+                form.adapter = "command".into();
+                form.program = c.program.clone();
+                form.args = c.args.join("\n");
+                form.workdir = c.workdir.clone().unwrap_or_default();
+                form.timeout_s = c.timeout_s.to_string();
+            }
+            Adapter::Webhook(w) => {
+                form.adapter = "webhook".into();
+                form.webhook_url = w.url.clone();
+                form.webhook_secret = w.secret.clone();
+                form.webhook_status_url = w.status_url.clone().unwrap_or_default();
+                form.timeout_s = w.timeout_s.to_string();
+            }
         }
         form
     }
@@ -124,10 +165,11 @@ impl DeploySettingsForm {
         let adapter = match self.adapter.trim() {
             "" | "record" => Some(Adapter::Record),
             "command" => self.command(&mut errors).map(Adapter::Command),
+            "webhook" => self.webhook(&mut errors).map(Adapter::Webhook),
             _ => {
                 errors.push(
                     "adapter",
-                    "Choose how this environment deploys: record only, or run a command.",
+                    "Choose how this environment deploys: record only, run a command, or send a webhook.",
                 );
                 None
             }
@@ -190,7 +232,19 @@ impl DeploySettingsForm {
                 None
             }
         };
-        let timeout_s = match self.timeout_s.trim() {
+        let timeout_s = self.timeout(errors);
+        Some(CommandAdapter {
+            program: program?,
+            args,
+            workdir: workdir?,
+            timeout_s: timeout_s?,
+        })
+    }
+}
+
+impl DeploySettingsForm {
+    fn timeout(&self, errors: &mut FieldErrors) -> Option<u32> {
+        match self.timeout_s.trim() {
             "" => Some(DEFAULT_TIMEOUT_S),
             t => match t.parse::<u32>() {
                 Ok(n) if (1..=MAX_TIMEOUT_S).contains(&n) => Some(n),
@@ -202,14 +256,56 @@ impl DeploySettingsForm {
                     None
                 }
             },
+        }
+    }
+
+    fn webhook(&self, errors: &mut FieldErrors) -> Option<WebhookAdapter> {
+        let url = errors.check(
+            "webhook_url",
+            http_url(
+                &self.webhook_url,
+                "Give the address to send the webhook to as an http:// or https:// URL.",
+            ),
+        );
+        let secret = self.webhook_secret.trim().to_ascii_lowercase();
+        let secret_ok = !secret.is_empty()
+            && secret.len() <= 64
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !secret_ok {
+            errors.push("webhook_secret", "Name the signing secret as it is called in Slipway's configuration ([webhook_secrets] NAME = \"whsec_\u{2026}\"); the secret itself never goes here.");
+        }
+        let status_url = match self.webhook_status_url.trim() {
+            "" => Some(None),
+            u => errors
+                .check("webhook_status_url", http_url(u, "Give the status address as an http:// or https:// URL, or leave it empty for the callback."))
+                .map(Some),
         };
-        Some(CommandAdapter {
-            program: program?,
-            args,
-            workdir: workdir?,
+        let timeout_s = self.timeout(errors);
+        Some(WebhookAdapter {
+            url: url?,
+            secret: secret_ok.then_some(secret)?,
+            status_url: status_url?,
             timeout_s: timeout_s?,
         })
     }
+}
+
+/// An http(s) URL without credentials or blanks.
+fn http_url(input: &str, error: &str) -> Result<String, String> {
+    let u = input.trim();
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .unwrap_or_default();
+    if rest.is_empty() || u.len() > 2000 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(error.to_owned());
+    }
+    if crate::validation::url_has_credentials(u) {
+        return Err("Leave user names and passwords out of the URL.".into());
+    }
+    Ok(u.to_owned())
 }
 
 /// A program: a path or a name, no blanks, no control characters.
@@ -239,6 +335,7 @@ mod tests {
             timeout_s: "".into(),
             checks: vec![],
             auto_rollback: true,
+            ..Default::default()
         }
     }
 
@@ -304,6 +401,38 @@ mod tests {
                 ..command_form()
             };
             assert!(f.parse().unwrap_err().get("timeout_s").is_some(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_adapter_names_its_secret_and_never_holds_it() {
+        let form = DeploySettingsForm {
+            adapter: "webhook".into(),
+            webhook_url: "https://deploy.example.com/hooks/slipway".into(),
+            webhook_secret: "Deploys".into(),
+            timeout_s: "300".into(),
+            ..Default::default()
+        };
+        let s = form.parse().unwrap();
+        let Adapter::Webhook(w) = &s.adapter else {
+            panic!("{s:?}")
+        };
+        assert_eq!(
+            (w.secret.as_str(), w.status_url.as_ref(), w.timeout_s),
+            ("deploys", None, 300)
+        );
+        assert!(s.adapter_resumes());
+        assert_eq!(DeploySettingsForm::from_settings(&s).parse().unwrap(), s);
+        let bad = DeploySettingsForm {
+            adapter: "webhook".into(),
+            webhook_url: "ftp://x".into(),
+            webhook_secret: "whsec_abc+/=".into(),
+            webhook_status_url: "https://user:pw@x/status".into(),
+            ..Default::default()
+        };
+        let err = bad.parse().unwrap_err();
+        for field in ["webhook_url", "webhook_secret", "webhook_status_url"] {
+            assert!(err.get(field).is_some(), "{field}: {err:?}");
         }
     }
 

@@ -339,3 +339,70 @@ async fn rerun_checks(
         .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(Deployment::from(d))).into_response())
 }
+
+/// The callback route, authenticated by the deployment's own token rather
+/// than an API token (mounted outside the API's token check).
+pub fn callback_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(report_status))
+}
+
+/// What a webhook adapter's receiving system reports.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusReport {
+    /// `running` (progress), `succeeded` or `failed`.
+    #[schema(example = "succeeded")]
+    pub state: String,
+    /// Progress, or why it failed (at most 2,000 characters).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// The receiving system of a webhook deployment reports progress and the
+/// result. Authenticate with the deployment's callback token, which the
+/// webhook's payload carries (`callback.token`), as a bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/deployments/{id}/status",
+    tag = "deployments",
+    security(("callback" = [])),
+    params(("id" = i64, Path, description = "The deployment's id")),
+    request_body = StatusReport,
+    responses(
+        (status = 202, description = "Recorded"),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No token, or not this deployment's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The deployment is not deploying (it ended, or has not started)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown state or too long a message", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn report_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<StatusReport>,
+) -> Result<Response, Problem> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(slipway_services::deployments::webhook::CALLBACK_PREFIX))
+        .ok_or_else(|| {
+            Problem::new(
+                ErrorKind::Unauthenticated,
+                "Send the deployment's callback token: Authorization: Bearer slwd_…",
+            )
+        })?;
+    state
+        .services
+        .deployments()
+        .report(
+            id,
+            token,
+            &body.state,
+            body.message.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}

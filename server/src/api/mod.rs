@@ -74,6 +74,18 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "callback",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("slwd_ followed by 64 hex digits")
+                    .description(Some(
+                        "A webhook deployment's callback token, from the webhook's payload.",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -90,13 +102,18 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, generated once.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = routes().split_for_parts();
+    let (_, mut doc) = routes().split_for_parts();
+    let (_, callbacks) = deployments::callback_routes().split_for_parts();
+    doc.merge(callbacks);
     doc
 }
 
 /// `/api/v1/*` (token-authenticated), `/api/openapi.json` and `/api/docs`.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let (v1, doc) = routes().split_for_parts();
+    let (v1, mut doc) = routes().split_for_parts();
+    // Webhook receivers report with the deployment's token, not an API token.
+    let (callbacks, callbacks_doc) = deployments::callback_routes().split_for_parts();
+    doc.merge(callbacks_doc);
     let doc = std::sync::Arc::new(doc);
     let v1 = v1
         // Not a fallback (the pages' router has that): unknown API paths
@@ -133,6 +150,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 )
             }),
         )
+        .merge(callbacks.layer(DefaultBodyLimit::max(BODY_LIMIT)))
         .merge(v1)
 }
 

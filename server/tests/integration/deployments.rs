@@ -108,6 +108,7 @@ pub fn deploy_form(
         timeout_s: "20".into(),
         checks,
         auto_rollback,
+        ..Default::default()
     }
 }
 

@@ -136,6 +136,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         api_rate_per_second: 0,
         api_rate_burst: 100,
         demo_password: None,
+        webhook_secrets: Default::default(),
         // Short, so a never-answering remote fails within a test's patience.
         git_network_timeout: std::time::Duration::from_secs(2),
     }

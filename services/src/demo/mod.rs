@@ -252,7 +252,7 @@ fn settings_for(deployed: &Path, base_url: &str, env: &str) -> DeploySettingsFor
     let script = format!(
         "echo \"Deploying $SLIPWAY_VERSION ($SLIPWAY_DIGEST) to $SLIPWAY_ENVIRONMENT\"; \
          echo \"Previously: ${{SLIPWAY_PREVIOUS_DIGEST:-nothing}}; rollback: $SLIPWAY_ROLLBACK\"; \
-         sleep 1; echo 'Starting the new version'; sleep 1; \
+         sleep 2; echo 'Starting the new version'; sleep 2; \
          printf '%s' \"$SLIPWAY_VERSION\" > '{}/'\"$SLIPWAY_ENVIRONMENT\"; \
          echo 'Switched traffic to the new version'",
         deployed.display()
@@ -276,6 +276,7 @@ fn settings_for(deployed: &Path, base_url: &str, env: &str) -> DeploySettingsFor
             ..Default::default()
         }],
         auto_rollback: true,
+        ..Default::default()
     }
 }
 

@@ -7,6 +7,8 @@
 //!   picks up after a crash; rolls back automatically;
 //! - [`command`]: the command adapter (a program, `SLIPWAY_*` variables,
 //!   timeout, cancel, output streamed into the deployment);
+//! - [`webhook`]: the webhook adapter (Standard Webhooks signatures,
+//!   retries with the same id, the receiver's callback or a status URL);
 //! - [`checks`]: HTTP and command checks, fail-closed;
 //! - [`settings`]: how an environment deploys;
 //! - [`actions`]: cancel, run the checks again, release a hold;
@@ -24,6 +26,7 @@ pub mod queries;
 pub mod request;
 pub mod runner;
 pub mod settings;
+pub mod webhook;
 
 pub use runner::Runner;
 

@@ -310,6 +310,13 @@ impl Runner {
                     .map_err(|e| Stop::Failed(e.to_string()))?;
                 command::run(&self.services, d.id, c, &input, stop).await
             }
+            Adapter::Webhook(w) => {
+                let input = self
+                    .adapter_input(d)
+                    .await
+                    .map_err(|e| Stop::Failed(e.to_string()))?;
+                super::webhook::run(&self.services, d.id, w, &input, stop).await
+            }
         }
     }
 

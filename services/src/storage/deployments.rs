@@ -378,3 +378,32 @@ pub async fn current_rollbacks(
     .fetch_all(conn)
     .await
 }
+
+/// Records what a webhook receiver reported.
+pub async fn set_callback(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: &str,
+    message: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE deployments SET callback_state = $2, callback_message = $3 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(message)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What the webhook receiver reported last, if anything.
+pub async fn callback(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT callback_state, callback_message FROM deployments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(|(state, message)| state.map(|s| (s, message))))
+}
