@@ -24,11 +24,12 @@ if ! command -v jq >/dev/null; then
 fi
 
 # The test suite checks Slipway's iCalendar feeds with an independent parser,
-# its notification e-mail with a real SMTP server (aiosmtpd), and its API
-# against its own OpenAPI document (schemathesis).
-if ! python3 -c "import icalendar, aiosmtpd, schemathesis" 2>/dev/null; then
-  say "installing the Python icalendar, aiosmtpd and schemathesis packages (feed, e-mail and API tests)"
-  python3 -m pip install --quiet --disable-pip-version-check icalendar aiosmtpd schemathesis==4.32.5 || say "could not install icalendar, aiosmtpd and schemathesis; the feed, e-mail and API tests need them"
+# its notification e-mail with a real SMTP server (aiosmtpd), its API
+# against its own OpenAPI document (schemathesis), and its webhook
+# signatures with an independent implementation (standardwebhooks).
+if ! python3 -c "import icalendar, aiosmtpd, schemathesis, standardwebhooks" 2>/dev/null; then
+  say "installing the Python icalendar, aiosmtpd, schemathesis and standardwebhooks packages (feed, e-mail, API and webhook tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar aiosmtpd schemathesis==4.32.5 standardwebhooks || say "could not install icalendar, aiosmtpd, schemathesis and standardwebhooks; the feed, e-mail, API and webhook tests need them"
 fi
 
 if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ]; then

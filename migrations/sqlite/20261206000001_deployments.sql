@@ -104,3 +104,9 @@ CREATE TABLE jobs (
     UNIQUE (kind, subject_id)
 );
 CREATE INDEX jobs_due ON jobs (done_at, run_at);
+
+-- Notification e-mail was leased on its own row (email_next_at doubled as
+-- the lease); it is a job now, like deployments. Pending e-mails get theirs.
+INSERT INTO jobs (kind, subject_id, run_at, created_at)
+SELECT 'email', id, COALESCE(email_next_at, created_at), created_at
+FROM notifications WHERE email_state = 'pending';

@@ -15,6 +15,7 @@ pub mod deployments;
 pub mod error;
 pub mod events;
 pub mod git;
+pub mod jobs;
 pub mod markdown;
 pub mod notes;
 pub mod notifications;
@@ -61,6 +62,8 @@ pub struct Services {
     pub(crate) api_token_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// Wakes the deployment runner (a deployment was asked for or ended).
     pub(crate) deploy_wake: Arc<tokio::sync::Notify>,
+    /// This instance's identity when it leases jobs (`crate::jobs`).
+    pub(crate) worker: Arc<str>,
     /// Where this Slipway answers (webhook callbacks point here).
     pub base_url: Arc<str>,
     /// Signing secrets of webhook adapters, by name (rotation: two).
@@ -142,6 +145,7 @@ impl Services {
             api_token_key: Arc::default(),
             api_settings: Arc::new(ApiSettings::default()),
             deploy_wake: Arc::default(),
+            worker: jobs::owner(),
             base_url: Arc::from("http://127.0.0.1:3000"),
             webhook_secrets: Arc::default(),
         }

@@ -4,11 +4,11 @@
 //!
 //! Notifications are written in the same transaction as the change they
 //! announce, so none is lost and none is sent for a change that was rolled
-//! back. The rows double as the e-mail outbox: [`Notifications::deliver_due`]
-//! (a background job, woken after each commit) sends pending ones, retries
-//! failures with back-off, and gives up after [`MAX_ATTEMPTS`] with the
-//! reason kept. Several instances may run the job: a row is leased by a
-//! conditional update before it is sent.
+//! back. Each e-mail is a job (`crate::jobs`, kind `email`) made in that
+//! transaction too: [`Notifications::deliver_due`] (woken after each commit)
+//! takes due ones with a lease, sends them, retries failures with back-off,
+//! and gives up after [`MAX_ATTEMPTS`] with the reason kept on the row.
+//! Several instances may deliver: a job is leased before it is sent.
 
 use crate::clock::format_ms;
 use crate::storage::notifications::{
@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 /// Attempts before an e-mail is given up (the inbox entry stays).
 pub const MAX_ATTEMPTS: i64 = 6;
-/// How long one delivery attempt holds a row before another instance may retry.
+/// How long one delivery attempt holds its job before another instance may retry.
 const LEASE_MS: i64 = 5 * 60_000;
 /// E-mails sent per run of the delivery job.
 const BATCH: i64 = 50;
@@ -113,7 +113,7 @@ pub(crate) async fn enqueue(
         return Ok(false);
     };
     let email = user.email.filter(|_| services.mailer.is_some());
-    store::insert(
+    let id = store::insert(
         tx,
         &NewNotificationRow {
             user_id: n.user_id,
@@ -130,8 +130,14 @@ pub(crate) async fn enqueue(
         },
     )
     .await?;
+    if email.is_some() {
+        crate::storage::jobs::enqueue(tx, EMAIL_JOB, id, services.clock.now_ms()).await?;
+    }
     Ok(email.is_some())
 }
+
+/// The job kind of notification e-mail.
+pub const EMAIL_JOB: &str = "email";
 
 pub struct Notifications<'a> {
     pub(crate) services: &'a Services,
@@ -211,7 +217,7 @@ impl Notifications<'_> {
             return Ok(0);
         };
         let now = self.services.clock.now_ms();
-        let due = {
+        {
             let mut conn = self.services.store.pool().acquire().await?;
             // A sign-off link is dead after its lifetime: never keep its token.
             store::forget_email_links_before(
@@ -219,26 +225,29 @@ impl Notifications<'_> {
                 now - slipway_domain::release::SIGN_OFF_LINK_HOURS * 3_600_000,
             )
             .await?;
-            store::list_due(&mut conn, now, BATCH).await?
-        };
+        }
+        let due = self
+            .services
+            .jobs()
+            .take_due(EMAIL_JOB, &self.services.worker, LEASE_MS, BATCH, |_| false)
+            .await?;
         let mut sent = 0;
-        for o in due {
-            if let Some(lease) = self.lease(&o).await? {
-                if self.send(&mailer, &o, lease).await? {
-                    sent += 1;
+        for lease in due {
+            let o = {
+                let mut conn = self.services.store.pool().acquire().await?;
+                store::outgoing(&mut conn, lease.subject).await?
+            };
+            match o {
+                Some(o) => {
+                    if self.send(&mailer, &o, &lease).await? {
+                        sent += 1;
+                    }
                 }
+                // Sent, given up or gone meanwhile.
+                None => self.services.jobs().finish(&lease).await?,
             }
         }
         Ok(sent)
-    }
-
-    /// Takes the row for one attempt (until the returned time); `None` when
-    /// another instance has it.
-    async fn lease(&self, o: &OutgoingRow) -> Result<Option<i64>, ServiceError> {
-        let until = self.services.clock.now_ms() + LEASE_MS;
-        let mut conn = self.services.store.pool().acquire().await?;
-        let taken = store::lease(&mut conn, o.id, o.email_next_at, until).await?;
-        Ok(taken.then_some(until))
     }
 
     /// Without mail configured (any more), e-mails still queued are given
@@ -249,6 +258,8 @@ impl Notifications<'_> {
             return Ok(0);
         }
         let mut conn = self.services.store.pool().acquire().await?;
+        let now = self.services.clock.now_ms();
+        crate::storage::jobs::finish_kind(&mut conn, EMAIL_JOB, now).await?;
         Ok(store::fail_pending(&mut conn, NO_MAIL).await?)
     }
 
@@ -256,7 +267,7 @@ impl Notifications<'_> {
         &self,
         mailer: &Mailer,
         o: &OutgoingRow,
-        lease: i64,
+        lease: &crate::jobs::Lease,
     ) -> Result<bool, ServiceError> {
         let (link, caveat) = match o.email_link.as_deref() {
             Some(l) => (
@@ -300,7 +311,9 @@ impl Notifications<'_> {
         let mut conn = self.services.store.pool().acquire().await?;
         match attempt.await {
             Ok(()) => {
-                store::mark_sent(&mut conn, o.id, now, lease).await?;
+                store::mark_sent(&mut conn, o.id, now).await?;
+                drop(conn);
+                self.services.jobs().finish(lease).await?;
                 Ok(true)
             }
             Err((why, permanent)) => {
@@ -317,9 +330,17 @@ impl Notifications<'_> {
                         error: &why,
                         next_at: next,
                     },
-                    lease,
                 )
                 .await?;
+                drop(conn);
+                if give_up {
+                    self.services.jobs().finish(lease).await?;
+                } else {
+                    self.services
+                        .jobs()
+                        .retry_at(lease, next, Some(&why))
+                        .await?;
+                }
                 Ok(false)
             }
         }

@@ -11,6 +11,7 @@
 
 use super::{acting_for, checks, command, parse_settings, request, JOB_KIND};
 use crate::audit;
+use crate::jobs::Lease;
 use crate::releases::lifecycle::Step;
 use crate::releases::Releases;
 use crate::storage::deployments::{self as store, DeploymentRow};
@@ -53,10 +54,9 @@ pub(super) enum Stop {
 
 impl Runner {
     pub fn new(services: Services) -> Self {
-        let (id, _) = crate::tokens::generate();
         Self {
             services,
-            owner: Arc::from(id.get(..16).unwrap_or(&id)),
+            owner: crate::jobs::owner(),
             working: Arc::default(),
         }
     }
@@ -78,34 +78,24 @@ impl Runner {
 
     /// Leases every due deployment job it can and starts driving each.
     pub async fn start_due(&self) -> Result<usize, ServiceError> {
-        let now = self.services.clock.now_ms();
-        let due = {
-            let mut conn = self.services.store.pool().acquire().await?;
-            jobs::due(&mut conn, JOB_KIND, now, 64).await?
-        };
-        let mut started = 0;
-        for job in due {
-            if self.is_working(job.id) {
-                continue;
-            }
-            let taken = {
-                let mut conn = self.services.store.pool().acquire().await?;
-                jobs::lease(&mut conn, job.id, &self.owner, now, now + LEASE_MS).await?
-            };
-            if !taken {
-                continue;
-            }
-            self.set_working(job.id, true);
-            started += 1;
+        let leases = self
+            .services
+            .jobs()
+            .take_due(JOB_KIND, &self.owner, LEASE_MS, 64, |job| {
+                self.is_working(job)
+            })
+            .await?;
+        let started = leases.len();
+        for lease in leases {
+            self.set_working(lease.job, true);
             let runner = self.clone();
             tokio::spawn(async move {
-                let job_id = job.id;
-                // A previous holder whose lease lapsed: it stopped mid-way.
-                let recovering = job.lease_owner.is_some();
-                if let Err(e) = runner.drive(job_id, job.subject_id, recovering).await {
-                    tracing::warn!(error = %e, deployment = job.subject_id, "deployment step failed; retried when its lease lapses");
+                let job = lease.job;
+                let deployment = lease.subject;
+                if let Err(e) = runner.drive(lease).await {
+                    tracing::warn!(error = %e, deployment, "deployment step failed; retried when its lease lapses");
                 }
-                runner.set_working(job_id, false);
+                runner.set_working(job, false);
             });
         }
         Ok(started)
@@ -128,23 +118,25 @@ impl Runner {
         }
     }
 
-    /// Drives one deployment as far as it goes now.
-    #[tracing::instrument(skip_all, fields(deployment = id))]
-    async fn drive(&self, job: i64, id: i64, mut recovering: bool) -> Result<(), ServiceError> {
+    /// Drives one deployment as far as it goes now. A lease taken over
+    /// from a runner that stopped applies `deployment::recover` first.
+    #[tracing::instrument(skip_all, fields(deployment = lease.subject))]
+    async fn drive(&self, lease: Lease) -> Result<(), ServiceError> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let heartbeat = self.heartbeat(job, id, stop_tx);
-        let result = self.steps(job, id, &mut recovering, stop_rx).await;
+        let heartbeat = self.heartbeat(lease.clone(), stop_tx);
+        let mut recovering = lease.taken_over;
+        let result = self.steps(&lease, &mut recovering, stop_rx).await;
         heartbeat.abort();
         result
     }
 
     async fn steps(
         &self,
-        job: i64,
-        id: i64,
+        lease: &Lease,
         recovering: &mut bool,
         stop: watch::Receiver<bool>,
     ) -> Result<(), ServiceError> {
+        let id = lease.subject;
         loop {
             let d = self.find(id).await?;
             let settings = parse_settings(&d.settings)?;
@@ -165,7 +157,7 @@ impl Runner {
                         self.cancel(&d).await?;
                         continue;
                     }
-                    if !self.start(job, &d).await? {
+                    if !self.start(lease, &d).await? {
                         return Ok(()); // waits for its turn
                     }
                 }
@@ -198,9 +190,7 @@ impl Runner {
                 | DeploymentState::Failed
                 | DeploymentState::RolledBack
                 | DeploymentState::Cancelled => {
-                    let mut conn = self.services.store.pool().acquire().await?;
-                    jobs::finish(&mut conn, job, &self.owner, self.services.clock.now_ms()).await?;
-                    drop(conn);
+                    self.services.jobs().finish(lease).await?;
                     self.wake_next(&d).await?;
                     return Ok(());
                 }
@@ -210,22 +200,13 @@ impl Runner {
 
     /// Renews the lease while the deployment is worked on, and says stop
     /// when someone pressed Cancel or the lease was lost.
-    fn heartbeat(
-        &self,
-        job: i64,
-        id: i64,
-        stop: watch::Sender<bool>,
-    ) -> tokio::task::JoinHandle<()> {
+    fn heartbeat(&self, lease: Lease, stop: watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
         let services = self.services.clone();
-        let owner = self.owner.clone();
         tokio::spawn(async move {
+            let id = lease.subject;
             loop {
                 tokio::time::sleep(RENEW_EVERY).await;
-                let until = services.clock.now_ms() + LEASE_MS;
-                let Ok(mut conn) = services.store.pool().acquire().await else {
-                    continue;
-                };
-                match jobs::renew(&mut conn, job, &owner, until).await {
+                match services.jobs().renew(&lease, LEASE_MS).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(deployment = id, "lost the lease of a deployment; stopping");
@@ -234,6 +215,9 @@ impl Runner {
                     }
                     Err(e) => tracing::warn!(error = %e, "could not renew a deployment's lease"),
                 }
+                let Ok(mut conn) = services.store.pool().acquire().await else {
+                    continue;
+                };
                 if let Ok(Some(d)) = store::find(&mut conn, id).await {
                     if d.cancel_requested() {
                         let _ = stop.send(true);
@@ -252,7 +236,7 @@ impl Runner {
 
     /// Queued → deploying, when the environment is free; false when it
     /// must wait (the job is given back to run again shortly).
-    async fn start(&self, job: i64, d: &DeploymentRow) -> Result<bool, ServiceError> {
+    async fn start(&self, lease: &Lease, d: &DeploymentRow) -> Result<bool, ServiceError> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
         let ahead = store::earlier_unfinished(&mut tx, d.environment_id, d.id).await?;
@@ -272,8 +256,10 @@ impl Runner {
             };
         if !started {
             tx.rollback().await?;
-            let mut conn = self.services.store.pool().acquire().await?;
-            jobs::release(&mut conn, job, &self.owner, now + WAIT_TURN_MS, None).await?;
+            self.services
+                .jobs()
+                .retry_at(lease, now + WAIT_TURN_MS, None)
+                .await?;
             return Ok(false);
         }
         tx.commit().await?;

@@ -155,3 +155,19 @@ pub async fn wake(
     .await?;
     Ok(())
 }
+
+/// Ends every open job of `kind` (their work was given up as a whole).
+pub async fn finish_kind(
+    conn: &mut AnyConnection,
+    kind: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET done_at = $2, lease_until = NULL WHERE kind = $1 AND done_at IS NULL",
+    )
+    .bind(kind)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -1,6 +1,7 @@
 //! The `notifications` table: each person's inbox, and the e-mail outbox
-//! (the same rows: `email_state` is `pending`, `sent` or `failed`, and
-//! `email_next_at` doubles as the lease of the attempt in progress).
+//! (the same rows: `email_state` is `pending`, `sent` or `failed`;
+//! `email_next_at` is when the next attempt is due). Each pending e-mail
+//! has a job (`storage::jobs`, kind `email`) that carries its lease.
 
 use sqlx::AnyConnection;
 
@@ -59,14 +60,15 @@ pub struct QueuedEmail<'a> {
     pub link: Option<&'a str>,
 }
 
+/// Inserts a notification; returns its id.
 pub async fn insert(
     conn: &mut AnyConnection,
     n: &NewNotificationRow<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO notifications (user_id, kind, subject, body, link, release_id, created_at, \
          email_state, email_to, email_link, email_next_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(n.user_id)
     .bind(n.kind)
@@ -79,9 +81,9 @@ pub async fn insert(
     .bind(n.email.map(|e| e.to))
     .bind(n.email.and_then(|e| e.link))
     .bind(n.email.map(|_| n.created_at))
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// A person's latest notifications, unread first.
@@ -165,57 +167,27 @@ pub async fn forget_email_links_before(
     .rows_affected())
 }
 
-/// Pending e-mails due by `now`, the longest-waiting first.
-pub async fn list_due(
+/// A pending e-mail, to send (its job is leased by the caller).
+pub async fn outgoing(
     conn: &mut AnyConnection,
-    now: i64,
-    limit: i64,
-) -> Result<Vec<OutgoingRow>, sqlx::Error> {
+    id: i64,
+) -> Result<Option<OutgoingRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {OUTGOING_COLUMNS} FROM notifications \
-         WHERE email_state = 'pending' AND email_next_at <= $1 \
-         ORDER BY email_next_at LIMIT $2"
+        "SELECT {OUTGOING_COLUMNS} FROM notifications WHERE id = $1 AND email_state = 'pending'"
     )))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
+    .bind(id)
+    .fetch_optional(conn)
     .await
 }
 
-/// Takes a pending e-mail for one attempt, until `until`, if it is still
-/// due at `due` (nobody else took it); true when taken.
-pub async fn lease(
-    conn: &mut AnyConnection,
-    id: i64,
-    due: Option<i64>,
-    until: i64,
-) -> Result<bool, sqlx::Error> {
-    let taken = sqlx::query(
-        "UPDATE notifications SET email_next_at = $3 \
-         WHERE id = $1 AND email_state = 'pending' AND email_next_at = $2",
-    )
-    .bind(id)
-    .bind(due)
-    .bind(until)
-    .execute(conn)
-    .await?;
-    Ok(taken.rows_affected() == 1)
-}
-
-/// Records a sent e-mail (under the lease `lease`) and drops its link.
-pub async fn mark_sent(
-    conn: &mut AnyConnection,
-    id: i64,
-    now: i64,
-    lease: i64,
-) -> Result<(), sqlx::Error> {
+/// Records a sent e-mail and drops its link.
+pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE notifications SET email_state = 'sent', email_sent_at = $2, email_link = NULL, \
-         email_attempts = email_attempts + 1, email_error = NULL WHERE id = $1 AND email_next_at = $3",
+         email_attempts = email_attempts + 1, email_error = NULL WHERE id = $1 AND email_state = 'pending'",
     )
     .bind(id)
     .bind(now)
-    .bind(lease)
     .execute(conn)
     .await?;
     Ok(())
@@ -231,24 +203,22 @@ pub struct FailedAttempt<'a> {
     pub next_at: i64,
 }
 
-/// Records a failed attempt (under the lease `lease`).
+/// Records a failed attempt.
 pub async fn record_failure(
     conn: &mut AnyConnection,
     id: i64,
     f: &FailedAttempt<'_>,
-    lease: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE notifications SET email_state = $2, email_attempts = $3, email_error = $4, \
          email_next_at = $5, email_link = CASE WHEN $2 = 'failed' THEN NULL ELSE email_link END \
-         WHERE id = $1 AND email_next_at = $6",
+         WHERE id = $1 AND email_state = 'pending'",
     )
     .bind(id)
     .bind(f.state)
     .bind(f.attempts)
     .bind(f.error)
     .bind(f.next_at)
-    .bind(lease)
     .execute(conn)
     .await?;
     Ok(())
