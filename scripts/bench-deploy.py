@@ -97,8 +97,8 @@ def project(slug, envs):
 
 def command_adapter(slug, env_name, script):
     page_post("/api/deployments/settings", {
-        "slug": slug, "env": env_name, "adapter": "command", "program": "/bin/sh",
-        "args": f"-c\n{script}", "timeout_s": "60"})
+        "slug": slug, "env": env_name, "settings[adapter]": "command", "settings[program]": "/bin/sh",
+        "settings[args]": f"-c\n{script}", "settings[timeout_s]": "60"})
 
 
 def wait_ended(deployment):

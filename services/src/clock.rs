@@ -71,6 +71,12 @@ pub fn format_ms(ms: i64) -> String {
     )
 }
 
+/// `2026-12-06T21:30:00Z`: RFC 3339, for machines (webhook payloads).
+pub fn format_rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,10 +88,4 @@ mod tests {
         assert_eq!(format_ms(to_ms(t)), "2026-11-23 14:05 UTC");
         assert_eq!(Clock::fixed(t).now_ms(), to_ms(t));
     }
-}
-
-/// `2026-12-06T21:30:00Z`: RFC 3339, for machines (webhook payloads).
-pub fn format_rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

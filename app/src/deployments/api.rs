@@ -77,34 +77,53 @@ pub async fn release_hold(
     )
 }
 
+/// The deploy settings form as posted (`settings[program]`, …,
+/// `settings[checks][0][url]`, …).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SettingsFields {
+    #[serde(default)]
+    pub adapter: String,
+    #[serde(default)]
+    pub program: String,
+    #[serde(default)]
+    pub args: String,
+    #[serde(default)]
+    pub workdir: String,
+    #[serde(default)]
+    pub timeout_s: String,
+    /// A ticked checkbox sends `on`.
+    #[serde(default)]
+    pub auto_rollback: Option<String>,
+    #[serde(default)]
+    pub checks: Vec<CheckForm>,
+    #[serde(default)]
+    pub webhook_url: String,
+    #[serde(default)]
+    pub webhook_secret: String,
+    #[serde(default)]
+    pub webhook_status_url: String,
+}
+
 /// Saves how the environment deploys. Check rows left wholly empty are
 /// ignored (the form always offers one more).
 #[server(endpoint = "deployments/settings")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_deploy_settings(
     slug: String,
     env: String,
-    #[server(default)] adapter: String,
-    #[server(default)] program: String,
-    #[server(default)] args: String,
-    #[server(default)] workdir: String,
-    #[server(default)] timeout_s: String,
-    #[server(default)] auto_rollback: Option<String>,
-    #[server(default)] checks: Vec<CheckForm>,
-    #[server(default)] webhook_url: String,
-    #[server(default)] webhook_secret: String,
-    #[server(default)] webhook_status_url: String,
+    #[server(default)] settings: SettingsFields,
 ) -> Result<(), AppError> {
     use crate::server::{check, principal, services};
     use slipway_domain::deployment::adapter::DeploySettingsForm;
     let actor = principal()?;
+    let f = settings;
     let form = DeploySettingsForm {
-        adapter,
-        program,
-        args,
-        workdir,
-        timeout_s,
-        checks: checks
+        adapter: f.adapter,
+        program: f.program,
+        args: f.args,
+        workdir: f.workdir,
+        timeout_s: f.timeout_s,
+        checks: f
+            .checks
             .into_iter()
             .filter(|c| {
                 !(c.name.trim().is_empty()
@@ -112,10 +131,10 @@ pub async fn save_deploy_settings(
                     && c.program.trim().is_empty())
             })
             .collect(),
-        auto_rollback: auto_rollback.is_some(),
-        webhook_url,
-        webhook_secret,
-        webhook_status_url,
+        auto_rollback: f.auto_rollback.is_some(),
+        webhook_url: f.webhook_url,
+        webhook_secret: f.webhook_secret,
+        webhook_status_url: f.webhook_status_url,
     };
     check(
         services()?

@@ -39,11 +39,11 @@ pub fn DeploySettingsPanel(
                 <input type="hidden" name="env" value=env/>
                 <fieldset>
                     <legend>"Adapter"</legend>
-                    <label class="check"><input type="radio" name="adapter" value="record" checked=form.adapter != "command"
+                    <label class="check"><input type="radio" name="settings[adapter]" value="record" checked=form.adapter != "command" && form.adapter != "webhook"
                         on:change=move |_| adapter.set("record") data-test="adapter-record"/>" Record only: Slipway does not deploy here, it records that the release entered"</label>
-                    <label class="check"><input type="radio" name="adapter" value="command" checked=form.adapter == "command"
+                    <label class="check"><input type="radio" name="settings[adapter]" value="command" checked=form.adapter == "command"
                         on:change=move |_| adapter.set("command") data-test="adapter-command"/>" Run a command on the Slipway server (helm, kubectl, a script)"</label>
-                    <label class="check"><input type="radio" name="adapter" value="webhook" checked=form.adapter == "webhook"
+                    <label class="check"><input type="radio" name="settings[adapter]" value="webhook" checked=form.adapter == "webhook"
                         on:change=move |_| adapter.set("webhook") data-test="adapter-webhook"/>" Send a signed webhook to your deployment system, which reports back"</label>
                     <FieldError errors error_key="adapter" id="adapter-error"/>
                 </fieldset>
@@ -51,18 +51,18 @@ pub fn DeploySettingsPanel(
                     <div class="field">
                         <label for="webhook-url">"Webhook URL"</label>
                         <p class="hint" id="webhook-url-hint">"Slipway POSTs the deployment (artifact digest, version, environment, previous digest, rollback, weight) as JSON signed per Standard Webhooks, retrying with the same webhook-id. The payload carries a callback URL and token for the result."</p>
-                        <input id="webhook-url" name="webhook_url" value=form.webhook_url.clone() maxlength="2000" aria-describedby="webhook-url-hint" data-test="webhook-url"/>
+                        <input id="webhook-url" name="settings[webhook_url]" value=form.webhook_url.clone() maxlength="2000" aria-describedby="webhook-url-hint" data-test="webhook-url"/>
                         <FieldError errors error_key="webhook_url" id="webhook-url-error"/>
                     </div>
                     <div class="field">
                         <label for="webhook-secret">"Signing secret (its name)"</label>
                         <p class="hint" id="webhook-secret-hint">"The name of a secret in Slipway\u{2019}s configuration ([webhook_secrets] NAME = [\"whsec_\u{2026}\"]); never the secret itself."</p>
-                        <input id="webhook-secret" name="webhook_secret" value=form.webhook_secret.clone() maxlength="64" aria-describedby="webhook-secret-hint" data-test="webhook-secret"/>
+                        <input id="webhook-secret" name="settings[webhook_secret]" value=form.webhook_secret.clone() maxlength="64" aria-describedby="webhook-secret-hint" data-test="webhook-secret"/>
                         <FieldError errors error_key="webhook_secret" id="webhook-secret-error"/>
                     </div>
                     <div class="field">
                         <label for="webhook-status-url">"Status URL " <span class="optional">"(optional: polled instead of waiting for the callback)"</span></label>
-                        <input id="webhook-status-url" name="webhook_status_url" value=form.webhook_status_url.clone() maxlength="2000" data-test="webhook-status-url"/>
+                        <input id="webhook-status-url" name="settings[webhook_status_url]" value=form.webhook_status_url.clone() maxlength="2000" data-test="webhook-status-url"/>
                         <FieldError errors error_key="webhook_status_url" id="webhook-status-url-error"/>
                     </div>
                 </div>
@@ -70,27 +70,27 @@ pub fn DeploySettingsPanel(
                     <div class="field">
                         <label for="deploy-program">"Program"</label>
                         <p class="hint" id="deploy-program-hint">"A path or a program name, without arguments. It gets SLIPWAY_DIGEST, SLIPWAY_ARTIFACT, SLIPWAY_VERSION, SLIPWAY_ENVIRONMENT, SLIPWAY_PREVIOUS_DIGEST, SLIPWAY_ROLLBACK, SLIPWAY_WEIGHT and SLIPWAY_DEPLOYMENT_ID in its environment; no shell is involved."</p>
-                        <input id="deploy-program" name="program" value=form.program.clone() maxlength="500" aria-describedby="deploy-program-hint" data-test="deploy-program"/>
+                        <input id="deploy-program" name="settings[program]" value=form.program.clone() maxlength="500" aria-describedby="deploy-program-hint" data-test="deploy-program"/>
                         <FieldError errors error_key="program" id="deploy-program-error"/>
                     </div>
                     <div class="field">
                         <label for="deploy-args">"Arguments " <span class="optional">"(one per line)"</span></label>
-                        <textarea id="deploy-args" name="args" rows="4" data-test="deploy-args">{form.args.clone()}</textarea>
+                        <textarea id="deploy-args" name="settings[args]" rows="4" data-test="deploy-args">{form.args.clone()}</textarea>
                         <FieldError errors error_key="args" id="deploy-args-error"/>
                     </div>
                     <div class="field">
                         <label for="deploy-workdir">"Working directory " <span class="optional">"(optional, absolute)"</span></label>
-                        <input id="deploy-workdir" name="workdir" value=form.workdir.clone() maxlength="1000" data-test="deploy-workdir"/>
+                        <input id="deploy-workdir" name="settings[workdir]" value=form.workdir.clone() maxlength="1000" data-test="deploy-workdir"/>
                         <FieldError errors error_key="workdir" id="deploy-workdir-error"/>
                     </div>
                 </div>
                 <div class="deploy-common" class:hidden=move || adapter.get() == "record">
                     <div class="field">
                         <label for="deploy-timeout">"Stop it after (seconds)"</label>
-                        <input id="deploy-timeout" name="timeout_s" value=form.timeout_s.clone() inputmode="numeric" placeholder="600" data-test="deploy-timeout"/>
+                        <input id="deploy-timeout" name="settings[timeout_s]" value=form.timeout_s.clone() inputmode="numeric" placeholder="600" data-test="deploy-timeout"/>
                         <FieldError errors error_key="timeout_s" id="deploy-timeout-error"/>
                     </div>
-                    <label class="check"><input type="checkbox" name="auto_rollback" checked=form.auto_rollback data-test="auto-rollback"/>
+                    <label class="check"><input type="checkbox" name="settings[auto_rollback]" checked=form.auto_rollback data-test="auto-rollback"/>
                         " Roll back automatically to the last verified version when a deployment fails"</label>
                     <FieldError errors error_key="auto_rollback" id="auto-rollback-error"/>
                 </div>
@@ -110,7 +110,7 @@ pub fn DeploySettingsPanel(
 
 #[component]
 fn CheckRow(i: usize, c: CheckForm, errors: FormErrors) -> impl IntoView {
-    let name = move |f: &str| format!("checks[{i}][{f}]");
+    let name = move |f: &str| format!("settings[checks][{i}][{f}]");
     let id = move |f: &str| format!("check-{i}-{f}");
     let key = move |f: &str| format!("checks[{i}].{f}");
     let kind = if c.kind == "command" {
