@@ -995,3 +995,138 @@ async fn the_demo_signs_off_promotes_and_rolls_back_a_broken_build(app: &TestApp
 }
 
 on_both_databases!(the_demo_signs_off_promotes_and_rolls_back_a_broken_build);
+
+/// The permission matrix over the deployment server functions: every
+/// role on the project, a stakeholder of another project, and anonymous.
+/// Refusals are 401 (anonymous), 404 (cannot see the project) or 403, and
+/// change nothing; everyone else gets past the permission check (the call
+/// may still be refused for what it asks, e.g. nothing to cancel).
+async fn deployment_server_functions_check_permission_for_every_role(app: &TestApp) {
+    use reqwest::StatusCode;
+    let (erin, _, rick) = shop(app).await;
+    let admin = app.admin().await;
+    app.create_project(&admin, "Other", "other").await;
+    // Two landings in dev (record only), so a rollback has a target, and a
+    // hold to release.
+    for (n, v) in [(1, "1.0.0"), (2, "1.1.0")] {
+        let id = submitted(app, &erin, v, &digest(60 + n)).await;
+        app.services
+            .releases()
+            .promote_into(&erin, "shop", id, None, None, None)
+            .await
+            .unwrap();
+    }
+    let sam = app.principal("sam").await;
+    let d = app
+        .services
+        .deployments()
+        .rollback(&sam, "shop", "dev", "matrix", None)
+        .await
+        .unwrap();
+    ended(app, d.id).await;
+    let hold = app
+        .services
+        .deployments()
+        .environment_page(&rick, "shop", "dev")
+        .await
+        .unwrap()
+        .holds[0]
+        .id
+        .to_string();
+    let d_id = d.id.to_string();
+    let mut who: Vec<(String, Option<reqwest::Client>)> = vec![("anonymous".into(), None)];
+    for role in [
+        "admin",
+        "release_manager",
+        "tech_lead",
+        "product_owner",
+        "sre",
+        "engineer",
+        "support",
+        "stakeholder",
+    ] {
+        let name = format!("m_{role}");
+        let project = (role != "admin").then_some("shop");
+        app.user_with_role(&name, role, project).await;
+        who.push((
+            role.to_owned(),
+            Some(app.login(&name, crate::helpers::USER_PASSWORD).await),
+        ));
+    }
+    app.user_with_role("m_outsider", "stakeholder", Some("other"))
+        .await;
+    who.push((
+        "outsider".into(),
+        Some(app.login("m_outsider", crate::helpers::USER_PASSWORD).await),
+    ));
+    let base = [("slug", "shop"), ("env", "dev")];
+    let calls: Vec<(&str, Vec<(&str, &str)>, &[&str])> = vec![
+        (
+            "deployments/settings",
+            vec![("settings[adapter]", "record")],
+            &["admin", "release_manager"],
+        ),
+        (
+            "deployments/rollback",
+            vec![("reason", "matrix")],
+            &["admin", "release_manager", "sre"],
+        ),
+        (
+            "deployments/checks",
+            vec![],
+            &["admin", "release_manager", "sre", "engineer"],
+        ),
+        (
+            "deployments/cancel",
+            vec![("id", d_id.as_str())],
+            &["admin", "release_manager", "sre", "engineer"],
+        ),
+        (
+            "deployments/release-hold",
+            vec![("hold", hold.as_str()), ("reason", "short")],
+            &["admin", "release_manager", "sre"],
+        ),
+    ];
+    for (endpoint, extra, allowed) in &calls {
+        for (role, client) in &who {
+            let before = app.audit_count().await;
+            let mut form: Vec<(&str, &str)> = base.to_vec();
+            form.extend(extra.iter().copied());
+            let anonymous = app.client();
+            let res = app
+                .post(
+                    client.as_ref().unwrap_or(&anonymous),
+                    &format!("/api/{endpoint}"),
+                    &form,
+                )
+                .await;
+            let status = res.status();
+            let body = res.text().await.unwrap_or_default();
+            if allowed.contains(&role.as_str()) {
+                assert!(
+                    ![
+                        StatusCode::UNAUTHORIZED,
+                        StatusCode::FORBIDDEN,
+                        StatusCode::NOT_FOUND
+                    ]
+                    .contains(&status),
+                    "{role} {endpoint}: refused with {status}: {body}"
+                );
+            } else {
+                let want = match role.as_str() {
+                    "anonymous" => StatusCode::UNAUTHORIZED,
+                    "outsider" => StatusCode::NOT_FOUND,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(status, want, "{role} {endpoint}: {body}");
+                assert_eq!(
+                    app.audit_count().await,
+                    before,
+                    "{role} {endpoint}: a refusal changed something"
+                );
+            }
+        }
+    }
+}
+
+on_both_databases!(deployment_server_functions_check_permission_for_every_role);

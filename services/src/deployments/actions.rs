@@ -146,16 +146,16 @@ impl Deployments<'_> {
         hold: i64,
         reason: &str,
     ) -> Result<(), ServiceError> {
+        let mut tx = self.services.store.begin().await?;
+        let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
+        let pid = ProjectId(project.id);
+        crate::accounts::require(actor, Permission::RollBack, Some(pid))?;
         let reason = bounded_multiline(reason, "The reason", 10, 2000).map_err(|m| {
             ServiceError::field(
                 "reason",
                 format!("{m} Say why it may be promoted there again."),
             )
         })?;
-        let mut tx = self.services.store.begin().await?;
-        let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
-        let pid = ProjectId(project.id);
-        crate::accounts::require(actor, Permission::RollBack, Some(pid))?;
         let active = holds::active_in(&mut tx, env_row.id).await?;
         let h = active
             .into_iter()

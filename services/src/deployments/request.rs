@@ -346,6 +346,9 @@ impl Deployments<'_> {
         reason: &str,
         idempotency_key: Option<&str>,
     ) -> Result<DeploymentView, ServiceError> {
+        let mut tx = self.services.store.begin().await?;
+        let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
+        crate::accounts::require(actor, Permission::RollBack, Some(ProjectId(project.id)))?;
         let reason = slipway_domain::validation::bounded_multiline(reason, "The reason", 0, 2000)
             .map_err(|m| ServiceError::field("reason", m))?;
         let reason = if reason.is_empty() {
@@ -353,9 +356,6 @@ impl Deployments<'_> {
         } else {
             reason
         };
-        let mut tx = self.services.store.begin().await?;
-        let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
-        crate::accounts::require(actor, Permission::RollBack, Some(ProjectId(project.id)))?;
         let d = rollback_in(
             self.services,
             &mut tx,
