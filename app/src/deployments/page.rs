@@ -114,7 +114,7 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
                         <dt>"Artifact"</dt><dd><code class="digest" data-test="current-artifact">{d.artifact.clone()}</code></dd>
                         <dt>"Since"</dt><dd>{d.finished_at.clone().unwrap_or_default()}</dd>
                         <dt>"By"</dt><dd>{describe_actor(&d)}</dd>
-                        <dt>"Through"</dt><dd>{format!("deployment {} ({})", d.id, kind_label(d.kind))}</dd>
+                        <dt>"Through"</dt><dd>{format!("deployment {}, a {}", d.id, match d.kind { DeploymentKind::Promotion => "promotion", DeploymentKind::Rollback => "rollback" })}</dd>
                     </dl>
                 }.into_any(),
             }}

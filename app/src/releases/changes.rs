@@ -2,17 +2,17 @@
 //! the Promote confirmation. Worked out from the commits between what runs
 //! there and this release, so it is there before anyone edits the notes.
 
-use super::api::what_changes;
 use crate::components::ErrorPanel;
+use crate::error::AppError;
 use leptos::prelude::*;
 use slipway_domain::deployment::view::{ChangeLine, WhatChanges};
 
+/// What the release page loads for [`WhatChangesPanel`] (owned by the
+/// page, which outlives the panel's re-renders).
+pub type ChangesResource = Resource<Result<WhatChanges, AppError>>;
+
 #[component]
-pub fn WhatChangesPanel(slug: String, id: i64, #[prop(into)] reload: Signal<u32>) -> impl IntoView {
-    let changes = Resource::new(
-        move || (slug.clone(), id, reload.get()),
-        |(s, i, _)| what_changes(s, i),
-    );
+pub fn WhatChangesPanel(changes: ChangesResource) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Working out what changes\u{2026}"</p> }>
             {move || Suspend::new(async move {

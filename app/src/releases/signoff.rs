@@ -79,11 +79,18 @@ pub fn ReleasePage() -> impl IntoView {
         },
         |(_, s, i, ..)| get_release(s, i),
     );
+    // Owned here, not by the view that shows it: that view is rebuilt
+    // whenever the release reloads, and a resource it owned would be
+    // disposed while its read is still pending.
+    let changes = Resource::new(
+        move || (slug(), id(), a.promote.version().get()),
+        |(s, i, _)| crate::releases::api::what_changes(s, i),
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match release.await {
-                    Ok(r) => view! { <SignOff r a/> }.into_any(),
+                    Ok(r) => view! { <SignOff r a changes/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 }
             })}
@@ -92,7 +99,11 @@ pub fn ReleasePage() -> impl IntoView {
 }
 
 #[component]
-fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
+fn SignOff(
+    r: ReleaseView,
+    a: Actions,
+    changes: crate::releases::changes::ChangesResource,
+) -> impl IntoView {
     let decide_errors = FormErrors::from_action(a.decide.value());
     let revoke_errors = FormErrors::from_action(a.revoke.value());
     let promote_errors = FormErrors::from_action(a.promote.value());
@@ -162,13 +173,7 @@ fn SignOff(r: ReleaseView, a: Actions) -> impl IntoView {
             }
         })}
 
-        {target.is_some().then(|| {
-            let promote = a.promote;
-            view! {
-                <crate::releases::changes::WhatChangesPanel slug=r.project_slug.clone() id=r.id
-                    reload=Signal::derive(move || promote.version().get() as u32)/>
-            }
-        })}
+        {target.is_some().then(|| view! { <crate::releases::changes::WhatChangesPanel changes/> })}
 
         <section class="panel" id="decision" data-test="decision-panel">
             <h2>{match &target { Some(t) => format!("Sign-off for {t}"), None => "Sign-off".to_owned() }}</h2>

@@ -101,7 +101,7 @@ async fn http(client: &reqwest::Client, c: &HttpCheck, stop: watch::Receiver<boo
     CheckResult {
         name: c.name.clone(),
         passed: false,
-        detail: format!("{last} (after {attempts} attempts)"),
+        detail: last,
         attempts,
         elapsed_ms: ms(began.elapsed()),
     }

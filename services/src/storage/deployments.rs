@@ -282,8 +282,9 @@ pub async fn set_checks(conn: &mut AnyConnection, id: i64, json: &str) -> Result
     Ok(())
 }
 
-/// The artifacts that arrived in an environment (succeeded deployments),
-/// newest first, with whether they are verified there now.
+/// The artifacts that arrived in an environment (the newest succeeded
+/// deployment of each), newest first, with whether they are verified there
+/// now.
 pub async fn landings(
     conn: &mut AnyConnection,
     environment_id: i64,
@@ -294,7 +295,9 @@ pub async fn landings(
          CASE WHEN v.state = 'passed' THEN 1 ELSE 0 END AS verified \
          FROM deployments d JOIN releases r ON r.id = d.release_id \
          LEFT JOIN verifications v ON v.environment_id = d.environment_id AND v.identity = d.identity \
-         WHERE d.environment_id = $1 AND d.state = 'succeeded' ORDER BY d.id DESC LIMIT $2",
+         WHERE d.id IN (SELECT MAX(id) FROM deployments \
+           WHERE environment_id = $1 AND state = 'succeeded' GROUP BY identity) \
+         ORDER BY d.id DESC LIMIT $2",
     )
     .bind(environment_id)
     .bind(limit)
