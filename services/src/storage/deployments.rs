@@ -282,9 +282,9 @@ pub async fn set_checks(conn: &mut AnyConnection, id: i64, json: &str) -> Result
     Ok(())
 }
 
-/// The artifacts that arrived in an environment (the newest succeeded
-/// deployment of each), newest first, with whether they are verified there
-/// now.
+/// The artifacts that arrived in an environment and are not held there
+/// (the newest succeeded deployment of each), newest first, with whether
+/// they are verified there now.
 pub async fn landings(
     conn: &mut AnyConnection,
     environment_id: i64,
@@ -297,6 +297,8 @@ pub async fn landings(
          LEFT JOIN verifications v ON v.environment_id = d.environment_id AND v.identity = d.identity \
          WHERE d.id IN (SELECT MAX(id) FROM deployments \
            WHERE environment_id = $1 AND state = 'succeeded' GROUP BY identity) \
+         AND d.identity NOT IN (SELECT h.identity FROM holds h \
+           WHERE h.environment_id = $1 AND h.released_at IS NULL) \
          ORDER BY d.id DESC LIMIT $2",
     )
     .bind(environment_id)
