@@ -58,8 +58,13 @@ test('a freeze blocks production; break-glass promotes and opens a review on the
   await hydrated(sid);
   await expect(sid.getByTestId('gate-blockers')).toContainText('Production is frozen until');
   await expect(sid.getByTestId('gate-blockers')).toContainText('Holiday traffic');
-  await sid.getByTestId('promote').click();
-  await expect(sid.locator('[data-test=promote-panel] [data-test=form-error]')).toContainText('frozen');
+  // The button says it is blocked and cannot be pressed; the server's gate
+  // refuses a call all the same.
+  await expect(sid.getByTestId('promote')).toBeDisabled();
+  await expect(sid.getByTestId('promote-blocked')).toContainText('waits for');
+  const refused = await api(sid, '/api/releases/promote', { slug: 'demo', id });
+  expect(refused.status, refused.body).toBe(409);
+  expect(refused.body).toContain('frozen');
   await sid.getByText('Break glass (emergency)').click();
   await sid.getByLabel('Reason').fill('Checkout is down, INC-77');
   // Without a named reviewer the server refuses, and nothing moves.
