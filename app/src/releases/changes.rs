@@ -9,7 +9,7 @@ use slipway_domain::deployment::view::{ChangeLine, WhatChanges};
 
 /// What the release page loads for [`WhatChangesPanel`] (owned by the
 /// page, which outlives the panel's re-renders).
-pub type ChangesResource = Resource<Result<WhatChanges, AppError>>;
+pub type ChangesResource = LocalResource<Result<WhatChanges, AppError>>;
 
 #[component]
 pub fn WhatChangesPanel(changes: ChangesResource) -> impl IntoView {

@@ -81,11 +81,14 @@ pub fn ReleasePage() -> impl IntoView {
     );
     // Owned here, not by the view that shows it: that view is rebuilt
     // whenever the release reloads, and a resource it owned would be
-    // disposed while its read is still pending.
-    let changes = Resource::new(
-        move || (slug(), id(), a.promote.version().get()),
-        |(s, i, _)| crate::releases::api::what_changes(s, i),
-    );
+    // disposed while its read is still pending. Loaded by the browser only:
+    // it reads git, and the page should not wait for that (nor make every
+    // server-rendered sign-off page pay for it).
+    let changes = LocalResource::new(move || {
+        let (s, i) = (slug(), id());
+        a.promote.version().track();
+        crate::releases::api::what_changes(s, i)
+    });
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

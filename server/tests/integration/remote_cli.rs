@@ -282,7 +282,7 @@ fn tokens_never_reach_the_log() {
     };
     let data = dir.path().join("data");
     let bin = env!("CARGO_BIN_EXE_slipway");
-    let server = Command::new(bin)
+    let mut server = Command::new(bin)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("SLIPWAY_DATA_DIR", &data)
         .env("SLIPWAY_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
@@ -293,6 +293,29 @@ fn tokens_never_reach_the_log() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Read the log as it is written: at debug level the background jobs'
+    // statements fill a pipe nobody drains, and the server would block.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = std::io::Read::read_to_end(&mut p, &mut all);
+            }
+            all
+        })
+    };
+    let stderr = drain(
+        server
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let stdout = drain(
+        server
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -359,8 +382,8 @@ fn tokens_never_reach_the_log() {
         let _ = client.get(unknown_project).bearer_auth(&token).send().await;
     });
     let _ = Command::new("kill").arg(server.id().to_string()).status();
-    let out = server.wait_with_output().unwrap();
-    let log = text(&out.stderr) + &text(&out.stdout);
+    let _ = server.wait();
+    let log = text(&stderr.join().unwrap_or_default()) + &text(&stdout.join().unwrap_or_default());
     assert!(
         log.contains("/api/v1/projects"),
         "the log captured the requests: {log}"

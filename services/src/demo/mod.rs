@@ -45,7 +45,7 @@ const SLUG: &str = "demo";
 
 /// Where the demo keeps its repository and what its environments run.
 pub fn demo_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("demo")
+    data_dir.join(crate::git::mirror::DEMO_DIR)
 }
 
 /// Where the command adapter of the demo writes what `env` runs.

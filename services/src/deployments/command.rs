@@ -13,7 +13,7 @@
 //!   non-zero exit, a timeout or a cancel each fail the deployment with
 //!   the reason.
 
-use super::runner::Stop;
+use super::Stop;
 use crate::storage::deployments::{self as store, OUTPUT_MAX};
 use crate::Services;
 use slipway_domain::deployment::adapter::CommandAdapter;

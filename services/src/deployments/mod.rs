@@ -36,6 +36,12 @@ use slipway_domain::deployment::adapter::DeploySettings;
 use slipway_domain::deployment::view::{CheckResult, DeploymentView};
 use slipway_domain::{Principal, UserId};
 
+/// Why an adapter (or the checks) stopped short.
+pub(crate) enum Stop {
+    Failed(String),
+    Cancelled,
+}
+
 /// The job kind of deployments.
 pub const JOB_KIND: &str = "deployment";
 

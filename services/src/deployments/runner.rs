@@ -9,7 +9,7 @@
 //! the state it finds. One deployment per environment runs at a time (a
 //! database constraint); the others wait, queued, in order.
 
-use super::{acting_for, checks, command, parse_settings, request, JOB_KIND};
+use super::{acting_for, checks, command, parse_settings, request, Stop, JOB_KIND};
 use crate::audit;
 use crate::jobs::Lease;
 use crate::releases::lifecycle::Step;
@@ -44,12 +44,6 @@ pub struct Runner {
     services: Services,
     owner: Arc<str>,
     working: Arc<Mutex<HashSet<i64>>>,
-}
-
-/// Why a step stopped short.
-pub(super) enum Stop {
-    Failed(String),
-    Cancelled,
 }
 
 impl Runner {

@@ -16,8 +16,8 @@
 //!   `failed` fails the deployment with the receiver's message; no answer
 //!   within the timeout fails it too.
 
-use super::runner::Stop;
 use super::Deployments;
+use super::Stop;
 use crate::storage::deployments as store;
 use crate::{ServiceError, Services};
 use secrecy::ExposeSecret;

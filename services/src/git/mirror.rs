@@ -94,6 +94,10 @@ pub fn local_path(url: &str) -> Option<PathBuf> {
     url.starts_with('/').then(|| PathBuf::from(url))
 }
 
+/// Where `--seed-demo` keeps the demo's own repository, inside the data
+/// directory (see [`allow_local`]).
+pub const DEMO_DIR: &str = "demo";
+
 /// Local repositories are opt-in per installation: `path` must resolve
 /// (after symlinks and `..`) inside one of `allowed` and outside Slipway's
 /// own `data_dir` (the mirrors of every project live there). Returns the
@@ -112,7 +116,7 @@ pub fn allow_local(path: &Path, allowed: &[PathBuf], data_dir: &Path) -> Result<
     let data = data_dir
         .canonicalize()
         .unwrap_or_else(|_| data_dir.to_path_buf());
-    if resolved.starts_with(crate::demo::demo_dir(&data)) {
+    if resolved.starts_with(data.join(DEMO_DIR)) {
         return Ok(resolved);
     }
     if allowed.is_empty() || resolved.starts_with(&data) {
