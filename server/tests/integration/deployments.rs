@@ -1060,7 +1060,9 @@ async fn deployment_server_functions_check_permission_for_every_role(app: &TestA
         Some(app.login("m_outsider", crate::helpers::USER_PASSWORD).await),
     ));
     let base = [("slug", "shop"), ("env", "dev")];
-    let calls: Vec<(&str, Vec<(&str, &str)>, &[&str])> = vec![
+    // (server function, its fields besides slug and env, who may call it)
+    type Call<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+    let calls: Vec<Call<'_>> = vec![
         (
             "deployments/settings",
             vec![("settings[adapter]", "record")],
