@@ -104,8 +104,7 @@ pub struct SettingsFields {
     pub webhook_status_url: String,
 }
 
-/// Saves how the environment deploys. Check rows left wholly empty are
-/// ignored (the form always offers one more).
+/// Saves how the environment deploys.
 #[server(endpoint = "deployments/settings")]
 pub async fn save_deploy_settings(
     slug: String,
@@ -122,15 +121,7 @@ pub async fn save_deploy_settings(
         args: f.args,
         workdir: f.workdir,
         timeout_s: f.timeout_s,
-        checks: f
-            .checks
-            .into_iter()
-            .filter(|c| {
-                !(c.name.trim().is_empty()
-                    && c.url.trim().is_empty()
-                    && c.program.trim().is_empty())
-            })
-            .collect(),
+        checks: f.checks,
         auto_rollback: f.auto_rollback.is_some(),
         webhook_url: f.webhook_url,
         webhook_secret: f.webhook_secret,

@@ -13,7 +13,8 @@
 //!    as `SLIPWAY_*` variables, so nothing a user typed is interpolated.
 //!    Its working directory, when given, is an absolute path; its timeout
 //!    is 1 to 7,200 seconds (default 600).
-//! 3. A webhook adapter POSTs to an http(s) URL without credentials in it,
+//! 3. Check rows left wholly empty are ignored (forms offer one more).
+//!    A webhook adapter POSTs to an http(s) URL without credentials in it,
 //!    signed per Standard Webhooks with the named secret (configuration
 //!    holds the secret itself, never the database); the receiving system
 //!    reports the result to the deployment's callback, or Slipway polls the
@@ -174,14 +175,16 @@ impl DeploySettingsForm {
                 None
             }
         };
-        if self.checks.len() > MAX_CHECKS {
+        if self.checks.iter().filter(|c| !c.is_blank()).count() > MAX_CHECKS {
             errors.push(
                 "checks",
                 format!("At most {MAX_CHECKS} checks per environment."),
             );
         }
         let mut checks = Vec::new();
-        for (i, c) in self.checks.iter().enumerate() {
+        // A row left wholly empty is no check (the form always offers one).
+        let rows = self.checks.iter().filter(|c| !c.is_blank());
+        for (i, c) in rows.enumerate() {
             match c.parse() {
                 Ok(check) => checks.push(check),
                 Err(e) => {
@@ -434,6 +437,26 @@ mod tests {
         for field in ["webhook_url", "webhook_secret", "webhook_status_url"] {
             assert!(err.get(field).is_some(), "{field}: {err:?}");
         }
+    }
+
+    #[test]
+    fn rows_nobody_filled_in_are_no_checks() {
+        let form = DeploySettingsForm {
+            checks: vec![
+                CheckForm::default(),
+                CheckForm {
+                    name: "health".into(),
+                    url: "http://127.0.0.1/health".into(),
+                    ..Default::default()
+                },
+                CheckForm {
+                    name: "  ".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(form.parse().unwrap().checks.len(), 1);
     }
 
     #[test]

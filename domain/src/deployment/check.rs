@@ -166,6 +166,11 @@ pub struct CheckForm {
 }
 
 impl CheckForm {
+    /// A row nobody filled in (no name, URL or program).
+    pub fn is_blank(&self) -> bool {
+        self.name.trim().is_empty() && self.url.trim().is_empty() && self.program.trim().is_empty()
+    }
+
     pub fn from_check(c: &Check) -> Self {
         match c {
             Check::Http(h) => CheckForm {
