@@ -9,7 +9,7 @@ use slipway_domain::deployment::view::{ChangeLine, WhatChanges};
 
 /// What the release page loads for [`WhatChangesPanel`] (owned by the
 /// page, which outlives the panel's re-renders).
-pub type ChangesResource = LocalResource<Result<WhatChanges, AppError>>;
+pub type ChangesResource = Resource<Result<Option<WhatChanges>, AppError>>;
 
 #[component]
 pub fn WhatChangesPanel(changes: ChangesResource) -> impl IntoView {
@@ -17,7 +17,8 @@ pub fn WhatChangesPanel(changes: ChangesResource) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Working out what changes\u{2026}"</p> }>
             {move || Suspend::new(async move {
                 match changes.await {
-                    Ok(w) => view! { <Changes w/> }.into_any(),
+                    Ok(Some(w)) => view! { <Changes w/> }.into_any(),
+                    Ok(None) => view! { <p class="muted">"Working out what changes\u{2026}"</p> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 }
             })}

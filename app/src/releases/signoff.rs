@@ -81,14 +81,21 @@ pub fn ReleasePage() -> impl IntoView {
     );
     // Owned here, not by the view that shows it: that view is rebuilt
     // whenever the release reloads, and a resource it owned would be
-    // disposed while its read is still pending. Loaded by the browser only:
-    // it reads git, and the page should not wait for that (nor make every
-    // server-rendered sign-off page pay for it).
-    let changes = LocalResource::new(move || {
-        let (s, i) = (slug(), id());
-        a.promote.version().track();
-        crate::releases::api::what_changes(s, i)
-    });
+    // disposed while its read is still pending. Read once the page is
+    // interactive: it reads git, and the server-rendered page should not
+    // wait for it (nor every sign-off page served pay for it). Until then
+    // it is `None` on both sides, so hydration meets what was rendered.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    let changes = Resource::new(
+        move || (slug(), id(), a.promote.version().get(), ready.get()),
+        |(s, i, _, ready)| async move {
+            match ready {
+                true => crate::releases::api::what_changes(s, i).await.map(Some),
+                false => Ok(None),
+            }
+        },
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
