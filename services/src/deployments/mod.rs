@@ -74,6 +74,20 @@ pub(crate) fn acting_for(d: &DeploymentRow) -> Principal {
     }
 }
 
+/// A stored landing as the domain's rules read it.
+pub(crate) fn landing(
+    r: crate::storage::deployments::LandingRow,
+) -> slipway_domain::deployment::Landing {
+    slipway_domain::deployment::Landing {
+        deployment_id: r.id,
+        release_id: r.release_id,
+        version: r.version,
+        artifact: r.artifact,
+        identity: r.identity,
+        verified: r.verified != 0,
+    }
+}
+
 /// A deployment as pages and the API show it.
 pub(crate) fn view(d: &DeploymentRow, environment: &str, ahead: Option<i64>) -> DeploymentView {
     use crate::clock::format_ms;

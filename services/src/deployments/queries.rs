@@ -63,17 +63,7 @@ impl Deployments<'_> {
                 )
             })
             .map(|d| view(d, &env_row.name, None));
-        let landing_list: Vec<Landing> = landings
-            .into_iter()
-            .map(|r| Landing {
-                deployment_id: r.id,
-                release_id: r.release_id,
-                version: r.version,
-                artifact: r.artifact,
-                identity: r.identity,
-                verified: r.verified != 0,
-            })
-            .collect();
+        let landing_list: Vec<Landing> = landings.into_iter().map(super::landing).collect();
         let last_verified = landing_list
             .iter()
             .find(|l| l.verified)

@@ -209,14 +209,7 @@ pub(crate) async fn rollback_in(
     let landings: Vec<Landing> = store::landings(conn, req.env.id, 100)
         .await?
         .into_iter()
-        .map(|r| Landing {
-            deployment_id: r.id,
-            release_id: r.release_id,
-            version: r.version,
-            artifact: r.artifact,
-            identity: r.identity,
-            verified: r.verified != 0,
-        })
+        .map(super::landing)
         .collect();
     let held: Vec<String> = holds::active_in(conn, req.env.id)
         .await?

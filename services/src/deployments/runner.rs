@@ -479,20 +479,7 @@ impl Runner {
         )
         .await?;
         let actor = acting_for(d);
-        let releases = self.services.releases();
-        let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
-        if d.kind == DeploymentKind::Promotion && l.release.state == ReleaseState::Deploying {
-            let step = Step {
-                transition: Transition::DeployFailed {
-                    reached_before: l.release.reached_environment_id.is_some(),
-                },
-                target: Some(d.environment_id),
-                reached: None,
-                reason,
-            };
-            releases.transition(&mut tx, &actor, &mut l, step).await?;
-            releases.reconcile(&mut tx, &actor, &mut l).await?;
-        }
+        let l = self.send_back(&mut tx, d, &actor, reason).await?;
         if l.release.artifact == d.artifact {
             let summary = format!(
                 "Deployment {} to {} failed: {reason}",
@@ -588,8 +575,25 @@ impl Runner {
             .await?;
         }
         let actor = acting_for(d);
+        self.send_back(&mut tx, d, &actor, "cancelled").await?;
+        self.audit_finished(&mut tx, d, &actor, "cancelled", None)
+            .await?;
+        tx.commit().await?;
+        self.changed(d).await;
+        Ok(())
+    }
+
+    /// A promotion that did not arrive: its release goes back to where it
+    /// stood (`DeployFailed`), and its approvals are weighed again.
+    async fn send_back(
+        &self,
+        tx: &mut crate::storage::Tx,
+        d: &DeploymentRow,
+        actor: &slipway_domain::Principal,
+        reason: &str,
+    ) -> Result<crate::releases::Loaded, ServiceError> {
         let releases = self.services.releases();
-        let mut l = Releases::load_by_id(&mut tx, d.release_id).await?;
+        let mut l = Releases::load_by_id(tx, d.release_id).await?;
         if d.kind == DeploymentKind::Promotion && l.release.state == ReleaseState::Deploying {
             let step = Step {
                 transition: Transition::DeployFailed {
@@ -597,16 +601,12 @@ impl Runner {
                 },
                 target: Some(d.environment_id),
                 reached: None,
-                reason: "cancelled",
+                reason,
             };
-            releases.transition(&mut tx, &actor, &mut l, step).await?;
-            releases.reconcile(&mut tx, &actor, &mut l).await?;
+            releases.transition(tx, actor, &mut l, step).await?;
+            releases.reconcile(tx, actor, &mut l).await?;
         }
-        self.audit_finished(&mut tx, d, &actor, "cancelled", None)
-            .await?;
-        tx.commit().await?;
-        self.changed(d).await;
-        Ok(())
+        Ok(l)
     }
 
     async fn audit_finished(
