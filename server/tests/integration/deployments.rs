@@ -131,6 +131,29 @@ fn digest(n: u32) -> String {
     format!("registry.example.com/shop/api@sha256:{n:064x}")
 }
 
+/// Project `shop` (dev, staging, prod) with nobody needed to approve dev,
+/// and the admin, who does everything (for tests about the machinery).
+pub async fn shop_as_admin(app: &TestApp) -> Principal {
+    let admin = app.admin().await;
+    app.create_project(&admin, "Shop", "shop").await;
+    let p = app.admin_principal().await;
+    open_dev(app, &p).await;
+    p
+}
+
+/// Nobody needs to approve dev in project `shop`.
+async fn open_dev(app: &TestApp, by: &Principal) {
+    let none = ApprovalPolicy {
+        required: 0,
+        groups: vec![],
+    };
+    app.services
+        .releases()
+        .set_policy(by, "shop", "dev", &none)
+        .await
+        .unwrap();
+}
+
 /// Project `shop` (dev, staging, prod) with nobody needed to approve dev.
 async fn shop(app: &TestApp) -> (Principal, Principal, Principal) {
     let admin = app.admin().await;
@@ -143,15 +166,7 @@ async fn shop(app: &TestApp) -> (Principal, Principal, Principal) {
         app.user_with_role(name, role, Some("shop")).await;
     }
     let rick = app.principal("rick").await;
-    let none = ApprovalPolicy {
-        required: 0,
-        groups: vec![],
-    };
-    app.services
-        .releases()
-        .set_policy(&rick, "shop", "dev", &none)
-        .await
-        .unwrap();
+    open_dev(app, &rick).await;
     (
         app.principal("erin").await,
         app.principal("sam").await,

@@ -11,7 +11,6 @@
 
 use crate::deployments::{deploy_form, ended, Target};
 use crate::helpers::{release_input, Db, TestApp};
-use slipway_domain::approval::ApprovalPolicy;
 use slipway_domain::deployment::check::CheckForm;
 use slipway_domain::deployment::DeploymentState;
 use slipway_domain::Principal;
@@ -61,22 +60,7 @@ impl Drop for Process {
 }
 
 async fn setup(app: &mut TestApp) -> Principal {
-    let admin = app.admin().await;
-    app.create_project(&admin, "Shop", "shop").await;
-    let p = app.admin_principal().await;
-    app.services
-        .releases()
-        .set_policy(
-            &p,
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 0,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    let p = crate::deployments::shop_as_admin(app).await;
     // From here on, only the separate process runs deployments.
     if let Some(running) = app.running.take() {
         running.stop().await.unwrap();
@@ -249,22 +233,7 @@ mod sigkill {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgres_run_one_deployment_once() {
     let app = TestApp::spawn(Db::Postgres).await;
-    let admin = app.admin().await;
-    app.create_project(&admin, "Shop", "shop").await;
-    let p = app.admin_principal().await;
-    app.services
-        .releases()
-        .set_policy(
-            &p,
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 0,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    let p = crate::deployments::shop_as_admin(&app).await;
     let target = Target::start().await;
     let count = target.dir.path().join("runs");
     let extra = format!("echo run >> '{}'; sleep 1", count.display());

@@ -9,7 +9,6 @@
 use crate::deployments::{ended, Target};
 use crate::helpers::{python_module, release_input, Db, TestApp};
 use serde_json::Value;
-use slipway_domain::approval::ApprovalPolicy;
 use slipway_domain::deployment::adapter::DeploySettingsForm;
 use slipway_domain::deployment::DeploymentState;
 use slipway_domain::Principal;
@@ -84,26 +83,6 @@ async fn app_with_secrets(db: Db) -> TestApp {
     .await
 }
 
-async fn shop(app: &TestApp) -> Principal {
-    let admin = app.admin().await;
-    app.create_project(&admin, "Shop", "shop").await;
-    let p = app.admin_principal().await;
-    app.services
-        .releases()
-        .set_policy(
-            &p,
-            "shop",
-            "dev",
-            &ApprovalPolicy {
-                required: 0,
-                groups: vec![],
-            },
-        )
-        .await
-        .unwrap();
-    p
-}
-
 fn webhook(url: &str, timeout: &str) -> DeploySettingsForm {
     DeploySettingsForm {
         adapter: "webhook".into(),
@@ -136,7 +115,7 @@ async fn promote(app: &TestApp, p: &Principal, version: &str, n: u32) -> i64 {
 }
 
 async fn webhooks_are_signed_retried_with_the_same_id_and_reported_back(app: &TestApp) {
-    let p = shop(app).await;
+    let p = crate::deployments::shop_as_admin(app).await;
     // The receiver knows only the old secret: rotation keeps it working.
     let receiver = Receiver::start(OLD_SECRET, "ok");
     app.services
@@ -200,7 +179,7 @@ async fn webhooks_are_signed_retried_with_the_same_id_and_reported_back(app: &Te
 }
 
 async fn a_receiver_that_fails_never_answers_or_is_down_fails_the_deployment(app: &TestApp) {
-    let p = shop(app).await;
+    let p = crate::deployments::shop_as_admin(app).await;
     let deployments = app.services.deployments();
     for (n, (mode, timeout, why)) in [
         (
@@ -252,7 +231,7 @@ async fn a_receiver_that_fails_never_answers_or_is_down_fails_the_deployment(app
 }
 
 async fn forged_and_malformed_callbacks_are_refused(app: &TestApp) {
-    let p = shop(app).await;
+    let p = crate::deployments::shop_as_admin(app).await;
     let target = Target::start().await;
     // A receiver that never reports: the deployment waits while we knock.
     let receiver = Receiver::start(NEW_SECRET, "silent");
