@@ -58,10 +58,15 @@ pub enum AuditAction {
     ChecksRerun,
     HoldReleased,
     DeploySettingsUpdated,
+    RolloutPaused,
+    RolloutResumed,
+    RolloutAborted,
+    ConfigUpdated,
+    ConfigRulesUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 58] = [
         AuditAction::UserCreated,
         AuditAction::UserPasswordChanged,
         AuditAction::UserDisabled,
@@ -115,6 +120,11 @@ impl AuditAction {
         AuditAction::ChecksRerun,
         AuditAction::HoldReleased,
         AuditAction::DeploySettingsUpdated,
+        AuditAction::RolloutPaused,
+        AuditAction::RolloutResumed,
+        AuditAction::RolloutAborted,
+        AuditAction::ConfigUpdated,
+        AuditAction::ConfigRulesUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +183,11 @@ impl AuditAction {
             AuditAction::ChecksRerun => "deployment.checks_rerun",
             AuditAction::HoldReleased => "deployment.hold_released",
             AuditAction::DeploySettingsUpdated => "environment.deploy_settings_updated",
+            AuditAction::RolloutPaused => "deployment.paused",
+            AuditAction::RolloutResumed => "deployment.resumed",
+            AuditAction::RolloutAborted => "deployment.aborted",
+            AuditAction::ConfigUpdated => "environment.config_updated",
+            AuditAction::ConfigRulesUpdated => "project.config_rules_updated",
         }
     }
 

@@ -6,11 +6,14 @@
 //! the artifact's checks passed in the previous environment (the last run
 //! counts: a failed re-run revokes "verified"), whether the artifact is
 //! held in the target after a rollback, the approval policy of the target
-//! environment, the checklist items required before it, and freeze windows
-//! (which block production promotions). Break-glass, with a reason and the
-//! permission for it, bypasses approvals, checklist and freezes — never the
-//! order, failed checks or a hold; everything it bypassed is listed so the
-//! post-release review knows what to look at.
+//! environment, the checklist items required before it, configuration
+//! drift between the previous environment and the target (when the target
+//! requires its configuration to match; see [`crate::config_drift`]), and
+//! freeze windows (which block production promotions). Break-glass, with a
+//! reason and the permission for it, bypasses approvals, checklist,
+//! configuration drift and freezes — never the order, failed checks or a
+//! hold; everything it bypassed is listed so the post-release review knows
+//! what to look at.
 
 use crate::environment::EnvironmentTier;
 use crate::release::{ReleaseState, Transition};
@@ -53,6 +56,13 @@ pub struct GateInput {
     pub approval_explanation: String,
     /// Titles of checklist items required before the target, not ticked.
     pub unmet_checklist: Vec<String>,
+    /// The configuration drift findings between the previous environment
+    /// and the target, as sentences
+    /// ([`crate::config_drift::promotion_differences`], then
+    /// [`crate::config_drift::gate_findings`]).
+    pub config_drift: Vec<String>,
+    /// The target requires configuration drift cleared before promotion.
+    pub require_config_match: bool,
     pub active_freezes: Vec<ActiveFreeze>,
     pub break_glass: Option<BreakGlass>,
     /// The person asking holds the break-glass permission.
@@ -170,6 +180,22 @@ pub fn decide(input: &GateInput) -> GateDecision {
             input.unmet_checklist.join(", ")
         ));
     }
+    if input.require_config_match && !input.config_drift.is_empty() {
+        let previous = input
+            .previous
+            .as_ref()
+            .map_or("the previous environment", |(name, _)| name.as_str());
+        let findings: Vec<&str> = input
+            .config_drift
+            .iter()
+            .map(|f| f.trim().strip_suffix('.').unwrap_or(f.trim()))
+            .collect();
+        soft.push(format!(
+            "Configuration differs between {previous} and {}: {}; fix the configuration or break glass.",
+            input.target_name,
+            findings.join("; ")
+        ));
+    }
     if input.target_tier == EnvironmentTier::Production {
         for f in &input.active_freezes {
             soft.push(format!(
@@ -206,10 +232,19 @@ mod tests {
             approved: true,
             approval_explanation: "Approved by Ada and Bob.".into(),
             unmet_checklist: vec![],
+            config_drift: vec![],
+            require_config_match: true,
             active_freezes: vec![],
             break_glass: None,
             may_break_glass: false,
         }
+    }
+
+    fn drift() -> Vec<String> {
+        vec![
+            "FEATURE_X is set in staging but missing in production.".into(),
+            "DATABASE_POOL must match, but staging has 20 and production has 10.".into(),
+        ]
     }
 
     fn freeze() -> ActiveFreeze {
@@ -425,5 +460,68 @@ mod tests {
             "{r:?}"
         );
         assert!(r[0].contains("Release the hold"));
+    }
+
+    #[test]
+    fn configuration_drift_blocks_a_target_that_requires_it_clear() {
+        let input = GateInput {
+            config_drift: drift(),
+            ..ready()
+        };
+        let r = reasons(decide(&input));
+        assert_eq!(
+            r,
+            ["Configuration differs between staging and production: FEATURE_X is set in staging but missing in production; DATABASE_POOL must match, but staging has 20 and production has 10; fix the configuration or break glass."]
+        );
+    }
+
+    #[test]
+    fn configuration_drift_is_ignored_when_the_target_does_not_require_it_clear() {
+        let input = GateInput {
+            config_drift: drift(),
+            require_config_match: false,
+            ..ready()
+        };
+        assert_eq!(decide(&input), GateDecision::Allow);
+        // Required but clear: nothing to say.
+        assert_eq!(decide(&ready()), GateDecision::Allow);
+    }
+
+    #[test]
+    fn break_glass_bypasses_configuration_drift_and_lists_it() {
+        let input = GateInput {
+            config_drift: drift(),
+            unmet_checklist: vec!["Communications drafted".into()],
+            break_glass: glass("Payments are down, INC-42"),
+            may_break_glass: true,
+            ..ready()
+        };
+        match decide(&input) {
+            GateDecision::AllowBreakGlass { bypassed } => {
+                assert_eq!(bypassed.len(), 2, "{bypassed:?}");
+                assert!(
+                    bypassed[1].starts_with(
+                        "Configuration differs between staging and production: FEATURE_X"
+                    ),
+                    "{bypassed:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn configuration_drift_never_hides_a_hard_reason() {
+        let input = GateInput {
+            previous: Some(("staging".into(), false)),
+            config_drift: drift(),
+            break_glass: glass("Payments are down, INC-42"),
+            may_break_glass: true,
+            ..ready()
+        };
+        let r = reasons(decide(&input));
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r[0].contains("Promote to staging first"));
+        assert!(r[1].starts_with("Configuration differs"));
     }
 }

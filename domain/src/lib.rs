@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod audit;
 pub mod calendar;
 pub mod checklist;
+pub mod config_drift;
 pub mod conventional;
 pub mod deployment;
 pub mod environment;

@@ -302,16 +302,14 @@ async fn standing(
     let live = approvals::live(conn, l.release.id, env.id).await?;
     let verdict: Verdict = verdict_on(policy, l, &live);
     let checklist = checklists::items(conn, l.release.id).await?;
-    let (previous_checks, held) =
-        super::promotion::deploy_facts(conn, &l.release.artifact, env, previous).await?;
+    let deploy = super::promotion::deploy_facts(conn, &l.release.artifact, env, previous).await?;
     let facts = GateFacts {
         env,
         previous,
         verdict: &verdict,
         checklist: &checklist,
         freezes: freezes.to_vec(),
-        previous_checks,
-        held,
+        deploy,
     };
     let blockers = match gate::decide(&l.gate_input(facts, None, false)) {
         GateDecision::Block { reasons } => reasons,

@@ -44,10 +44,8 @@ pub(super) struct GateFacts<'a> {
     pub verdict: &'a Verdict,
     pub checklist: &'a [checklists::ItemRow],
     pub freezes: Vec<ActiveFreeze>,
-    /// The artifact's last checks in the previous environment.
-    pub previous_checks: PreviousChecks,
-    /// Why the artifact is held in the target, if it is.
-    pub held: Option<String>,
+    /// Checks, hold and configuration findings.
+    pub deploy: DeployFacts,
 }
 
 impl Loaded {
@@ -69,12 +67,14 @@ impl Loaded {
                     self.release.reached_environment_id == Some(p.id),
                 )
             }),
-            previous_checks: facts.previous_checks,
-            held: facts.held,
+            previous_checks: facts.deploy.previous_checks,
+            held: facts.deploy.held,
             approved: facts.verdict.evaluation.satisfied,
             approval_explanation: facts.verdict.evaluation.explanation.clone(),
             unmet_checklist: unmet_checklist(facts.checklist, target_tier),
             active_freezes: facts.freezes,
+            config_drift: facts.deploy.config_drift,
+            require_config_match: facts.env.require_config_match != 0,
             break_glass,
             may_break_glass,
         }
@@ -96,19 +96,31 @@ fn unmet_checklist(items: &[checklists::ItemRow], target: EnvironmentTier) -> Ve
         .collect()
 }
 
-/// What the gate weighs about deployments: how the artifact's last checks
-/// went in the environment before `env`, and whether it is held in `env`.
-/// One statement.
+/// What the gate weighs besides approvals, checklist and freezes.
+pub(crate) struct DeployFacts {
+    /// The artifact's last checks in the environment before the target.
+    pub previous_checks: PreviousChecks,
+    /// Why the artifact is held in the target, if it is.
+    pub held: Option<String>,
+    /// Configuration findings between the previous environment and the
+    /// target, when the target requires matching configuration.
+    pub config_drift: Vec<String>,
+}
+
+/// What the gate weighs about deployments and configuration: how the
+/// artifact's last checks went in the environment before `env`, whether
+/// it is held in `env`, and (when `env` requires it) the configuration
+/// findings between the two. One statement, two with configuration.
 pub(crate) async fn deploy_facts(
     conn: &mut sqlx::AnyConnection,
     artifact: &str,
     env: &environments::EnvironmentRow,
     previous: Option<&environments::EnvironmentRow>,
-) -> Result<(PreviousChecks, Option<String>), ServiceError> {
+) -> Result<DeployFacts, ServiceError> {
     let identity = crate::deployments::request::identity_of(artifact);
     let (last, held) =
         verifications::gate_facts(conn, previous.map(|p| p.id), env.id, &identity).await?;
-    let checks = match last {
+    let previous_checks = match last {
         None => PreviousChecks::NotRecorded,
         Some(v) => match v.state.as_str() {
             "passed" => PreviousChecks::Passed,
@@ -119,7 +131,17 @@ pub(crate) async fn deploy_facts(
             },
         },
     };
-    Ok((checks, held))
+    let config_drift = if env.require_config_match != 0 {
+        let differences = crate::config_drift::differences(conn, env, previous).await?;
+        slipway_domain::config_drift::gate_findings(&differences)
+    } else {
+        Vec::new()
+    };
+    Ok(DeployFacts {
+        previous_checks,
+        held,
+        config_drift,
+    })
 }
 
 impl Releases<'_> {
@@ -221,16 +243,14 @@ impl Releases<'_> {
         };
         let checklist = checklists::items(&mut tx, l.release.id).await?;
         let freezes = self.active_freezes(&mut tx, l.pid()).await?;
-        let (previous_checks, held) =
-            deploy_facts(&mut tx, &l.release.artifact, &env, prev.as_ref()).await?;
+        let deploy = deploy_facts(&mut tx, &l.release.artifact, &env, prev.as_ref()).await?;
         let facts = GateFacts {
             env: &env,
             previous: prev.as_ref(),
             verdict: &verdict,
             checklist: &checklist,
             freezes,
-            previous_checks,
-            held,
+            deploy,
         };
         let may_break_glass = actor.can(Permission::BreakGlass, Some(l.pid()));
         let input = l.gate_input(facts, break_glass.clone(), may_break_glass);

@@ -97,7 +97,7 @@ impl Releases<'_> {
         };
         let gate_blockers = match (&target, &verdict) {
             (Some((env, prev)), Some((verdict, _))) => {
-                let (previous_checks, held) = super::promotion::deploy_facts(
+                let deploy = super::promotion::deploy_facts(
                     &mut conn,
                     &l.release.artifact,
                     env,
@@ -110,8 +110,7 @@ impl Releases<'_> {
                     verdict,
                     checklist: &checklist,
                     freezes: self.active_freezes(&mut conn, pid).await?,
-                    previous_checks,
-                    held,
+                    deploy,
                 };
                 match gate::decide(&l.gate_input(facts, None, false)) {
                     GateDecision::Block { reasons } => reasons,

@@ -13,9 +13,12 @@ pub struct EnvironmentRow {
     pub position: i64,
     /// How it deploys (`DeploySettings` as JSON; valid when written).
     pub deploy_settings: String,
+    /// Promotion into it waits until its configuration matches the
+    /// previous environment's (`storage::config_drift`).
+    pub require_config_match: i64,
 }
 
-const COLUMNS: &str = "id, project_id, name, tier, position, deploy_settings";
+const COLUMNS: &str = "id, project_id, name, tier, position, deploy_settings, require_config_match";
 
 pub async fn for_project(
     conn: &mut AnyConnection,

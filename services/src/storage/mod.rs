@@ -14,6 +14,7 @@ pub mod approvals;
 pub mod audit;
 pub mod calendar;
 pub mod checklists;
+pub mod config_drift;
 pub mod deployments;
 pub mod environments;
 pub mod events;
