@@ -29,6 +29,7 @@
 pub mod adapter;
 pub mod changes;
 pub mod check;
+pub mod gitops;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
@@ -294,6 +295,8 @@ pub struct AdapterInput {
     pub rollback: bool,
     /// Percent of traffic for this step (100 without progressive rollout).
     pub weight: u8,
+    /// Who asked for it (a user name, or the token's owner).
+    pub requested_by: String,
 }
 
 impl AdapterInput {
@@ -317,6 +320,7 @@ impl AdapterInput {
                 if self.rollback { "true" } else { "false" }.to_owned(),
             ),
             ("SLIPWAY_WEIGHT", self.weight.to_string()),
+            ("SLIPWAY_REQUESTED_BY", self.requested_by.clone()),
         ]
     }
 }
@@ -461,6 +465,7 @@ mod tests {
             previous_digest: None,
             rollback: true,
             weight: 100,
+            requested_by: "alice".into(),
         };
         let vars = input.env_vars();
         let get = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
@@ -468,7 +473,8 @@ mod tests {
         assert_eq!(get("SLIPWAY_PREVIOUS_DIGEST"), Some(""));
         assert_eq!(get("SLIPWAY_ROLLBACK"), Some("true"));
         assert_eq!(get("SLIPWAY_WEIGHT"), Some("100"));
-        assert_eq!(vars.len(), 10);
+        assert_eq!(get("SLIPWAY_REQUESTED_BY"), Some("alice"));
+        assert_eq!(vars.len(), 11);
         assert!(vars.iter().all(|(k, _)| k.starts_with("SLIPWAY_")));
     }
 }

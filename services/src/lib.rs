@@ -10,6 +10,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod calendar;
 pub mod clock;
+pub mod config_drift;
 pub mod demo;
 pub mod deployments;
 pub mod error;
@@ -54,8 +55,10 @@ pub struct Services {
     pub markdown: Arc<markdown::Renderer>,
     /// How people reach Slipway (`public_url`), for absolute links.
     pub public_url: Option<Arc<str>>,
-    /// One lock per project mirror: fetches, tags and branches never overlap.
-    mirror_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+    /// One lock per git repository Slipway writes to (a project's mirror:
+    /// fetches, tags and branches never overlap; a GitOps repository:
+    /// pushes from this instance take turns).
+    repo_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// API rules from configuration.
     pub api_settings: Arc<ApiSettings>,
     /// The key API tokens are hashed with (read from the database once).
@@ -141,7 +144,7 @@ impl Services {
             outbox_wake: Arc::default(),
             public_url: None,
             markdown: Arc::default(),
-            mirror_locks: Arc::default(),
+            repo_locks: Arc::default(),
             api_token_key: Arc::default(),
             api_settings: Arc::new(ApiSettings::default()),
             deploy_wake: Arc::default(),
@@ -171,11 +174,20 @@ impl Services {
     }
 
     pub(crate) fn mirror_lock(&self, project: ProjectId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = match self.mirror_locks.lock() {
+        self.repo_lock(format!("mirror:{}", project.0))
+    }
+
+    /// The lock of a GitOps repository, by its URL.
+    pub(crate) fn gitops_lock(&self, url: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.repo_lock(format!("gitops:{url}"))
+    }
+
+    fn repo_lock(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = match self.repo_locks.lock() {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),
         };
-        locks.entry(project.0).or_default().clone()
+        locks.entry(key).or_default().clone()
     }
 
     pub fn repositories(&self) -> repositories::Repositories<'_> {

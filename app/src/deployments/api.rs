@@ -102,6 +102,13 @@ pub struct SettingsFields {
     pub webhook_secret: String,
     #[serde(default)]
     pub webhook_status_url: String,
+    /// `settings[gitops][repo_url]`, …
+    #[serde(default)]
+    pub gitops: slipway_domain::deployment::gitops::GitopsForm,
+    #[serde(default)]
+    pub rollout: String,
+    #[serde(default)]
+    pub pause_between_steps: Option<String>,
 }
 
 /// Saves how the environment deploys.
@@ -126,6 +133,9 @@ pub async fn save_deploy_settings(
         webhook_url: f.webhook_url,
         webhook_secret: f.webhook_secret,
         webhook_status_url: f.webhook_status_url,
+        gitops: f.gitops,
+        rollout: f.rollout,
+        pause_between_steps: f.pause_between_steps.is_some(),
     };
     check(
         services()?

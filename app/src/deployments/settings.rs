@@ -1,5 +1,6 @@
-//! "How this environment deploys": the adapter (record only, or run a
-//! command), its checks and automatic rollback. For admins and release
+//! "How this environment deploys": the adapter (record only, a command, a
+//! signed webhook, or a commit to a GitOps repository), the progressive
+//! rollout, its checks and automatic rollback. For admins and release
 //! managers; the server checks that again and parses every field.
 
 use super::api::SaveDeploySettings;
@@ -18,11 +19,13 @@ pub fn DeploySettingsPanel(
 ) -> impl IntoView {
     let errors = FormErrors::from_action(action.value());
     let saved = move || matches!(action.value().get(), Some(Ok(())));
-    let adapter = RwSignal::new(if form.adapter == "command" {
-        "command"
-    } else {
-        "record"
+    let adapter = RwSignal::new(match form.adapter.as_str() {
+        "command" => "command",
+        "webhook" => "webhook",
+        "gitops" => "gitops",
+        _ => "record",
     });
+    let g = form.gitops.clone();
     // The checks shown: the stored ones and one empty row to add another.
     let rows = RwSignal::new({
         let mut rows = form.checks.clone();
@@ -39,12 +42,14 @@ pub fn DeploySettingsPanel(
                 <input type="hidden" name="env" value=env/>
                 <fieldset>
                     <legend>"Adapter"</legend>
-                    <label class="check"><input type="radio" name="settings[adapter]" value="record" checked=form.adapter != "command" && form.adapter != "webhook"
+                    <label class="check"><input type="radio" name="settings[adapter]" value="record" checked=!["command", "webhook", "gitops"].contains(&form.adapter.as_str())
                         on:change=move |_| adapter.set("record") data-test="adapter-record"/>" Record only: Slipway does not deploy here, it records that the release entered"</label>
                     <label class="check"><input type="radio" name="settings[adapter]" value="command" checked=form.adapter == "command"
                         on:change=move |_| adapter.set("command") data-test="adapter-command"/>" Run a command on the Slipway server (helm, kubectl, a script)"</label>
                     <label class="check"><input type="radio" name="settings[adapter]" value="webhook" checked=form.adapter == "webhook"
                         on:change=move |_| adapter.set("webhook") data-test="adapter-webhook"/>" Send a signed webhook to your deployment system, which reports back"</label>
+                    <label class="check"><input type="radio" name="settings[adapter]" value="gitops" checked=form.adapter == "gitops"
+                        on:change=move |_| adapter.set("gitops") data-test="adapter-gitops"/>" Commit the digest to a GitOps repository (Argo CD, Flux sync it)"</label>
                     <FieldError errors error_key="adapter" id="adapter-error"/>
                 </fieldset>
                 <div class="webhook-settings" class:hidden=move || adapter.get() != "webhook">
@@ -64,6 +69,53 @@ pub fn DeploySettingsPanel(
                         <label for="webhook-status-url">"Status URL " <span class="optional">"(optional: polled instead of waiting for the callback)"</span></label>
                         <input id="webhook-status-url" name="settings[webhook_status_url]" value=form.webhook_status_url.clone() maxlength="2000" data-test="webhook-status-url"/>
                         <FieldError errors error_key="webhook_status_url" id="webhook-status-url-error"/>
+                    </div>
+                </div>
+                <div class="gitops-settings" class:hidden=move || adapter.get() != "gitops">
+                    <p class="hint">"Slipway writes the digest into one file of the repository, commits with a trailer naming the deployment (Slipway-Deployment: project/environment#id) and pushes. A rollback is a new commit writing the previous digest. If someone else pushed first, Slipway writes its change again on top and pushes again."</p>
+                    <div class="field">
+                        <label for="gitops-repo">"Repository"</label>
+                        <p class="hint" id="gitops-repo-hint">"An https://, ssh:// or git:// URL, without a user name or token in it."</p>
+                        <input id="gitops-repo" name="settings[gitops][repo_url]" value=g.repo_url.clone() maxlength="2000" aria-describedby="gitops-repo-hint" data-test="gitops-repo"/>
+                        <FieldError errors error_key="gitops.repo_url" id="gitops-repo-error"/>
+                    </div>
+                    <div class="field-row">
+                        <div class="field">
+                            <label for="gitops-branch">"Branch"</label>
+                            <input id="gitops-branch" name="settings[gitops][branch]" value=g.branch.clone() placeholder="main" maxlength="200" data-test="gitops-branch"/>
+                            <FieldError errors error_key="gitops.branch" id="gitops-branch-error"/>
+                        </div>
+                        <div class="field">
+                            <label for="gitops-path">"File"</label>
+                            <input id="gitops-path" name="settings[gitops][path]" value=g.path.clone() placeholder="envs/prod/values.yaml" maxlength="500" data-test="gitops-path"/>
+                            <FieldError errors error_key="gitops.path" id="gitops-path-error"/>
+                        </div>
+                    </div>
+                    <div class="field">
+                        <label for="gitops-key">"Key path in the YAML file " <span class="optional">"(empty: the whole file is the value)"</span></label>
+                        <p class="hint" id="gitops-key-hint">"Such as image.digest (Helm values), images[name=shop/api].digest (Kustomize) or spec.template.spec.containers[0].image. The key must already exist."</p>
+                        <input id="gitops-key" name="settings[gitops][key]" value=g.key.clone() maxlength="500" aria-describedby="gitops-key-hint" data-test="gitops-key"/>
+                        <FieldError errors error_key="gitops.key" id="gitops-key-error"/>
+                    </div>
+                    <div class="field-row">
+                        <div class="field">
+                            <label for="gitops-value">"Write"</label>
+                            <select id="gitops-value" name="settings[gitops][value]" data-test="gitops-value">
+                                <option value="digest" selected=g.value != "reference">"The digest (sha256:\u{2026})"</option>
+                                <option value="reference" selected=g.value == "reference">"The whole reference (registry/name@sha256:\u{2026})"</option>
+                            </select>
+                            <FieldError errors error_key="gitops.value" id="gitops-value-error"/>
+                        </div>
+                        <div class="field">
+                            <label for="gitops-weight-key">"Key path for the rollout weight " <span class="optional">"(optional)"</span></label>
+                            <input id="gitops-weight-key" name="settings[gitops][weight_key]" value=g.weight_key.clone() maxlength="500" data-test="gitops-weight-key"/>
+                            <FieldError errors error_key="gitops.weight_key" id="gitops-weight-key-error"/>
+                        </div>
+                        <div class="field">
+                            <label for="gitops-credential">"Credential (its name) " <span class="optional">"(optional)"</span></label>
+                            <input id="gitops-credential" name="settings[gitops][credential]" value=g.credential.clone() maxlength="64" data-test="gitops-credential"/>
+                            <FieldError errors error_key="gitops.credential" id="gitops-credential-error"/>
+                        </div>
                     </div>
                 </div>
                 <div class="command-settings" class:hidden=move || adapter.get() != "command">
@@ -93,6 +145,15 @@ pub fn DeploySettingsPanel(
                     <label class="check"><input type="checkbox" name="settings[auto_rollback]" checked=form.auto_rollback data-test="auto-rollback"/>
                         " Roll back automatically to the last verified version when a deployment fails"</label>
                     <FieldError errors error_key="auto_rollback" id="auto-rollback-error"/>
+                    <div class="field">
+                        <label for="deploy-rollout">"Progressive rollout " <span class="optional">"(optional)"</span></label>
+                        <p class="hint" id="deploy-rollout-hint">"Steps as percentages of traffic, such as 10, 50, 100. The adapter gets each step\u{2019}s weight (SLIPWAY_WEIGHT) and the checks run after every step; a failed step rolls back. Empty: one step."</p>
+                        <input id="deploy-rollout" name="settings[rollout]" value=form.rollout.clone() maxlength="100" aria-describedby="deploy-rollout-hint" data-test="deploy-rollout"/>
+                        <FieldError errors error_key="rollout" id="deploy-rollout-error"/>
+                    </div>
+                    <label class="check"><input type="checkbox" name="settings[pause_between_steps]" checked=form.pause_between_steps data-test="pause-between-steps"/>
+                        " Pause after each step until someone presses Resume"</label>
+                    <FieldError errors error_key="pause_between_steps" id="pause-between-steps-error"/>
                 </div>
                 <h3>"Checks after every deployment"</h3>
                 <p class="hint">"Leave a row empty to remove it. An HTTP check passes only with the expected status, within the time budget, with the expected text or JSON value."</p>

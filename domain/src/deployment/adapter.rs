@@ -19,10 +19,17 @@
 //!    holds the secret itself, never the database); the receiving system
 //!    reports the result to the deployment's callback, or Slipway polls the
 //!    optional status URL. Same timeout rule as commands.
+//!    A GitOps adapter writes into a file of a Git repository
+//!    ([`super::gitops`] has its rules).
 //! 4. Checks are parsed by [`super::check`]; at most 20.
 //! 5. Automatic rollback needs an adapter that deploys (not `record`).
+//! 6. A progressive rollout lists its steps as percentages, rising, each
+//!    1 to 100 (`10, 50, 100`; a last step of 100 is added when missing),
+//!    at most 10; it needs an adapter that deploys. The checks run after
+//!    every step; with "pause between steps" someone presses Resume.
 
 use super::check::{Check, CheckForm};
+use super::gitops::{GitopsAdapter, GitopsForm};
 use crate::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +38,8 @@ pub const MAX_TIMEOUT_S: u32 = 7_200;
 pub const DEFAULT_TIMEOUT_S: u32 = 600;
 /// The most checks an environment may have.
 pub const MAX_CHECKS: usize = 20;
+/// The most steps a progressive rollout may have.
+pub const MAX_STEPS: usize = 10;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,9 +50,25 @@ pub struct DeploySettings {
     /// Roll back to the last verified version when a deployment fails.
     #[serde(default)]
     pub auto_rollback: bool,
+    /// Progressive rollout: the weight (percent) of each step, rising,
+    /// ending at 100. Empty: one step of 100.
+    #[serde(default)]
+    pub rollout: Vec<u8>,
+    /// Wait for someone to press Resume after each step but the last.
+    #[serde(default)]
+    pub pause_between_steps: bool,
 }
 
 impl DeploySettings {
+    /// The weights of the steps (at least one: 100).
+    pub fn steps(&self) -> Vec<u8> {
+        if self.rollout.is_empty() {
+            vec![100]
+        } else {
+            self.rollout.clone()
+        }
+    }
+
     /// Whether promotion moves anything (an adapter other than `record`).
     pub fn deploys(&self) -> bool {
         !matches!(self.adapter, Adapter::Record)
@@ -60,6 +85,9 @@ impl DeploySettings {
             // Delivered again with the same webhook-id (receivers drop the
             // duplicate); the result still comes to the callback.
             Adapter::Webhook(_) => true,
+            // The commit names the deployment: a landed one is found, a
+            // missing one is written.
+            Adapter::Gitops(_) => true,
         }
     }
 }
@@ -74,6 +102,8 @@ pub enum Adapter {
     Command(CommandAdapter),
     /// POST a signed webhook; the receiver reports back.
     Webhook(WebhookAdapter),
+    /// Commit the digest into a Git repository (Argo CD, Flux).
+    Gitops(GitopsAdapter),
 }
 
 impl Adapter {
@@ -82,6 +112,7 @@ impl Adapter {
             Adapter::Record => "Record only",
             Adapter::Command(_) => "Run a command",
             Adapter::Webhook(_) => "Send a signed webhook",
+            Adapter::Gitops(_) => "Commit to a GitOps repository",
         }
     }
 }
@@ -129,6 +160,14 @@ pub struct DeploySettingsForm {
     pub webhook_secret: String,
     #[serde(default)]
     pub webhook_status_url: String,
+    /// GitOps: repository, branch, file and key path.
+    #[serde(default)]
+    pub gitops: GitopsForm,
+    /// Progressive rollout steps: `10, 50, 100`; empty for one step.
+    #[serde(default)]
+    pub rollout: String,
+    #[serde(default)]
+    pub pause_between_steps: bool,
 }
 
 impl DeploySettingsForm {
@@ -138,6 +177,13 @@ impl DeploySettingsForm {
             adapter: "record".into(),
             checks: s.checks.iter().map(CheckForm::from_check).collect(),
             auto_rollback: s.auto_rollback,
+            rollout: s
+                .rollout
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            pause_between_steps: s.pause_between_steps,
             ..Default::default()
         };
         match &s.adapter {
@@ -156,6 +202,11 @@ impl DeploySettingsForm {
                 form.webhook_status_url = w.status_url.clone().unwrap_or_default();
                 form.timeout_s = w.timeout_s.to_string();
             }
+            Adapter::Gitops(g) => {
+                form.adapter = "gitops".into();
+                form.gitops = GitopsForm::from_adapter(g);
+                form.timeout_s = g.timeout_s.to_string();
+            }
         }
         form
     }
@@ -167,10 +218,14 @@ impl DeploySettingsForm {
             "" | "record" => Some(Adapter::Record),
             "command" => self.command(&mut errors).map(Adapter::Command),
             "webhook" => self.webhook(&mut errors).map(Adapter::Webhook),
+            "gitops" => {
+                let timeout = self.timeout(&mut errors);
+                self.gitops.parse(timeout, &mut errors).map(Adapter::Gitops)
+            }
             _ => {
                 errors.push(
                     "adapter",
-                    "Choose how this environment deploys: record only, run a command, or send a webhook.",
+                    "Choose how this environment deploys: record only, run a command, send a webhook, or commit to a GitOps repository.",
                 );
                 None
             }
@@ -200,11 +255,29 @@ impl DeploySettingsForm {
                 "Automatic rollback needs an adapter that deploys: with \u{201c}record only\u{201d} there is nothing to roll back.",
             );
         }
+        let rollout = errors.check("rollout", rollout(&self.rollout));
+        if rollout.as_ref().is_some_and(|r| !r.is_empty())
+            && matches!(adapter, Some(Adapter::Record))
+        {
+            errors.push(
+                "rollout",
+                "A progressive rollout needs an adapter that deploys: \u{201c}record only\u{201d} moves no traffic.",
+            );
+        }
+        let pause_between_steps = self.pause_between_steps;
+        if pause_between_steps && rollout.as_ref().is_some_and(|r| r.len() < 2) {
+            errors.push(
+                "pause_between_steps",
+                "Pausing between steps needs at least two rollout steps (such as 10, 100).",
+            );
+        }
         let auto_rollback = self.auto_rollback;
         errors.into_result(|| DeploySettings {
             adapter: adapter.unwrap_or_default(),
             checks,
             auto_rollback,
+            rollout: rollout.unwrap_or_default(),
+            pause_between_steps,
         })
     }
 
@@ -309,6 +382,37 @@ fn http_url(input: &str, error: &str) -> Result<String, String> {
         return Err("Leave user names and passwords out of the URL.".into());
     }
     Ok(u.to_owned())
+}
+
+/// Rollout steps: `10, 50, 100` (commas or blanks), rising, each 1 to 100;
+/// 100 is added at the end when missing. Empty: no progressive rollout.
+fn rollout(input: &str) -> Result<Vec<u8>, String> {
+    let bad = || {
+        format!("List the rollout steps as rising percentages, such as 10, 50, 100 (at most {MAX_STEPS}), or leave it empty to deploy in one step.")
+    };
+    let mut steps: Vec<u8> = Vec::new();
+    for part in input
+        .split([',', ' ', ';'])
+        .map(|p| p.trim().trim_end_matches('%'))
+        .filter(|p| !p.is_empty())
+    {
+        let n: u8 = part.parse().map_err(|_| bad())?;
+        if n == 0 || n > 100 || steps.last().is_some_and(|last| *last >= n) {
+            return Err(bad());
+        }
+        steps.push(n);
+    }
+    if steps.last().is_some_and(|last| *last != 100) {
+        steps.push(100);
+    }
+    if steps.len() > MAX_STEPS {
+        return Err(bad());
+    }
+    // One step of 100 is no progressive rollout.
+    if steps == [100] {
+        steps.clear();
+    }
+    Ok(steps)
 }
 
 /// A program: a path or a name, no blanks, no control characters.
@@ -457,6 +561,82 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(form.parse().unwrap().checks.len(), 1);
+    }
+
+    #[test]
+    fn a_gitops_adapter_resumes_and_shows_its_fields_again() {
+        let form = DeploySettingsForm {
+            adapter: "gitops".into(),
+            gitops: GitopsForm {
+                repo_url: "git://127.0.0.1/deploy.git".into(),
+                path: "envs/prod/values.yaml".into(),
+                key: "image.digest".into(),
+                ..Default::default()
+            },
+            timeout_s: "120".into(),
+            ..Default::default()
+        };
+        let s = form.parse().unwrap();
+        let Adapter::Gitops(g) = &s.adapter else {
+            panic!("{s:?}")
+        };
+        assert_eq!((g.branch.as_str(), g.timeout_s), ("main", 120));
+        assert!(s.deploys() && s.adapter_resumes());
+        assert_eq!(DeploySettingsForm::from_settings(&s).parse().unwrap(), s);
+        let err = DeploySettingsForm {
+            adapter: "gitops".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
+        assert!(err.get("gitops.repo_url").is_some(), "{err:?}");
+        assert!(err.get("gitops.path").is_some(), "{err:?}");
+    }
+
+    #[test]
+    fn rollout_steps_rise_to_one_hundred() {
+        assert_eq!(rollout("10, 50, 100").unwrap(), [10, 50, 100]);
+        assert_eq!(rollout("10% 50%").unwrap(), [10, 50, 100]);
+        assert_eq!(rollout("").unwrap(), Vec::<u8>::new());
+        assert_eq!(rollout("100").unwrap(), Vec::<u8>::new());
+        for bad in [
+            "0, 100",
+            "50, 10",
+            "10, 10",
+            "101",
+            "ten",
+            "1,2,3,4,5,6,7,8,9,10,11",
+        ] {
+            assert!(rollout(bad).is_err(), "{bad}");
+        }
+        let s = DeploySettingsForm {
+            rollout: "25".into(),
+            pause_between_steps: true,
+            ..command_form()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(s.steps(), [25, 100]);
+        assert_eq!(DeploySettingsForm::from_settings(&s).rollout, "25, 100");
+        assert_eq!(DeploySettings::default().steps(), [100]);
+    }
+
+    #[test]
+    fn a_rollout_needs_an_adapter_and_a_pause_needs_two_steps() {
+        let err = DeploySettingsForm {
+            rollout: "10, 100".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
+        assert!(err.get("rollout").is_some());
+        let err = DeploySettingsForm {
+            pause_between_steps: true,
+            ..command_form()
+        }
+        .parse()
+        .unwrap_err();
+        assert!(err.get("pause_between_steps").is_some());
     }
 
     #[test]

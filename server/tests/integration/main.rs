@@ -20,6 +20,7 @@ mod calendar;
 mod cli;
 mod deployments;
 mod deployments_crash;
+mod deployments_gitops;
 mod deployments_webhook;
 mod hardening;
 mod health;

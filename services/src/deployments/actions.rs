@@ -86,7 +86,7 @@ impl Deployments<'_> {
         let checks_only = DeploySettings {
             adapter: Adapter::Record,
             checks: settings.checks.clone(),
-            auto_rollback: false,
+            ..Default::default()
         };
         let settings_json =
             serde_json::to_string(&checks_only).map_err(|e| ServiceError::Internal(Box::new(e)))?;

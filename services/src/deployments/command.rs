@@ -13,31 +13,19 @@
 //!   non-zero exit, a timeout or a cancel each fail the deployment with
 //!   the reason.
 
+use super::output::{stopped, Output};
 use super::Stop;
-use crate::storage::deployments::{self as store, OUTPUT_MAX};
 use crate::Services;
 use slipway_domain::deployment::adapter::CommandAdapter;
 use slipway_domain::deployment::AdapterInput;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::sync::watch;
 
-/// How often output is written to the deployment while the program runs.
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
-
 /// Variables passed through from Slipway's own environment.
 const PASSED_THROUGH: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
-
-/// Output collected and not yet written, and how much was written.
-#[derive(Default)]
-struct Pending {
-    text: String,
-    written: usize,
-    truncated: bool,
-}
 
 pub(super) async fn run(
     services: &Services,
@@ -64,15 +52,14 @@ pub(super) async fn run(
     if let Some(dir) = &adapter.workdir {
         cmd.current_dir(dir);
     }
-    let pending = Arc::new(Mutex::new(Pending::default()));
-    let started = format!("$ {} {}\n", adapter.program, adapter.args.join(" "));
-    push(&pending, &started);
+    let out = Output::new(services, deployment);
+    out.line(&format!("$ {} {}", adapter.program, adapter.args.join(" ")));
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             let why = format!("could not start {}: {e}", adapter.program);
-            push(&pending, &format!("{why}\n"));
-            flush(services, deployment, &pending).await;
+            out.line(&why);
+            out.flush().await;
             return Err(Stop::Failed(why));
         }
     };
@@ -80,22 +67,13 @@ pub(super) async fn run(
         child
             .stdout
             .take()
-            .map(|o| tokio::spawn(read_lines(o, pending.clone()))),
+            .map(|o| tokio::spawn(read_lines(o, out.clone()))),
         child
             .stderr
             .take()
-            .map(|e| tokio::spawn(read_lines(e, pending.clone()))),
+            .map(|e| tokio::spawn(read_lines(e, out.clone()))),
     ];
-    let flusher = {
-        let services = services.clone();
-        let pending = pending.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(FLUSH_EVERY).await;
-                flush(&services, deployment, &pending).await;
-            }
-        })
-    };
+    let flusher = out.keep_flushing();
     let timeout = Duration::from_secs(u64::from(adapter.timeout_s));
     let outcome = tokio::select! {
         status = child.wait() => match status {
@@ -126,64 +104,18 @@ pub(super) async fn run(
         Err(Stop::Failed(why)) => format!("[failed: {why}]\n"),
         Err(Stop::Cancelled) => "[cancelled]\n".to_owned(),
     };
-    push(&pending, &ending);
-    flush(services, deployment, &pending).await;
+    out.push(&ending);
+    out.flush().await;
     outcome
 }
 
-/// Resolves when the runner says stop.
-async fn stopped(mut stop: watch::Receiver<bool>) {
-    loop {
-        if *stop.borrow() {
-            return;
-        }
-        if stop.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-async fn read_lines(stream: impl AsyncRead + Unpin, pending: Arc<Mutex<Pending>>) {
+async fn read_lines(stream: impl AsyncRead + Unpin, out: Output) {
     let mut lines = BufReader::new(stream).lines();
     // Lines that are not UTF-8 end the reading of that stream: what came
     // before is kept.
     while let Ok(Some(line)) = lines.next_line().await {
         // A progress bar's carriage returns become line breaks.
         let line = line.trim_end_matches('\r').replace('\r', "\n");
-        push(&pending, &format!("{line}\n"));
-    }
-}
-
-fn push(pending: &Mutex<Pending>, text: &str) {
-    let Ok(mut p) = pending.lock() else {
-        return;
-    };
-    if p.truncated {
-        return;
-    }
-    if p.written + p.text.len() + text.len() > OUTPUT_MAX {
-        p.text
-            .push_str("[output truncated: only the first 512 KiB are kept]\n");
-        p.truncated = true;
-        return;
-    }
-    p.text.push_str(text);
-}
-
-async fn flush(services: &Services, deployment: i64, pending: &Mutex<Pending>) {
-    let text = match pending.lock() {
-        Ok(mut p) if !p.text.is_empty() => {
-            let t = std::mem::take(&mut p.text);
-            p.written += t.len();
-            t
-        }
-        _ => return,
-    };
-    let written = async {
-        let mut conn = services.store.pool().acquire().await?;
-        store::append_output(&mut conn, deployment, &text).await
-    };
-    if let Err(e) = written.await {
-        tracing::warn!(error = %e, deployment, "could not store a deployment's output");
+        out.line(&line);
     }
 }

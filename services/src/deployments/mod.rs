@@ -9,6 +9,9 @@
 //!   timeout, cancel, output streamed into the deployment);
 //! - [`webhook`]: the webhook adapter (Standard Webhooks signatures,
 //!   retries with the same id, the receiver's callback or a status URL);
+//! - [`gitops`]: the GitOps adapter (the digest written into a file of a
+//!   Git repository, committed with a trailer, pushed; rejected pushes
+//!   written again on the new tip);
 //! - [`checks`]: HTTP and command checks, fail-closed;
 //! - [`settings`]: how an environment deploys;
 //! - [`actions`]: cancel, run the checks again, release a hold;
@@ -22,6 +25,8 @@
 pub mod actions;
 pub mod checks;
 pub mod command;
+pub mod gitops;
+mod output;
 pub mod queries;
 pub mod request;
 pub mod runner;

@@ -297,6 +297,13 @@ impl Runner {
                     .map_err(|e| Stop::Failed(e.to_string()))?;
                 super::webhook::run(&self.services, d.id, w, &input, stop).await
             }
+            Adapter::Gitops(g) => {
+                let input = self
+                    .adapter_input(d)
+                    .await
+                    .map_err(|e| Stop::Failed(e.to_string()))?;
+                super::gitops::run(&self.services, d.id, g, &input, stop).await
+            }
         }
     }
 
@@ -319,6 +326,7 @@ impl Runner {
             previous_digest: d.previous_identity.clone(),
             rollback: d.kind == DeploymentKind::Rollback,
             weight: 100,
+            requested_by: d.actor_name.clone(),
         })
     }
 
