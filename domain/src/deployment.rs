@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! queued ──start──▶ deploying ──deployed──▶ verifying ──passed──▶ succeeded
+//!                        ▲                       │
+//!                        └───────next step───────┤  (progressive rollout)
 //!   │                  │                       │
 //!   ├──────cancel──────┴─────────cancel────────┴──▶ cancelled
 //!   └──────fail────────┴──────────fail─────────┴──▶ failed ──replaced──▶ rolled back
@@ -25,11 +27,15 @@
 //!    adapter can tell how far it got, and otherwise fail with the reason.
 //! 5. A rollback goes to [`rollback_target`]: the newest artifact verified
 //!    in the environment that is not what runs there now and not held.
+//! 6. A progressive rollout goes back from `verifying` to `deploying` for
+//!    each next step ([`rollout`] decides when, and when it pauses: a
+//!    paused rollout stays `verifying`, its environment taken).
 
 pub mod adapter;
 pub mod changes;
 pub mod check;
 pub mod gitops;
+pub mod rollout;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
@@ -114,6 +120,7 @@ impl DeploymentState {
             (Queued, Start) => Ok(Deploying),
             (Deploying, Deployed) => Ok(Verifying),
             (Verifying, Passed) => Ok(Succeeded),
+            (Verifying, NextStep) => Ok(Deploying),
             (Queued | Deploying | Verifying, Fail) => Ok(Failed),
             (Queued | Deploying | Verifying, Cancel) => Ok(Cancelled),
             (Failed, Replaced) => Ok(RolledBack),
@@ -155,16 +162,19 @@ pub enum DeploymentStep {
     Fail,
     Cancel,
     Replaced,
+    /// A rollout step passed its checks: the next step deploys.
+    NextStep,
 }
 
 impl DeploymentStep {
-    pub const ALL: [DeploymentStep; 6] = [
+    pub const ALL: [DeploymentStep; 7] = [
         DeploymentStep::Start,
         DeploymentStep::Deployed,
         DeploymentStep::Passed,
         DeploymentStep::Fail,
         DeploymentStep::Cancel,
         DeploymentStep::Replaced,
+        DeploymentStep::NextStep,
     ];
 
     pub fn label(self) -> &'static str {
@@ -175,6 +185,7 @@ impl DeploymentStep {
             DeploymentStep::Fail => "fail",
             DeploymentStep::Cancel => "be cancelled",
             DeploymentStep::Replaced => "be rolled back",
+            DeploymentStep::NextStep => "go on to its next rollout step",
         }
     }
 }
@@ -333,7 +344,7 @@ mod tests {
     use super::*;
 
     /// The whole table, written out by hand: (from, step) -> to.
-    const ALLOWED: [(DeploymentState, DeploymentStep, DeploymentState); 10] = [
+    const ALLOWED: [(DeploymentState, DeploymentStep, DeploymentState); 11] = [
         (Queued, Start, Deploying),
         (Deploying, Deployed, Verifying),
         (Verifying, Passed, Succeeded),
@@ -344,6 +355,7 @@ mod tests {
         (Deploying, Cancel, Cancelled),
         (Verifying, Cancel, Cancelled),
         (Failed, Replaced, RolledBack),
+        (Verifying, NextStep, Deploying),
     ];
 
     #[test]

@@ -60,6 +60,32 @@ pub async fn cancel_deployment(slug: String, env: String, id: i64) -> Result<(),
     )
 }
 
+/// Pauses (`pause`), resumes (`resume`) or aborts (`abort`, rolling back)
+/// a progressive rollout.
+#[server(endpoint = "deployments/rollout")]
+pub async fn control_rollout(
+    slug: String,
+    env: String,
+    id: i64,
+    action: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    use crate::server::{check, principal, services};
+    let actor = principal()?;
+    let services = services()?;
+    let deployments = services.deployments();
+    let done = match action.as_str() {
+        "pause" => deployments.pause(&actor, &slug, &env, id).await,
+        "resume" => deployments.resume(&actor, &slug, &env, id).await,
+        "abort" => deployments.abort(&actor, &slug, &env, id, &reason).await,
+        _ => Err(slipway_services::ServiceError::field(
+            "action",
+            "Choose pause, resume or abort.",
+        )),
+    };
+    check(done).map(|_| ())
+}
+
 #[server(endpoint = "deployments/release-hold")]
 pub async fn release_hold(
     slug: String,

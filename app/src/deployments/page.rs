@@ -5,8 +5,8 @@
 //! it means.
 
 use super::api::{
-    get_environment, CancelDeployment, ReleaseHold, RerunChecks, RollBackEnvironment,
-    SaveDeploySettings,
+    get_environment, CancelDeployment, ControlRollout, ReleaseHold, RerunChecks,
+    RollBackEnvironment, SaveDeploySettings,
 };
 use super::output::DeploymentOutput;
 use super::settings::DeploySettingsPanel;
@@ -23,6 +23,7 @@ struct Actions {
     rollback: ServerAction<RollBackEnvironment>,
     rerun: ServerAction<RerunChecks>,
     cancel: ServerAction<CancelDeployment>,
+    rollout: ServerAction<ControlRollout>,
     release: ServerAction<ReleaseHold>,
     settings: ServerAction<SaveDeploySettings>,
 }
@@ -36,6 +37,7 @@ pub fn EnvironmentPageView() -> impl IntoView {
         rollback: ServerAction::new(),
         rerun: ServerAction::new(),
         cancel: ServerAction::new(),
+        rollout: ServerAction::new(),
         release: ServerAction::new(),
         settings: ServerAction::new(),
     };
@@ -52,6 +54,7 @@ pub fn EnvironmentPageView() -> impl IntoView {
     Effect::new(move |_| count(matches!(a.rollback.value().get(), Some(Ok(_)))));
     Effect::new(move |_| count(matches!(a.rerun.value().get(), Some(Ok(_)))));
     Effect::new(move |_| count(matches!(a.cancel.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count(matches!(a.rollout.value().get(), Some(Ok(_)))));
     Effect::new(move |_| count(matches!(a.release.value().get(), Some(Ok(_)))));
     Effect::new(move |_| count(matches!(a.settings.value().get(), Some(Ok(_)))));
     let page = Resource::new(
@@ -76,6 +79,8 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
     let rollback_errors = FormErrors::from_action(a.rollback.value());
     let rerun_errors = FormErrors::from_action(a.rerun.value());
     let cancel_errors = FormErrors::from_action(a.cancel.value());
+    let rollout_errors = FormErrors::from_action(a.rollout.value());
+    let can_roll_back = p.can_roll_back;
     let release_errors = FormErrors::from_action(a.release.value());
     let project_href = format!("/projects/{}", p.project_slug);
     let (slug, env) = (p.project_slug.clone(), p.environment.clone());
@@ -136,6 +141,7 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
         <section class="panel" data-test="waiting">
             <h2>"Under way and waiting"</h2>
             <FormAlert errors=cancel_errors/>
+            <FormAlert errors=rollout_errors/>
             {if p.waiting.is_empty() {
                 view! { <p class="empty">"Nothing is being deployed here now."</p> }.into_any()
             } else {
@@ -152,6 +158,7 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
                                         {(!running).then(|| format!(" \u{2014} {} ahead of it", ahead))}
                                     </p>
                                     <p class="muted">{format!("Asked for by {} at {}", describe_actor(&d), d.requested_at)}</p>
+                                    {d.rollout.clone().map(|r| view! { <RolloutControls r id=d.id kind=d.kind a can_roll_back hidden/> })}
                                     {running.then(|| view! { <DeploymentOutput id=d.id state=d.state on_change/> })}
                                     <ActionForm action=a.cancel attr:class="inline">
                                         {hidden()}
@@ -191,6 +198,67 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
         </section>
 
         {p.can_configure.then(|| view! { <DeploySettingsPanel slug=slug.clone() env=env.clone() form=p.settings.clone() action=a.settings/> })}
+    }
+}
+
+/// A progressive rollout's progress, and Pause, Resume and Abort.
+#[component]
+fn RolloutControls(
+    r: slipway_domain::deployment::rollout::RolloutProgress,
+    id: i64,
+    kind: DeploymentKind,
+    a: Actions,
+    can_roll_back: bool,
+    hidden: impl Fn() -> AnyView + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let steps = r
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let class = if i < r.step || (i == r.step && r.paused) {
+                "step done"
+            } else if i == r.step {
+                "step current"
+            } else {
+                "step"
+            };
+            view! { <li class=class>{format!("{w}%")}</li> }
+        })
+        .collect_view();
+    let id = id.to_string();
+    let (id2, id3) = (id.clone(), id.clone());
+    view! {
+        <div class="rollout" data-test="rollout">
+            <ol class="rollout-steps" aria-label="Rollout steps">{steps}</ol>
+            <p data-test="rollout-progress">{r.describe()}</p>
+            {r.may_pause().then(|| view! {
+                <ActionForm action=a.rollout attr:class="inline">
+                    {hidden()}
+                    <input type="hidden" name="id" value=id.clone()/>
+                    <input type="hidden" name="action" value="pause"/>
+                    <button type="submit" class="button small" data-test="pause-rollout">"Pause after this step"</button>
+                </ActionForm>
+            })}
+            {r.paused.then(|| view! {
+                <ActionForm action=a.rollout attr:class="inline">
+                    {hidden()}
+                    <input type="hidden" name="id" value=id2.clone()/>
+                    <input type="hidden" name="action" value="resume"/>
+                    <button type="submit" class="button primary small" data-test="resume-rollout">"Resume: go on to the next step"</button>
+                </ActionForm>
+            })}
+            {(can_roll_back && kind == DeploymentKind::Promotion).then(|| view! {
+                <ActionForm action=a.rollout attr:class="inline">
+                    {hidden()}
+                    <input type="hidden" name="id" value=id3.clone()/>
+                    <input type="hidden" name="action" value="abort"/>
+                    <label class="sr-only" for=format!("abort-reason-{id3}")>"Why abort"</label>
+                    <input id=format!("abort-reason-{id3}") name="reason" placeholder="Why (for the audit log)" maxlength="2000" data-test="abort-reason"/>
+                    <button type="submit" class="button danger small" data-test="abort-rollout">"Abort and roll back"</button>
+                </ActionForm>
+            })}
+        </div>
     }
 }
 

@@ -38,6 +38,9 @@ pub struct DeploymentView {
     pub checks: Vec<CheckResult>,
     /// For a queued one: how many deployments are ahead of it.
     pub ahead: Option<i64>,
+    /// Where a progressive rollout stands (`None`: one step).
+    #[serde(default)]
+    pub rollout: Option<super::rollout::RolloutProgress>,
 }
 
 /// An artifact held in an environment after a rollback.

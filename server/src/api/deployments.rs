@@ -1,10 +1,12 @@
 //! Deployments over the API: read one (and its adapter's output), list an
-//! environment's, roll an environment back, run its checks again, cancel.
+//! environment's, roll an environment back, run its checks again, cancel,
+//! and pause, resume or abort a progressive rollout.
 //!
 //! A promotion (`POST /api/v1/releases/{id}/promote`) answers with the
 //! deployment it started; pipelines follow it here. Rolling back and
 //! running the checks again need the `rollback` scope; cancelling needs
-//! `promote` or `rollback`. `Idempotency-Key` on a rollback (and a
+//! `promote` or `rollback`, and so do pausing and resuming a rollout;
+//! aborting one rolls back, so it needs `rollback`. `Idempotency-Key` on a rollback (and a
 //! promotion) makes a retried request find the deployment the first one
 //! made instead of making another.
 
@@ -27,6 +29,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_deployment))
         .routes(routes!(deployment_output))
         .routes(routes!(cancel_deployment))
+        .routes(routes!(pause_rollout))
+        .routes(routes!(resume_rollout))
+        .routes(routes!(abort_rollout))
         .routes(routes!(list_deployments))
         .routes(routes!(rollback))
         .routes(routes!(rerun_checks))
@@ -66,6 +71,27 @@ pub struct Deployment {
     /// For a queued one: how many deployments of its environment are ahead.
     #[schema(required = true)]
     pub ahead: Option<i64>,
+    /// A progressive rollout's progress (`null`: deployed in one step).
+    #[schema(required = true)]
+    pub rollout: Option<Rollout>,
+}
+
+/// Where a progressive rollout stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rollout {
+    /// The weight of each step, in percent of traffic.
+    #[schema(example = json!([10, 50, 100]))]
+    pub steps: Vec<u8>,
+    /// The step deployed or deploying, counted from 1.
+    pub step: usize,
+    /// Its weight.
+    pub weight: u8,
+    /// Waiting for `resume` before the next step.
+    pub paused: bool,
+    /// Someone asked it to pause after this step's checks.
+    pub pause_requested: bool,
+    /// As people read it ("Step 2 of 3: 50% of traffic.").
+    pub description: String,
 }
 
 /// One check's outcome in a deployment.
@@ -109,6 +135,14 @@ impl From<DeploymentView> for Deployment {
             error: d.error,
             checks: d.checks.into_iter().map(Check::from).collect(),
             ahead: d.ahead,
+            rollout: d.rollout.map(|r| Rollout {
+                description: r.describe(),
+                weight: r.weight(),
+                step: r.step + 1,
+                paused: r.paused,
+                pause_requested: r.pause_requested,
+                steps: r.steps,
+            }),
         }
     }
 }
@@ -216,6 +250,106 @@ async fn cancel_deployment(
         .cancel(&caller, &slug, &d.environment, id)
         .await?;
     Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// Pauses a progressive rollout after its current step's checks. Needs
+/// `promote` or `rollback`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/deployments/{id}/pause",
+    tag = "deployments",
+    params(("id" = i64, Path, description = "The deployment's id")),
+    responses(
+        (status = 200, description = "It pauses after this step's checks", body = Deployment),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `promote` and `rollback`, or its owner the role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such deployment, or the token cannot see it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It has ended, is not a progressive rollout, is in its last step or is already pausing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn pause_rollout(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, Problem> {
+    let deployments = state.services.deployments();
+    let (slug, d) = deployments.by_id(&caller, id).await?;
+    let d = deployments
+        .pause(&caller, &slug, &d.environment, id)
+        .await?;
+    Ok(axum::Json(Deployment::from(d)).into_response())
+}
+
+/// Resumes a paused rollout: its next step deploys now. Needs `promote`
+/// or `rollback`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/deployments/{id}/resume",
+    tag = "deployments",
+    params(("id" = i64, Path, description = "The deployment's id")),
+    responses(
+        (status = 200, description = "The next step deploys", body = Deployment),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `promote` and `rollback`, or its owner the role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such deployment, or the token cannot see it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It is not paused", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn resume_rollout(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, Problem> {
+    let deployments = state.services.deployments();
+    let (slug, d) = deployments.by_id(&caller, id).await?;
+    let d = deployments
+        .resume(&caller, &slug, &d.environment, id)
+        .await?;
+    Ok(axum::Json(Deployment::from(d)).into_response())
+}
+
+/// Why a rollout is aborted.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AbortRequest {
+    #[serde(default)]
+    #[schema(example = "Error rate doubled at 10%")]
+    pub reason: Option<String>,
+}
+
+/// Aborts a rollout wherever it stands and rolls the environment back to
+/// its last verified version. Needs `rollback`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/deployments/{id}/abort",
+    tag = "deployments",
+    params(("id" = i64, Path, description = "The deployment's id")),
+    request_body(content = AbortRequest, description = "Why (recorded in the audit log)"),
+    responses(
+        (status = 202, description = "Abort asked for; the deployment ends `rolled_back` (or `failed` when nothing was verified before)", body = Deployment),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `rollback`, or its owner the role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such deployment, or the token cannot see it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It has ended, or it is a rollback", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason is too long", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn abort_rollout(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AbortRequest>,
+) -> Result<Response, Problem> {
+    let deployments = state.services.deployments();
+    let (slug, d) = deployments.by_id(&caller, id).await?;
+    let reason = body.reason.unwrap_or_default();
+    let d = deployments
+        .abort(&caller, &slug, &d.environment, id, &reason)
+        .await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(Deployment::from(d))).into_response())
 }
 
 /// An environment's deployments, newest first (the latest 50).

@@ -405,6 +405,15 @@ impl TestApp {
         );
     }
 
+    /// The actions of every audit event, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_events ORDER BY id")
+            .fetch_all(self.services.store.pool())
+            .await
+            .unwrap();
+        rows.into_iter().map(|(a,)| a).collect()
+    }
+
     /// How many audit events exist (every change writes one).
     pub async fn audit_count(&self) -> i64 {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_events")

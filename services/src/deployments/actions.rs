@@ -1,6 +1,6 @@
 //! What people do to a deployment or an environment besides promoting and
-//! rolling back: cancel a deployment, run the checks again on what runs,
-//! release a hold.
+//! rolling back: cancel a deployment, pause, resume or abort a progressive
+//! rollout, run the checks again on what runs, release a hold.
 
 use super::{view, Deployments, JOB_KIND};
 use crate::audit;
@@ -47,6 +47,148 @@ impl Deployments<'_> {
         tx.commit().await?;
         self.services.wake_deployments();
         Ok(())
+    }
+
+    /// Pauses a progressive rollout after its current step's checks (people
+    /// who may promote or roll back). Audited.
+    pub async fn pause(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        env: &str,
+        id: i64,
+    ) -> Result<DeploymentView, ServiceError> {
+        self.rollout_action(actor, slug, env, id, RolloutAction::Pause, "")
+            .await
+    }
+
+    /// Resumes a paused rollout: its next step deploys now. Audited.
+    pub async fn resume(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        env: &str,
+        id: i64,
+    ) -> Result<DeploymentView, ServiceError> {
+        self.rollout_action(actor, slug, env, id, RolloutAction::Resume, "")
+            .await
+    }
+
+    /// Aborts a rollout wherever it stands and rolls back to the last
+    /// verified version (the rollback permission). Audited, with why.
+    pub async fn abort(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        env: &str,
+        id: i64,
+        reason: &str,
+    ) -> Result<DeploymentView, ServiceError> {
+        self.rollout_action(actor, slug, env, id, RolloutAction::Abort, reason)
+            .await
+    }
+
+    async fn rollout_action(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        env: &str,
+        id: i64,
+        action: RolloutAction,
+        reason: &str,
+    ) -> Result<DeploymentView, ServiceError> {
+        let mut tx = self.services.store.begin().await?;
+        let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
+        let pid = ProjectId(project.id);
+        let allowed = match action {
+            RolloutAction::Abort => actor.can(Permission::RollBack, Some(pid)),
+            RolloutAction::Pause | RolloutAction::Resume => {
+                actor.can(Permission::PromoteReleases, Some(pid))
+                    || actor.can(Permission::RollBack, Some(pid))
+            }
+        };
+        if !allowed {
+            return Err(ServiceError::Forbidden);
+        }
+        let reason = bounded_multiline(reason, "The reason", 0, 2000)
+            .map_err(|m| ServiceError::field("reason", m))?;
+        let d = store::find(&mut tx, id)
+            .await?
+            .filter(|d| d.environment_id == env_row.id)
+            .ok_or(ServiceError::NotFound("deployment"))?;
+        let progress = view(&d, &env_row.name, None).rollout;
+        let ended = || {
+            ServiceError::Conflict(format!(
+                "Deployment {} has ended ({}).",
+                d.id,
+                d.state.label().to_lowercase()
+            ))
+        };
+        if d.state.is_finished() {
+            return Err(ended());
+        }
+        let now = self.services.clock.now_ms();
+        let (audit_action, done) = match action {
+            RolloutAction::Pause => {
+                if !progress.is_some_and(|p| p.may_pause()) {
+                    return Err(ServiceError::Conflict(
+                        "Only a progressive rollout with a step left can pause, and only once until it is resumed.".into(),
+                    ));
+                }
+                (
+                    AuditAction::RolloutPaused,
+                    store::request_pause(&mut tx, d.id).await?,
+                )
+            }
+            RolloutAction::Resume => {
+                let Some(p) = progress.filter(|p| p.paused) else {
+                    return Err(ServiceError::Conflict(
+                        "This deployment is not paused: there is nothing to resume.".into(),
+                    ));
+                };
+                let next = i64::try_from(p.step + 1).unwrap_or(i64::MAX);
+                (
+                    AuditAction::RolloutResumed,
+                    store::next_step(&mut tx, d.id, next).await?,
+                )
+            }
+            RolloutAction::Abort => {
+                if d.kind != slipway_domain::deployment::DeploymentKind::Promotion {
+                    return Err(ServiceError::Conflict(
+                        "A rollback cannot be aborted: it restores the last verified version. Cancel it instead."
+                            .into(),
+                    ));
+                }
+                (
+                    AuditAction::RolloutAborted,
+                    store::request_abort(&mut tx, d.id).await?,
+                )
+            }
+        };
+        if !done {
+            return Err(ended());
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            audit_action,
+            super::request::subject(d.id, &project.slug, &env_row.name, pid),
+            None,
+            Some(json!({ "step": d.step + 1, "version": d.version, "reason": reason })),
+            now,
+        )
+        .await?;
+        jobs::wake(&mut tx, JOB_KIND, d.id, now).await?;
+        let d = store::find(&mut tx, d.id)
+            .await?
+            .ok_or(ServiceError::NotFound("deployment"))?;
+        tx.commit().await?;
+        self.services.wake_deployments();
+        self.services
+            .events
+            .release_changed(project.id, d.release_id)
+            .await;
+        Ok(view(&d, &env_row.name, None))
     }
 
     /// Runs the environment's checks again against what runs there now, as
@@ -180,4 +322,11 @@ impl Deployments<'_> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RolloutAction {
+    Pause,
+    Resume,
+    Abort,
 }

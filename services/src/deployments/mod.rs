@@ -38,6 +38,7 @@ pub use runner::Runner;
 use crate::storage::deployments::DeploymentRow;
 use crate::{ServiceError, Services};
 use slipway_domain::deployment::adapter::DeploySettings;
+use slipway_domain::deployment::rollout::RolloutProgress;
 use slipway_domain::deployment::view::{CheckResult, DeploymentView};
 use slipway_domain::{Principal, UserId};
 
@@ -63,6 +64,15 @@ pub(crate) fn parse_settings(json: &str) -> Result<DeploySettings, ServiceError>
             "This environment's deploy settings cannot be read ({e}); an administrator must set them again."
         ))
     })
+}
+
+/// The steps of a deployment: its settings' rollout for a promotion; a
+/// rollback restores all traffic at once.
+pub(crate) fn steps_of(d: &DeploymentRow, settings: &DeploySettings) -> Vec<u8> {
+    match d.kind {
+        slipway_domain::deployment::DeploymentKind::Promotion => settings.steps(),
+        slipway_domain::deployment::DeploymentKind::Rollback => vec![100],
+    }
 }
 
 /// Who the runner acts as when it records what happened: the person (or
@@ -113,6 +123,15 @@ pub(crate) fn view(d: &DeploymentRow, environment: &str, ahead: Option<i64>) -> 
         error: d.error.clone(),
         checks: serde_json::from_str::<Vec<CheckResult>>(&d.checks).unwrap_or_default(),
         ahead,
+        rollout: parse_settings(&d.settings)
+            .ok()
+            .map(|s| RolloutProgress {
+                steps: steps_of(d, &s),
+                step: d.step_index(),
+                paused: d.paused_at.is_some() && !d.state.is_finished(),
+                pause_requested: d.pause_requested != 0,
+            })
+            .filter(RolloutProgress::is_progressive),
     }
 }
 

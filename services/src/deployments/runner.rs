@@ -9,7 +9,7 @@
 //! the state it finds. One deployment per environment runs at a time (a
 //! database constraint); the others wait, queued, in order.
 
-use super::{acting_for, checks, command, parse_settings, request, Stop, JOB_KIND};
+use super::{acting_for, checks, command, parse_settings, request, steps_of, Stop, JOB_KIND};
 use crate::audit;
 use crate::jobs::Lease;
 use crate::releases::lifecycle::Step;
@@ -18,7 +18,8 @@ use crate::storage::deployments::{self as store, DeploymentRow};
 use crate::storage::{environments, jobs, projects, verifications};
 use crate::{ServiceError, Services};
 use serde_json::json;
-use slipway_domain::deployment::adapter::Adapter;
+use slipway_domain::deployment::adapter::{Adapter, DeploySettings};
+use slipway_domain::deployment::rollout::{after_checks_passed, weight_at, AfterStep};
 use slipway_domain::deployment::view::CheckResult;
 use slipway_domain::deployment::{
     recover, AdapterInput, DeploymentKind, DeploymentState, DeploymentStep, Recovery,
@@ -38,6 +39,8 @@ pub const LEASE_MS: i64 = 10_000;
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 /// How soon a deployment waiting for its turn looks again.
 const WAIT_TURN_MS: i64 = 1_000;
+/// How soon a paused rollout looks again (Resume and Abort wake it at once).
+const PAUSED_LOOK_MS: i64 = 60_000;
 
 #[derive(Clone)]
 pub struct Runner {
@@ -141,13 +144,14 @@ impl Runner {
                     "taking over a deployment whose runner stopped"
                 );
                 if let Recovery::Fail(reason) = recover(d.state, settings.adapter_resumes()) {
-                    self.fail(&d, &reason, &[]).await?;
+                    self.fail(&d, &reason, &[], false).await?;
                     continue;
                 }
             }
             match d.state {
                 DeploymentState::Queued => {
                     if d.cancel_requested() {
+                        // Nothing was deployed: an abort is a cancel here.
                         self.cancel(&d).await?;
                         continue;
                     }
@@ -156,27 +160,65 @@ impl Runner {
                     }
                 }
                 DeploymentState::Deploying => {
+                    let steps = steps_of(&d, &settings);
+                    if steps.len() > 1 {
+                        self.note(
+                            &d,
+                            &format!(
+                                "\u{2500}\u{2500} Step {} of {}: {}% of traffic \u{2500}\u{2500}",
+                                d.step_index() + 1,
+                                steps.len(),
+                                weight_at(&steps, d.step_index())
+                            ),
+                        )
+                        .await;
+                    }
                     match self.deploy(&d, &settings.adapter, stop.clone()).await {
                         Ok(()) => self.deployed(&d).await?,
-                        Err(Stop::Failed(reason)) => self.fail(&d, &reason, &[]).await?,
-                        Err(Stop::Cancelled) => self.cancel(&d).await?,
+                        Err(Stop::Failed(reason)) => self.fail(&d, &reason, &[], false).await?,
+                        Err(Stop::Cancelled) => self.stopped(&d).await?,
                     }
+                }
+                DeploymentState::Verifying if d.paused_at.is_some() => {
+                    if d.abort_requested() {
+                        self.abort(&d).await?;
+                        continue;
+                    }
+                    // Waiting for Resume (which wakes the job at once).
+                    let now = self.services.clock.now_ms();
+                    self.services
+                        .jobs()
+                        .retry_at(lease, now + PAUSED_LOOK_MS, None)
+                        .await?;
+                    return Ok(());
                 }
                 DeploymentState::Verifying => {
                     self.set_verification(&d, "running", "").await?;
                     let results = checks::run_all(&settings.checks, stop.clone()).await;
                     if *stop.borrow() && self.find(id).await?.cancel_requested() {
-                        self.cancel(&d).await?;
+                        self.stopped(&d).await?;
                         continue;
                     }
                     match results.iter().find(|r| !r.passed) {
-                        None => self.succeed(&d, &results).await?,
+                        None => {
+                            if !self.step_passed(lease, &d, &settings, &results).await? {
+                                return Ok(()); // paused
+                            }
+                        }
                         Some(failed) => {
                             let reason = format!(
                                 "check \u{201c}{}\u{201d} failed: {}",
                                 failed.name, failed.detail
                             );
-                            self.fail(&d, &reason, &results).await?;
+                            let reason = match steps_of(&d, &settings).len() {
+                                n if n > 1 => format!(
+                                    "{reason} (step {} of {n}, {}% of traffic)",
+                                    d.step_index() + 1,
+                                    weight_at(&steps_of(&d, &settings), d.step_index())
+                                ),
+                                _ => reason,
+                            };
+                            self.fail(&d, &reason, &results, false).await?;
                         }
                     }
                 }
@@ -219,6 +261,97 @@ impl Runner {
                 }
             }
         })
+    }
+
+    /// A step's checks passed: the deployment succeeds after its last step,
+    /// else goes on to the next step or pauses before it (false: paused).
+    async fn step_passed(
+        &self,
+        lease: &Lease,
+        d: &DeploymentRow,
+        settings: &DeploySettings,
+        results: &[CheckResult],
+    ) -> Result<bool, ServiceError> {
+        let steps = steps_of(d, settings);
+        let pause_requested = self.find(d.id).await?.pause_requested != 0;
+        let next = after_checks_passed(
+            &steps,
+            d.step_index(),
+            settings.pause_between_steps,
+            pause_requested,
+        );
+        let now = self.services.clock.now_ms();
+        let passed = format!(
+            "Step {} of {} ({}% of traffic) passed its checks.",
+            d.step_index() + 1,
+            steps.len(),
+            weight_at(&steps, d.step_index())
+        );
+        match next {
+            AfterStep::Finish => {
+                self.succeed(d, results).await?;
+                Ok(true)
+            }
+            AfterStep::Next { step, .. } => {
+                let mut tx = self.services.store.begin().await?;
+                store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
+                store::next_step(&mut tx, d.id, step as i64).await?;
+                tx.commit().await?;
+                self.note(d, &passed).await;
+                self.changed(d).await;
+                Ok(true)
+            }
+            AfterStep::Pause { weight, .. } => {
+                let mut tx = self.services.store.begin().await?;
+                store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
+                store::pause(&mut tx, d.id, now).await?;
+                tx.commit().await?;
+                self.note(
+                    d,
+                    &format!("{passed} Paused before {weight}%: press Resume to go on, or Abort to roll back."),
+                )
+                .await;
+                self.services
+                    .jobs()
+                    .retry_at(lease, now + PAUSED_LOOK_MS, None)
+                    .await?;
+                self.changed(d).await;
+                Ok(false)
+            }
+        }
+    }
+
+    /// The adapter or the checks were stopped: Abort rolls back, Cancel
+    /// cancels.
+    async fn stopped(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
+        if self.find(d.id).await?.abort_requested() {
+            self.abort(d).await
+        } else {
+            self.cancel(d).await
+        }
+    }
+
+    /// Abort: the rollout fails where it stands and rolls back to the last
+    /// verified version, whether or not the environment rolls back by
+    /// itself.
+    async fn abort(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
+        let settings = parse_settings(&d.settings)?;
+        let steps = steps_of(d, &settings);
+        let reason = format!(
+            "the rollout was aborted at step {} of {} ({}% of traffic)",
+            d.step_index() + 1,
+            steps.len(),
+            weight_at(&steps, d.step_index())
+        );
+        self.note(d, &format!("[aborted: {reason}]")).await;
+        self.fail(d, &reason, &[], true).await
+    }
+
+    /// One line of the runner's own into the deployment's output.
+    async fn note(&self, d: &DeploymentRow, line: &str) {
+        let out = super::output::Output::new(&self.services, d.id);
+        out.line(line);
+        out.flush().await;
     }
 
     async fn find(&self, id: i64) -> Result<DeploymentRow, ServiceError> {
@@ -325,7 +458,7 @@ impl Runner {
             digest: d.identity.clone(),
             previous_digest: d.previous_identity.clone(),
             rollback: d.kind == DeploymentKind::Rollback,
-            weight: 100,
+            weight: weight_at(&steps_of(d, &parse_settings(&d.settings)?), d.step_index()),
             requested_by: d.actor_name.clone(),
         })
     }
@@ -463,12 +596,14 @@ impl Runner {
     }
 
     /// Failed: recorded with why; a promotion's release goes back to where
-    /// it stood; an environment that rolls back by itself does.
+    /// it stood; an environment that rolls back by itself does (and an
+    /// aborted rollout always: `roll_back`).
     async fn fail(
         &self,
         d: &DeploymentRow,
         reason: &str,
         results: &[CheckResult],
+        roll_back: bool,
     ) -> Result<(), ServiceError> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
@@ -507,7 +642,7 @@ impl Runner {
         self.audit_finished(&mut tx, d, &actor, "failed", Some(reason))
             .await?;
         let settings = parse_settings(&d.settings)?;
-        if d.kind == DeploymentKind::Promotion && settings.auto_rollback {
+        if d.kind == DeploymentKind::Promotion && (settings.auto_rollback || roll_back) {
             let project = l.project.clone();
             let env = l
                 .envs

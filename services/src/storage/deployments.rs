@@ -32,6 +32,12 @@ pub struct DeploymentRow {
     pub error: Option<String>,
     pub verified: i64,
     pub cancel_requested: i64,
+    /// Progressive rollout: the step (0-based), when it paused before the
+    /// next one, and whether someone asked it to pause or to abort.
+    pub step: i64,
+    pub paused_at: Option<i64>,
+    pub pause_requested: i64,
+    pub abort_requested: i64,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -42,11 +48,21 @@ impl DeploymentRow {
     pub fn cancel_requested(&self) -> bool {
         self.cancel_requested != 0
     }
+
+    /// Someone pressed Abort (stop the rollout and roll back).
+    pub fn abort_requested(&self) -> bool {
+        self.abort_requested != 0
+    }
+
+    /// The rollout step, as an index.
+    pub fn step_index(&self) -> usize {
+        usize::try_from(self.step).unwrap_or(0)
+    }
 }
 
 const COLUMNS: &str = "d.id, d.project_id, d.environment_id, d.release_id, r.version, d.kind, d.state, \
     d.artifact, d.identity, d.previous_identity, d.rollback_of, d.automatic, d.actor_id, d.actor_name, \
-    d.settings, d.evidence, d.checks, d.error, d.verified, d.cancel_requested, d.created_at, d.started_at, d.finished_at \
+    d.settings, d.evidence, d.checks, d.error, d.verified, d.cancel_requested, d.step, d.paused_at, d.pause_requested, d.abort_requested, d.created_at, d.started_at, d.finished_at \
     FROM deployments d JOIN releases r ON r.id = d.release_id";
 
 pub struct NewDeployment<'a> {
@@ -354,6 +370,57 @@ pub async fn fail_note(conn: &mut AnyConnection, id: i64, error: &str) -> Result
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The next rollout step starts: verifying → deploying at `step`.
+pub async fn next_step(conn: &mut AnyConnection, id: i64, step: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deployments SET state = 'deploying', step = $2, paused_at = NULL, pause_requested = 0 \
+         WHERE id = $1 AND state = 'verifying'",
+    )
+    .bind(id)
+    .bind(step)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A rollout step passed and the rollout waits for Resume.
+pub async fn pause(conn: &mut AnyConnection, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deployments SET paused_at = $2, pause_requested = 0 \
+         WHERE id = $1 AND state = 'verifying' AND paused_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Asks a running rollout to pause after its current step's checks.
+pub async fn request_pause(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deployments SET pause_requested = 1 \
+         WHERE id = $1 AND state IN ('queued', 'deploying', 'verifying') AND paused_at IS NULL",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Asks the runner to stop a rollout and roll back (it stops the adapter or
+/// the checks like a cancel, then fails the deployment and rolls back).
+pub async fn request_abort(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deployments SET abort_requested = 1, cancel_requested = 1 \
+         WHERE id = $1 AND state IN ('queued', 'deploying', 'verifying')",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Asks the runner to stop an unfinished deployment; false when it has
