@@ -289,7 +289,78 @@ async fn a_step_that_fails_its_checks_rolls_back_by_itself(app: &TestApp) {
     assert_eq!(weights(&target), ["10", "50", "100", "10", "100"]);
 }
 
+async fn a_rollback_by_hand_pre_empts_what_is_under_way(app: &TestApp) {
+    let p = shop_as_admin(app).await;
+    let target = Target::start().await;
+    let deployments = app.services.deployments();
+    deployments
+        .update_settings(&p, "shop", "dev", &rollout_form(&target, "10", true, ""))
+        .await
+        .unwrap();
+    let first = promote(app, &p, "1.0.0", 1).await;
+    paused(app, first).await;
+    deployments.resume(&p, "shop", "dev", first).await.unwrap();
+    assert_eq!(ended(app, first).await.state, DeploymentState::Succeeded);
+
+    // A paused rollout: the rollback cancels it and takes its version out.
+    let second = promote(app, &p, "1.1.0", 2).await;
+    paused(app, second).await;
+    let page = deployments
+        .environment_page(&p, "shop", "dev")
+        .await
+        .unwrap();
+    let preview = page.rollback.clone().unwrap();
+    assert_eq!(
+        (preview.from_version.as_deref(), preview.to_version.as_str()),
+        (Some("1.1.0"), "1.0.0")
+    );
+    let back = deployments
+        .rollback(&p, "shop", "dev", "1.1.0 misbehaves at 10%", None)
+        .await
+        .unwrap();
+    assert_eq!(ended(app, back.id).await.state, DeploymentState::Succeeded);
+    assert_eq!(ended(app, second).await.state, DeploymentState::Cancelled);
+    assert_eq!(target.deployed("dev").as_deref(), Some("1.0.0"));
+
+    // An adapter that would run for half a minute: the rollback does not
+    // wait for it.
+    deployments
+        .update_settings(
+            &p,
+            "shop",
+            "dev",
+            &rollout_form(
+                &target,
+                "",
+                false,
+                "[ \"$SLIPWAY_ROLLBACK\" = true ] || sleep 30",
+            ),
+        )
+        .await
+        .unwrap();
+    let slow = promote(app, &p, "1.2.0", 3).await;
+    let began = Instant::now();
+    while find(app, slow).await.state != DeploymentState::Deploying {
+        assert!(began.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let clicked = Instant::now();
+    let back = deployments
+        .rollback(&p, "shop", "dev", "1.2.0 hangs", None)
+        .await
+        .unwrap();
+    assert_eq!(ended(app, back.id).await.state, DeploymentState::Succeeded);
+    assert!(
+        clicked.elapsed() < Duration::from_secs(10),
+        "the rollback waited {:?}",
+        clicked.elapsed()
+    );
+    assert_eq!(ended(app, slow).await.state, DeploymentState::Cancelled);
+    assert_eq!(target.deployed("dev").as_deref(), Some("1.0.0"));
+}
+
 on_both_databases!(
+    a_rollback_by_hand_pre_empts_what_is_under_way,
     each_step_gets_its_weight_and_passes_its_checks_before_the_next,
     a_paused_rollout_waits_for_resume_and_abort_rolls_back,
     pause_asked_during_a_step_takes_effect_after_its_checks,

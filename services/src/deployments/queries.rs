@@ -70,12 +70,19 @@ impl Deployments<'_> {
             .and_then(|l| rows.iter().find(|d| d.id == l.deployment_id))
             .map(|d| view(d, &env_row.name, None));
         let held: Vec<String> = holds_rows.iter().map(|h| h.identity.clone()).collect();
-        let running_identity = current_row.map(|d| d.identity.as_str());
+        // What a rollback takes out: a promotion under way (it pre-empts
+        // it, see `request::rollback_in`), else what runs.
+        let taken_out = unfinished
+            .iter()
+            .copied()
+            .find(|d| d.kind == DeploymentKind::Promotion && d.state != DeploymentState::Queued)
+            .or(current_row);
+        let out_identity = taken_out.map(|d| d.identity.as_str());
         let rollback =
-            deployment::rollback_target(&env_row.name, &landing_list, running_identity, &held).map(
+            deployment::rollback_target(&env_row.name, &landing_list, out_identity, &held).map(
                 |t| RollbackPreview {
-                    from_version: current_row.map(|d| d.version.clone()),
-                    from_artifact: current_row.map(|d| d.artifact.clone()),
+                    from_version: taken_out.map(|d| d.version.clone()),
+                    from_artifact: taken_out.map(|d| d.artifact.clone()),
                     to_version: t.version.clone(),
                     to_artifact: t.artifact.clone(),
                 },

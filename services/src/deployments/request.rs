@@ -196,15 +196,31 @@ pub(crate) async fn rollback_in(
         .await?
         .into_iter()
         .find(|d| d.environment_id == req.env.id);
-    // What is taken out: the failed artifact (automatic), else what runs.
-    let (out_identity, out_version, out_deployment) = match (req.automatic, &current) {
-        (Some(failed), _) => (
+    // A rollback by a person pre-empts the promotions under way or queued
+    // in the environment: they are cancelled, so the rollback starts as
+    // soon as the adapter has stopped, instead of waiting behind them.
+    let pre_empted: Vec<store::DeploymentRow> = match req.automatic {
+        Some(_) => Vec::new(),
+        None => store::unfinished(conn, req.project.id)
+            .await?
+            .into_iter()
+            .filter(|d| d.environment_id == req.env.id && d.kind == DeploymentKind::Promotion)
+            .collect(),
+    };
+    let in_flight = pre_empted
+        .iter()
+        .find(|d| d.state != DeploymentState::Queued);
+    // What is taken out: the failed artifact (automatic), else the one
+    // being deployed (it may already take traffic), else what runs.
+    let (out_identity, out_version, out_deployment) = match (req.automatic, in_flight, &current) {
+        (Some(failed), _, _) => (
             Some(failed.identity.clone()),
             failed.version.clone(),
             Some(failed.id),
         ),
-        (None, Some(c)) => (Some(c.identity.clone()), c.version.clone(), Some(c.id)),
-        (None, None) => (None, String::new(), None),
+        (None, Some(f), _) => (Some(f.identity.clone()), f.version.clone(), Some(f.id)),
+        (None, None, Some(c)) => (Some(c.identity.clone()), c.version.clone(), Some(c.id)),
+        (None, None, None) => (None, String::new(), None),
     };
     let landings: Vec<Landing> = store::landings(conn, req.env.id, 100)
         .await?
@@ -251,6 +267,7 @@ pub(crate) async fn rollback_in(
         "requested_by": actor.username,
         "requested_at": crate::clock::format_ms(now),
         "automatic": req.automatic.is_some(),
+        "pre_empted": pre_empted.iter().map(|d| d.id).collect::<Vec<_>>(),
     });
     let new = NewDeployment {
         project_id: req.project.id,
@@ -307,6 +324,11 @@ pub(crate) async fn rollback_in(
         .await?;
     }
     jobs::enqueue(conn, JOB_KIND, id, now).await?;
+    for d in &pre_empted {
+        if store::request_cancel(conn, d.id).await? {
+            jobs::wake(conn, JOB_KIND, d.id, now).await?;
+        }
+    }
     audit::record(
         conn,
         actor,

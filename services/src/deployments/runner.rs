@@ -180,8 +180,10 @@ impl Runner {
                     }
                 }
                 DeploymentState::Verifying if d.paused_at.is_some() => {
-                    if d.abort_requested() {
-                        self.abort(&d).await?;
+                    // Abort (which also asks to cancel) or a cancel, such as
+                    // a rollback pre-empting the rollout.
+                    if d.cancel_requested() {
+                        self.stopped(&d).await?;
                         continue;
                     }
                     // Waiting for Resume (which wakes the job at once).
