@@ -52,6 +52,17 @@ fn Changes(w: WhatChanges) -> impl IntoView {
             {(!w.issues.is_empty()).then(|| view! {
                 <p data-test="changes-issues">"Issues resolved: " {w.issues.join(", ")}</p>
             })}
+            {(!w.config.is_empty()).then(|| view! {
+                <h3>"Configuration that differs"</h3>
+                <ul data-test="changes-config">
+                    {w.config.iter().map(|d| view! {
+                        <li class:drift=d.finding data-test="config-difference">
+                            {d.describe()}
+                            {d.finding.then(|| view! { " " <span class="badge warn">"drift"</span> })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
         </section>
     }
     .into_any()

@@ -123,6 +123,10 @@ pub struct WhatChanges {
     /// Why the changes could not be worked out, when they could not (no
     /// repository, an artifact that is not a commit, ...).
     pub unknown: Option<String>,
+    /// Configuration keys that differ between the environment the release
+    /// comes from and this one (drift findings marked).
+    #[serde(default)]
+    pub config: Vec<crate::config_drift::ConfigDifference>,
 }
 
 impl WhatChanges {

@@ -942,6 +942,14 @@ async fn the_demo_signs_off_promotes_and_rolls_back_a_broken_build(app: &TestApp
     assert_eq!(w.performance.len(), 1);
     assert_eq!(w.other, 1, "the docs commit");
     assert_eq!(w.issues, ["DEMO-12", "DEMO-15"]);
+    // And the configuration that differs from dev (no finding: the log
+    // level need not match).
+    let log = w
+        .config
+        .iter()
+        .find(|d| d.key.as_str() == "LOG_LEVEL")
+        .unwrap();
+    assert!(!log.finding, "{log:?}");
     // Production runs 1.1.0 too; staging's next step would skip nothing.
     assert!(w.skipped.is_empty());
     assert!(
@@ -973,6 +981,96 @@ async fn the_demo_signs_off_promotes_and_rolls_back_a_broken_build(app: &TestApp
     assert!(d.checks[0].passed);
     assert_eq!(
         releases.status(&paula, "demo").await.unwrap().environments[1]
+            .current
+            .as_ref()
+            .map(|c| c.version.as_str()),
+        Some("1.2.0")
+    );
+    // On to production: the product owner and the SRE approve; the
+    // configuration drift holds it until someone fixes it.
+    for by in [&paula, &sam] {
+        releases
+            .decide(
+                by,
+                "demo",
+                v.id,
+                &crate::helpers::decision(
+                    slipway_domain::approval::Decision::Approve,
+                    "",
+                    &v.artifact,
+                    v.notes_revision,
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    let refused = releases
+        .promote_into(&eddie, "demo", v.id, Some("prod"), None, None)
+        .await
+        .unwrap_err();
+    let reasons = format!("{refused:?}");
+    assert!(
+        reasons.contains("Configuration differs between staging and prod")
+            && reasons.contains("PAYMENT_TIMEOUT_MS"),
+        "{reasons}"
+    );
+    let admin = app.admin_principal().await;
+    let drift = app.services.config_drift();
+    let mut prod = slipway_domain::config_drift::ConfigForm::from_config(
+        &drift.environment(&admin, "demo", "prod").await.unwrap(),
+    );
+    for row in &mut prod.rows {
+        if row.key == "PAYMENT_TIMEOUT_MS" {
+            row.value = "3000".into();
+        }
+    }
+    prod.rows.push(slipway_domain::config_drift::ConfigRowForm {
+        key: "FEATURE_COUPONS".into(),
+        value: "on".into(),
+        secret: false,
+    });
+    drift
+        .update_environment(&admin, "demo", "prod", &prod)
+        .await
+        .unwrap();
+    assert_eq!(
+        drift
+            .page(&paula, "demo")
+            .await
+            .unwrap()
+            .report
+            .finding_count(),
+        0
+    );
+    let p = releases
+        .promote_into(&eddie, "demo", v.id, Some("prod"), None, None)
+        .await
+        .unwrap();
+    // Production rolls out in two steps and pauses after the first.
+    let began = Instant::now();
+    loop {
+        let (_, d) = app
+            .services
+            .deployments()
+            .by_id(&eddie, p.deployment_id)
+            .await
+            .unwrap();
+        if d.rollout.as_ref().is_some_and(|r| r.paused) {
+            break;
+        }
+        assert!(!d.state.is_finished(), "{d:?}");
+        assert!(began.elapsed() < Duration::from_secs(30), "{d:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.services
+        .deployments()
+        .resume(&eddie, "demo", "prod", p.deployment_id)
+        .await
+        .unwrap();
+    let d = ended(app, p.deployment_id).await;
+    assert_eq!(d.state, DeploymentState::Succeeded, "{d:?}");
+    assert_eq!(
+        releases.status(&paula, "demo").await.unwrap().environments[2]
             .current
             .as_ref()
             .map(|c| c.version.as_str()),

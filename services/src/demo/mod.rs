@@ -14,7 +14,11 @@
 //! - every environment deploys through the command adapter, which "deploys"
 //!   by writing the version into `$DATA_DIR/demo/deployed/<env>`; the
 //!   server's `/demo/apps/<env>/health` serves it, and each environment's
-//!   HTTP check reads it.
+//!   HTTP check reads it; production rolls out in two steps (50%, 100%)
+//!   and pauses between them until someone presses Resume;
+//! - configuration in every environment with drift to find (production's
+//!   payment timeout differs although it must match, and it lacks the
+//!   coupon switch), which production requires fixed before a promotion.
 
 mod repository;
 
@@ -26,6 +30,7 @@ use crate::{ServiceError, Services};
 use slipway_domain::approval::{ApprovalPolicy, Decision, RoleGroup};
 use slipway_domain::artifact::ArtifactRef;
 use slipway_domain::calendar::input::{FreezeInput, TrainInput};
+use slipway_domain::config_drift::{ConfigForm, ConfigRowForm, DriftRulesForm};
 use slipway_domain::deployment::adapter::DeploySettingsForm;
 use slipway_domain::deployment::check::CheckForm;
 use slipway_domain::release::ReleaseVersion;
@@ -244,6 +249,7 @@ pub async fn seed(
     releases.submit(&team.eddie, SLUG, broken).await?;
 
     calendar(services, &system).await?;
+    configuration(services, &system).await?;
     Ok(Some(team.users))
 }
 
@@ -254,7 +260,7 @@ fn settings_for(deployed: &Path, base_url: &str, env: &str) -> DeploySettingsFor
          echo \"Previously: ${{SLIPWAY_PREVIOUS_DIGEST:-nothing}}; rollback: $SLIPWAY_ROLLBACK\"; \
          sleep 2; echo 'Starting the new version'; sleep 2; \
          printf '%s' \"$SLIPWAY_VERSION\" > '{}/'\"$SLIPWAY_ENVIRONMENT\"; \
-         echo 'Switched traffic to the new version'",
+         echo \"Switched traffic to the new version ($SLIPWAY_WEIGHT%)\"",
         deployed.display()
     );
     DeploySettingsForm {
@@ -276,8 +282,60 @@ fn settings_for(deployed: &Path, base_url: &str, env: &str) -> DeploySettingsFor
             ..Default::default()
         }],
         auto_rollback: true,
+        // Production rolls out in two steps and waits for Resume between.
+        rollout: if env == "prod" {
+            "50, 100".into()
+        } else {
+            String::new()
+        },
+        pause_between_steps: env == "prod",
         ..Default::default()
     }
+}
+
+/// Each environment's configuration, with drift to find: production's
+/// payment timeout differs although it must match, and it lacks the coupon
+/// switch staging has. Production requires matching configuration, so
+/// 1.2.0 waits there until a release manager fixes it.
+async fn configuration(services: &Services, by: &Principal) -> Result<(), ServiceError> {
+    let drift = services.config_drift();
+    let row = |key: &str, value: &str, secret: bool| ConfigRowForm {
+        key: key.into(),
+        value: value.into(),
+        secret,
+    };
+    for (env, timeout, log, coupons) in [
+        ("dev", "3000", "debug", true),
+        ("staging", "3000", "info", true),
+        ("prod", "5000", "warn", false),
+    ] {
+        let mut rows = vec![
+            row(
+                "DATABASE_URL",
+                &format!("vault://demo/{env}/database#url"),
+                true,
+            ),
+            row("LOG_LEVEL", log, false),
+            row("PAYMENT_TIMEOUT_MS", timeout, false),
+        ];
+        if coupons {
+            rows.push(row("FEATURE_COUPONS", "on", false));
+        }
+        drift
+            .update_environment(by, SLUG, env, &ConfigForm { rows })
+            .await?;
+    }
+    drift
+        .update_rules(
+            by,
+            SLUG,
+            &DriftRulesForm {
+                must_match: "PAYMENT_TIMEOUT_MS".into(),
+            },
+            &["prod".to_owned()],
+        )
+        .await?;
+    Ok(())
 }
 
 fn group(role: Role) -> RoleGroup {

@@ -28,7 +28,7 @@ impl Releases<'_> {
     ) -> Result<WhatChanges, ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
         let l = self.load(&mut conn, actor, slug, id).await?;
-        let Some((env, _)) = l.target().map(|(e, p)| (e.clone(), p.cloned())) else {
+        let Some((env, prev)) = l.target().map(|(e, p)| (e.clone(), p.cloned())) else {
             return Ok(WhatChanges {
                 unknown: Some("This release has reached the last environment.".into()),
                 ..Default::default()
@@ -54,11 +54,13 @@ impl Releases<'_> {
             running_release.as_ref(),
             &l.release,
         );
+        let config = crate::config_drift::differences(&mut conn, &env, prev.as_ref()).await?;
         drop(conn);
         let base = WhatChanges {
             environment: env.name.clone(),
             running: running_release.as_ref().map(|r| r.version.clone()),
             skipped,
+            config,
             ..Default::default()
         };
         if l.project.repository_url.is_none() {
@@ -115,13 +117,16 @@ impl Releases<'_> {
                 message: &c.message,
             })
             .collect();
-        Ok(summarize(
-            &base.environment,
-            base.running.clone(),
-            base.skipped.clone(),
-            &entries,
-            &plan.analysis.cancelled,
-        ))
+        Ok(WhatChanges {
+            config: base.config.clone(),
+            ..summarize(
+                &base.environment,
+                base.running.clone(),
+                base.skipped.clone(),
+                &entries,
+                &plan.analysis.cancelled,
+            )
+        })
     }
 }
 
