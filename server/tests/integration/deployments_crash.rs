@@ -1,9 +1,11 @@
 //! Deployments survive SIGKILL. A real `slipway serve` process runs the
 //! deployments; the test kills it (SIGKILL) while a deployment is queued,
-//! while its command adapter runs, and while its checks run, starts it
-//! again, and expects every deployment to end in a consistent, visible
-//! state within 30 s: interrupted adapters fail with the reason (a command
-//! cannot be asked how far it got), queued ones start, checks run again.
+//! while its command adapter runs, while its checks run, and while a
+//! progressive rollout is paused, starts it again, and expects every
+//! deployment to end in a consistent, visible state within 30 s:
+//! interrupted adapters fail with the reason (a command cannot be asked how
+//! far it got), queued ones start, checks run again, a paused rollout stays
+//! paused until Resume.
 //!
 //! And several instances share the work: two Slipway servers on one
 //! PostgreSQL database, twenty promotions of one release through both APIs
@@ -204,9 +206,46 @@ async fn deployments_end_consistently_after_sigkill_in_every_state(app: &mut Tes
         .unwrap();
     let waiting = promote(app, &p, "1.3.0", 4).await;
     assert_eq!(state(app, waiting).await, DeploymentState::Queued);
-    let _server = Process::start(app);
+    let server = Process::start(app);
     assert_eq!(ended(app, waiting).await.state, DeploymentState::Succeeded);
     assert_eq!(target.deployed("dev").as_deref(), Some("1.3.0"));
+
+    // 4. Killed while a progressive rollout is paused between its steps: it
+    // is still paused after the restart (nothing moves without Resume), and
+    // Resume finishes it.
+    let form = slipway_domain::deployment::adapter::DeploySettingsForm {
+        rollout: "50".into(),
+        pause_between_steps: true,
+        ..deploy_form(target.dir.path(), "", vec![], false)
+    };
+    deployments
+        .update_settings(&p, "shop", "dev", &form)
+        .await
+        .unwrap();
+    let paused = promote(app, &p, "1.4.0", 5).await;
+    let admin = app.admin_principal().await;
+    let is_paused = || async {
+        deployments
+            .by_id(&admin, paused)
+            .await
+            .unwrap()
+            .1
+            .rollout
+            .is_some_and(|r| r.paused)
+    };
+    let began = Instant::now();
+    while !is_paused().await {
+        assert!(began.elapsed() < Duration::from_secs(30), "never paused");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill();
+    let _server = Process::start(app);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(is_paused().await, "still paused after the restart");
+    assert_eq!(state(app, paused).await, DeploymentState::Verifying);
+    deployments.resume(&p, "shop", "dev", paused).await.unwrap();
+    assert_eq!(ended(app, paused).await.state, DeploymentState::Succeeded);
+    assert_eq!(target.deployed("dev").as_deref(), Some("1.4.0"));
 }
 
 mod sigkill {
