@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod components;
+pub mod config_drift;
 pub mod deployments;
 pub mod error;
 pub mod home;
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/projects/:slug/releases") view={Lazy::<pages::Releases>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/releases/:id") view={Lazy::<pages::Release>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/policies") view={Lazy::<pages::Policies>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/projects/:slug/config") view={Lazy::<pages::Config>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/environments/:env") view={Lazy::<pages::Environment>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/projects/:slug/notes/:id") view={Lazy::<pages::Notes>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/search") view={Lazy::<pages::Search>::new()} ssr=SsrMode::Async/>
@@ -245,13 +247,14 @@ mod pages {
     }
 
     lazy_group! {
-        /// Setting a project up: the forms for the project, its repository
-        /// and its sign-off policies.
+        /// Setting a project up: the forms for the project, its repository,
+        /// its sign-off policies and its environments' configuration.
         settings_pages: SettingsPages {
             NewProject => crate::projects::new::NewProjectPage,
             EditProject => crate::projects::edit::EditProjectPage,
             Repository => crate::repository::settings::RepositoryPage,
             Policies => crate::releases::policies::PoliciesPage,
+            Config => crate::config_drift::page::ConfigPageView,
         }
     }
 

@@ -103,6 +103,7 @@ impl Role {
                     | ManageReleasePolicies
                     | RollBack
                     | ConfigureDeployments
+                    | EditConfiguration
             ),
             Role::TechLead => matches!(
                 permission,
@@ -208,8 +209,12 @@ pub enum Permission {
     /// approvals, never the checks), and release a hold on an artifact.
     RollBack,
     /// Set how environments deploy: adapters (which run programs on the
-    /// Slipway host), checks and automatic rollback.
+    /// Slipway host), checks and automatic rollback. Never through a token:
+    /// a command adapter runs on the Slipway host.
     ConfigureDeployments,
+    /// Edit environments' configuration (plain values, and references to
+    /// where secrets live) and the project's drift rules.
+    EditConfiguration,
 }
 
 #[cfg(test)]

@@ -81,16 +81,19 @@ pub enum TokenScope {
     /// Roll an environment back to its last verified version, run its
     /// checks again.
     Rollback,
+    /// Edit environments' configuration and the drift rules.
+    WriteConfig,
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 6] = [
+    pub const ALL: [TokenScope; 7] = [
         TokenScope::Read,
         TokenScope::WriteReleases,
         TokenScope::WriteEvidence,
         TokenScope::Promote,
         TokenScope::ReadAudit,
         TokenScope::Rollback,
+        TokenScope::WriteConfig,
     ];
 
     /// The identifier in the API, the CLI and the database.
@@ -102,6 +105,7 @@ impl TokenScope {
             TokenScope::Promote => "promote",
             TokenScope::ReadAudit => "audit:read",
             TokenScope::Rollback => "rollback",
+            TokenScope::WriteConfig => "config:write",
         }
     }
 
@@ -114,6 +118,7 @@ impl TokenScope {
             TokenScope::Promote => "Request promotion",
             TokenScope::ReadAudit => "Read the audit log",
             TokenScope::Rollback => "Roll back and re-run checks",
+            TokenScope::WriteConfig => "Edit environment configuration",
         }
     }
 
@@ -127,6 +132,7 @@ impl TokenScope {
             TokenScope::Promote => &[Permission::PromoteReleases],
             TokenScope::ReadAudit => &[Permission::ViewAudit],
             TokenScope::Rollback => &[Permission::RollBack],
+            TokenScope::WriteConfig => &[Permission::EditConfiguration],
         }
     }
 

@@ -6,8 +6,10 @@ import { DEMO_PASSWORD, DEMO_PORT } from '../playwright.config';
 // its own): the product owner signs off 1.2.0 seeing what changes, an
 // engineer promotes it and watches the command adapter's output and the
 // checks live; the broken build fails its checks and dev rolls back by
-// itself; an SRE rolls staging back by hand; the held build is refused;
-// a release manager sets how production deploys. In this order (one
+// itself; the held build is refused; 1.2.0 goes on to production, held by
+// configuration drift until a release manager fixes it, and rolls out in
+// two steps with a pause; an SRE rolls staging back by hand; a release
+// manager sets how production deploys. In this order (one
 // server, one story). Screenshots go to each test's output directory.
 
 const BASE = `http://127.0.0.1:${DEMO_PORT}`;
@@ -117,6 +119,84 @@ test('the broken build fails its checks and dev rolls back to the last verified 
   expect(errors, errors.join('\n')).toEqual([]);
 });
 
+test('1.2.0 goes on to production: configuration drift holds it until a release manager fixes it, and the rollout pauses between its steps', async ({ browser }, info) => {
+  // The product owner and the SRE approve it for production.
+  let releaseUrl = '';
+  for (const who of ['paula', 'sam']) {
+    const page = await as(browser, who);
+    await page.goto('/projects/demo/releases');
+    await hydrated(page);
+    await page.getByTestId('release-list').getByRole('link', { name: '1.2.0', exact: true }).click();
+    await hydrated(page);
+    await expect(page.getByTestId('decision-panel')).toContainText('Sign-off for prod');
+    await page.getByTestId('approve').click();
+    if (who === 'paula') {
+      await expect(page.getByTestId('approval-status')).toContainText('Needs 1 more');
+    } else {
+      await expect(page.getByTestId('approval-status')).not.toContainText('Needs');
+    }
+    releaseUrl = page.url().replace(/#.*$/, '');
+  }
+
+  // The gate holds it: production's configuration differs from staging's.
+  const eddie = await as(browser, 'eddie');
+  const errors = watch(eddie);
+  await eddie.goto(releaseUrl);
+  await hydrated(eddie);
+  await expect(eddie.getByTestId('gate-blockers')).toContainText('Configuration differs between staging and prod');
+  await expect(eddie.getByTestId('gate-blockers')).toContainText('PAYMENT_TIMEOUT_MS');
+  await expect(eddie.getByTestId('promote')).toBeDisabled();
+  await expect(eddie.getByTestId('changes-config')).toContainText('PAYMENT_TIMEOUT_MS');
+  await eddie.screenshot({ path: info.outputPath('held-by-drift.png'), fullPage: true });
+
+  // The release manager fixes production's configuration.
+  const rita = await as(browser, 'rita');
+  const ritaErrors = watch(rita);
+  await rita.goto('/projects/demo');
+  await hydrated(rita);
+  await rita.getByRole('link', { name: 'Configuration' }).click();
+  await expect(rita).toHaveURL(/\/projects\/demo\/config$/);
+  await hydrated(rita);
+  await expect(rita.getByTestId('drift-finding').first()).toBeVisible();
+  await expect(rita.getByTestId('config-table')).toContainText('vault://demo/prod/database#url');
+  await rita.screenshot({ path: info.outputPath('config-drift.png'), fullPage: true });
+  const prod = rita.locator('[data-test="config-form"][data-environment="prod"]');
+  const timeout = prod.getByTestId('config-row-form').filter({ has: rita.locator('input[value="PAYMENT_TIMEOUT_MS"]') });
+  await timeout.getByTestId('config-value').fill('3000');
+  const blank = prod.getByTestId('config-row-form').last();
+  await blank.getByTestId('config-key').fill('FEATURE_COUPONS');
+  await blank.getByTestId('config-value').fill('on');
+  await prod.getByTestId('save-config').click();
+  await expect(prod.getByTestId('config-saved')).toBeVisible();
+  await rita.reload();
+  await hydrated(rita);
+  await expect(rita.getByTestId('drift-summary')).toContainText('No drift');
+  await expect(rita.getByTestId('drift-finding')).toHaveCount(0);
+  expect(ritaErrors, ritaErrors.join('\n')).toEqual([]);
+
+  // Now it may go, and production rolls it out in two steps.
+  await eddie.reload();
+  await hydrated(eddie);
+  await expect(eddie.getByTestId('promote')).toBeEnabled();
+  await expect(eddie.getByTestId('promote')).toHaveText('Promote to prod');
+  await eddie.getByTestId('promote').click();
+  await expect(eddie.getByTestId('promoted')).toContainText('prod');
+  await eddie.getByTestId('follow-deployment').click();
+  await expect(eddie).toHaveURL(/\/projects\/demo\/environments\/prod$/);
+  await hydrated(eddie);
+  const rollout = eddie.getByTestId('waiting-deployment').first().getByTestId('rollout');
+  await expect(rollout.getByTestId('rollout-progress')).toContainText('Paused after step 1 of 2 (50% of traffic)', { timeout: 30_000 });
+  await eddie.screenshot({ path: info.outputPath('rollout-paused.png'), fullPage: true });
+  await rollout.getByTestId('resume-rollout').click();
+  await expect(eddie.getByTestId('current-version')).toHaveText('1.2.0', { timeout: 30_000 });
+  const last = eddie.getByTestId('history').getByTestId('deployment').first();
+  await expect(last.getByTestId('deployment-state')).toHaveText('Succeeded');
+  await last.getByTestId('show-output').click();
+  await expect(last.getByTestId('deployment-output')).toContainText('Step 2 of 2: 100% of traffic');
+  await eddie.screenshot({ path: info.outputPath('rolled-out.png'), fullPage: true });
+  expect(errors, errors.join('\n')).toEqual([]);
+});
+
 test('an SRE rolls staging back to the last verified version in one click, seeing what changes back', async ({ browser }, info) => {
   const sam = await as(browser, 'sam');
   const errors = watch(sam);
@@ -171,7 +251,7 @@ test('a release manager sets how production deploys; bad input is explained fiel
   const paula = await as(browser, 'paula');
   await paula.goto('/projects/demo/environments/prod');
   await hydrated(paula);
-  await expect(paula.getByTestId('current-version')).toHaveText('1.1.0');
+  await expect(paula.getByTestId('current-version')).toHaveText('1.2.0');
   await expect(paula.getByTestId('deploy-settings')).toHaveCount(0);
   await expect(paula.getByTestId('rollback-panel')).toHaveCount(0);
 });

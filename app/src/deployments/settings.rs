@@ -4,7 +4,7 @@
 //! managers; the server checks that again and parses every field.
 
 use super::api::SaveDeploySettings;
-use crate::components::{FieldError, FormAlert, FormErrors};
+use crate::components::{textarea_text, FieldError, FormAlert, FormErrors};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use slipway_domain::deployment::adapter::DeploySettingsForm;
@@ -127,7 +127,7 @@ pub fn DeploySettingsPanel(
                     </div>
                     <div class="field">
                         <label for="deploy-args">"Arguments " <span class="optional">"(one per line)"</span></label>
-                        <textarea id="deploy-args" name="settings[args]" rows="4" data-test="deploy-args">{form.args.clone()}</textarea>
+                        <textarea id="deploy-args" name="settings[args]" rows="4" data-test="deploy-args">{textarea_text(form.args.clone())}</textarea>
                         <FieldError errors error_key="args" id="deploy-args-error"/>
                     </div>
                     <div class="field">
@@ -245,7 +245,7 @@ fn CheckRow(i: usize, c: CheckForm, errors: FormErrors) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for=id("args")>"Arguments " <span class="optional">"(one per line)"</span></label>
-                    <textarea id=id("args") name=name("args") rows="2">{c.args.clone()}</textarea>
+                    <textarea id=id("args") name=name("args") rows="2">{textarea_text(c.args.clone())}</textarea>
                 </div>
                 <div class="field">
                     <label for=id("timeout_s")>"Timeout (s)"</label>

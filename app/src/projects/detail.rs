@@ -83,6 +83,7 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
     let releases_href = format!("/projects/{}/releases", p.slug);
     let repository_href = format!("/projects/{}/repository", p.slug);
     let policies_href = format!("/projects/{}/policies", p.slug);
+    let config_href = format!("/projects/{}/config", p.slug);
     let slug = p.slug.clone();
     view! {
         <Title text=p.name.clone()/>
@@ -98,6 +99,7 @@ fn ProjectView(p: ProjectDetail, archive: ServerAction<SetProjectArchived>) -> i
                 <a class="button primary" href=releases_href data-test="project-releases">"Releases"</a>
                 <a class="button" href=repository_href data-test="project-repository">"Repository and versioning"</a>
                 <a class="button" href=policies_href data-test="project-policies">"Approval policies"</a>
+                <a class="button" href=config_href data-test="project-config">"Configuration"</a>
                 <a class="button" href=audit_href>"History"</a>
             </p>
         </section>

@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod config;
 pub mod deployments;
 pub mod problem;
 pub mod projects;
@@ -54,6 +55,7 @@ pub const BODY_LIMIT: usize = 1 << 20;
         (name = "release-actions", description = "Evidence, checklists and promotion of a release"),
         (name = "status", description = "What runs where"),
         (name = "deployments", description = "Deployments: follow one, roll an environment back, run its checks again, cancel"),
+        (name = "config", description = "Configuration of environments (secrets only as references), their comparison, and the drift rules"),
         (name = "audit", description = "The audit log"),
     ),
 )]
@@ -97,6 +99,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(release_actions::routes())
         .merge(status::routes())
         .merge(deployments::routes())
+        .merge(config::routes())
         .merge(audit::routes())
 }
 

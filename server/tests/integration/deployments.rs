@@ -1109,6 +1109,34 @@ async fn the_demo_signs_off_promotes_and_rolls_back_a_broken_build(app: &TestApp
 
 on_both_databases!(the_demo_signs_off_promotes_and_rolls_back_a_broken_build);
 
+/// Stored deploy settings are shown in text areas: the server-rendered page
+/// escapes them, so an argument cannot close the text area and add markup.
+async fn stored_arguments_cannot_break_out_of_their_text_area(app: &TestApp) {
+    let p = shop_as_admin(app).await;
+    let script = "</textarea><script>alert(1)</script>";
+    let form = DeploySettingsForm {
+        adapter: "command".into(),
+        program: "/bin/echo".into(),
+        args: script.into(),
+        timeout_s: "10".into(),
+        ..Default::default()
+    };
+    app.services
+        .deployments()
+        .update_settings(&p, "shop", "dev", &form)
+        .await
+        .unwrap();
+    let client = app.admin().await;
+    let res = app.get(&client, "/projects/shop/environments/dev").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"data-test="deploy-args""#), "{html}");
+    assert!(!html.contains(script), "the argument was not escaped");
+    assert!(html.contains("&lt;/textarea&gt;&lt;script&gt;"), "{html}");
+}
+
+on_both_databases!(stored_arguments_cannot_break_out_of_their_text_area);
+
 /// The permission matrix over the deployment server functions: every
 /// role on the project, a stakeholder of another project, and anonymous.
 /// Refusals are 401 (anonymous), 404 (cannot see the project) or 403, and

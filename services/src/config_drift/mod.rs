@@ -104,10 +104,7 @@ impl ConfigDrift<'_> {
         let report = compare(&tiers, &rules);
         Ok(ConfigPage {
             project: project.slug.clone(),
-            may_edit: actor.can(
-                Permission::ConfigureDeployments,
-                Some(ProjectId(project.id)),
-            ),
+            may_edit: actor.can(Permission::EditConfiguration, Some(ProjectId(project.id))),
             environments: views,
             rules,
             report,
@@ -129,7 +126,7 @@ impl ConfigDrift<'_> {
 
     /// Replaces an environment's configuration with what the form holds;
     /// every bad row is named. Admins and release managers
-    /// (`ConfigureDeployments`). Audited with before and after (secrets
+    /// (`EditConfiguration`; tokens with `config:write`). Audited with before and after (secrets
     /// are references, so the log holds no secret).
     #[tracing::instrument(skip_all, fields(project = %slug, environment = %env))]
     pub async fn update_environment(
@@ -143,7 +140,7 @@ impl ConfigDrift<'_> {
         let (project, env_row) = self.locate(&mut tx, actor, slug, env).await?;
         crate::accounts::require(
             actor,
-            Permission::ConfigureDeployments,
+            Permission::EditConfiguration,
             Some(ProjectId(project.id)),
         )?;
         let config = form.parse().map_err(ServiceError::Validation)?;
@@ -193,7 +190,7 @@ impl ConfigDrift<'_> {
         let project = self.project(&mut tx, actor, slug).await?;
         crate::accounts::require(
             actor,
-            Permission::ConfigureDeployments,
+            Permission::EditConfiguration,
             Some(ProjectId(project.id)),
         )?;
         let rules = form.parse().map_err(ServiceError::Validation)?;

@@ -213,6 +213,10 @@ impl Job {
                     ));
                     // Back off a little, more each time, so two writers
                     // that keep colliding drift apart.
+                    #[expect(
+                        clippy::disallowed_methods,
+                        reason = "the git work runs on a blocking thread (spawn_blocking), never on the runtime"
+                    )]
                     std::thread::sleep(Duration::from_millis(100 * attempt as u64));
                 }
                 Err(PushError::Moved(why)) => {
