@@ -81,6 +81,7 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
     let cancel_errors = FormErrors::from_action(a.cancel.value());
     let rollout_errors = FormErrors::from_action(a.rollout.value());
     let can_roll_back = p.can_roll_back;
+    let can_steer = p.can_roll_back || p.can_promote;
     let release_errors = FormErrors::from_action(a.release.value());
     let project_href = format!("/projects/{}", p.project_slug);
     let (slug, env) = (p.project_slug.clone(), p.environment.clone());
@@ -151,6 +152,11 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
                             let d = d.clone();
                             let running = d.state != DeploymentState::Queued;
                             let ahead = d.ahead.unwrap_or(0);
+                            // A rollout that moved traffic ends by Abort or by
+                            // finishing; Cancel would leave the traffic split.
+                            let cancellable = can_steer
+                                && !(running && d.kind == DeploymentKind::Promotion && d.rollout.is_some());
+                            let id = d.id.to_string();
                             view! {
                                 <li data-test="waiting-deployment" data-state=d.state.as_str()>
                                     <p><strong>{format!("{} {}", kind_label(d.kind), d.version)}</strong> " "
@@ -158,13 +164,15 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
                                         {(!running).then(|| format!(" \u{2014} {} ahead of it", ahead))}
                                     </p>
                                     <p class="muted">{format!("Asked for by {} at {}", describe_actor(&d), d.requested_at)}</p>
-                                    {d.rollout.clone().map(|r| view! { <RolloutControls r id=d.id kind=d.kind a can_roll_back hidden/> })}
+                                    {d.rollout.clone().map(|r| view! { <RolloutControls r id=d.id kind=d.kind a can_roll_back can_steer hidden/> })}
                                     {running.then(|| view! { <DeploymentOutput id=d.id state=d.state on_change/> })}
-                                    <ActionForm action=a.cancel attr:class="inline">
-                                        {hidden()}
-                                        <input type="hidden" name="id" value=d.id.to_string()/>
-                                        <button type="submit" class="button small" data-test="cancel-deployment">"Cancel"</button>
-                                    </ActionForm>
+                                    {cancellable.then(|| view! {
+                                        <ActionForm action=a.cancel attr:class="inline">
+                                            {hidden()}
+                                            <input type="hidden" name="id" value=id.clone()/>
+                                            <button type="submit" class="button small" data-test="cancel-deployment">"Cancel"</button>
+                                        </ActionForm>
+                                    })}
                                 </li>
                             }
                         }).collect_view()}
@@ -209,6 +217,7 @@ fn RolloutControls(
     kind: DeploymentKind,
     a: Actions,
     can_roll_back: bool,
+    can_steer: bool,
     hidden: impl Fn() -> AnyView + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let steps = r
@@ -232,7 +241,7 @@ fn RolloutControls(
         <div class="rollout" data-test="rollout">
             <ol class="rollout-steps" aria-label="Rollout steps">{steps}</ol>
             <p data-test="rollout-progress">{r.describe()}</p>
-            {r.may_pause().then(|| view! {
+            {(can_steer && r.may_pause()).then(|| view! {
                 <ActionForm action=a.rollout attr:class="inline">
                     {hidden()}
                     <input type="hidden" name="id" value=id.clone()/>
@@ -240,7 +249,7 @@ fn RolloutControls(
                     <button type="submit" class="button small" data-test="pause-rollout">"Pause after this step"</button>
                 </ActionForm>
             })}
-            {r.paused.then(|| view! {
+            {(can_steer && r.paused).then(|| view! {
                 <ActionForm action=a.rollout attr:class="inline">
                     {hidden()}
                     <input type="hidden" name="id" value=id2.clone()/>

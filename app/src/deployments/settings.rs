@@ -147,7 +147,7 @@ pub fn DeploySettingsPanel(
                     <FieldError errors error_key="auto_rollback" id="auto-rollback-error"/>
                     <div class="field">
                         <label for="deploy-rollout">"Progressive rollout " <span class="optional">"(optional)"</span></label>
-                        <p class="hint" id="deploy-rollout-hint">"Steps as percentages of traffic, such as 10, 50, 100. The adapter gets each step\u{2019}s weight (SLIPWAY_WEIGHT) and the checks run after every step; a failed step rolls back. Empty: one step."</p>
+                        <p class="hint" id="deploy-rollout-hint">"Steps as percentages of traffic, such as 10, 50, 100. The adapter gets each step\u{2019}s weight (SLIPWAY_WEIGHT) and the checks run after every step. A failed step fails the deployment, which rolls back when automatic rollback is on (Abort always rolls back). Empty: one step."</p>
                         <input id="deploy-rollout" name="settings[rollout]" value=form.rollout.clone() maxlength="100" aria-describedby="deploy-rollout-hint" data-test="deploy-rollout"/>
                         <FieldError errors error_key="rollout" id="deploy-rollout-error"/>
                     </div>

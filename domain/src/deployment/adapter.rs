@@ -264,6 +264,14 @@ impl DeploySettingsForm {
                 "A progressive rollout needs an adapter that deploys: \u{201c}record only\u{201d} moves no traffic.",
             );
         }
+        if let (Some(Adapter::Gitops(g)), Some(r)) = (&adapter, &rollout) {
+            if !r.is_empty() && g.weight_key.is_none() {
+                errors.push(
+                    "rollout",
+                    "A progressive rollout through GitOps needs the key path the weight is written to (\u{201c}Key path for the rollout weight\u{201d}): without it every step would look the same to Argo CD or Flux.",
+                );
+            }
+        }
         let pause_between_steps = self.pause_between_steps;
         if pause_between_steps && rollout.as_ref().is_some_and(|r| r.len() < 2) {
             errors.push(

@@ -286,10 +286,18 @@ impl GitopsForm {
                 Some(Some(c))
             }
             _ => {
-                errors.push("gitops.credential", "Name the git credential as it is called in Slipway's configuration ([git.credentials.NAME]); the token itself never goes here.");
+                errors.push("gitops.credential", "Name the git credential as it is called in Slipway's configuration ([git_credentials.NAME]); the token itself never goes here.");
                 None
             }
         };
+        if let (Some(url), Some(Some(_))) = (&repo_url, &credential) {
+            if url.starts_with("http://") {
+                errors.push(
+                    "gitops.credential",
+                    "Over http:// the credential would travel in clear: use https://.",
+                );
+            }
+        }
         Some(GitopsAdapter {
             repo_url: repo_url?,
             branch: branch?,
@@ -366,7 +374,7 @@ fn file_path(input: &str) -> Result<String, String> {
         && parts
             .iter()
             .all(|s| !s.is_empty() && *s != "." && *s != "..")
-        && parts.first().is_some_and(|s| *s != ".git");
+        && !parts.iter().any(|s| s.eq_ignore_ascii_case(".git"));
     if ok {
         Ok(p.to_owned())
     } else {
@@ -553,7 +561,16 @@ mod tests {
         for ok in ["values.yaml", "envs/prod/kustomization.yaml", "VERSION"] {
             assert!(file_path(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "/etc/x", "a/../b", "./a", ".git/config", "a//b", "a\\b"] {
+        for bad in [
+            "",
+            "/etc/x",
+            "a/../b",
+            "./a",
+            ".git/config",
+            "a/.GIT/x",
+            "a//b",
+            "a\\b",
+        ] {
             assert!(file_path(bad).is_err(), "{bad}");
         }
     }

@@ -86,6 +86,9 @@ pub struct EnvironmentPage {
     pub adapter_label: String,
     pub rollback: Result<RollbackPreview, String>,
     pub can_roll_back: bool,
+    /// The person may promote here (and so pause and resume a rollout).
+    #[serde(default)]
+    pub can_promote: bool,
     pub can_configure: bool,
 }
 

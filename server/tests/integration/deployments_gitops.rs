@@ -313,22 +313,24 @@ async fn a_key_path_that_does_not_exist_fails_and_changes_nothing(app: &TestApp)
     );
     assert_eq!(repo.messages().len(), 1);
 
-    // A credential the configuration does not have: named, nothing pushed.
+    // A credential the configuration does not have: refused when saved,
+    // naming the key that would hold it.
     let mut form = gitops(&repo.url(), "shop", "image.digest");
     form.gitops.credential = "deploy-bot".into();
-    app.services
+    let err = app
+        .services
         .deployments()
         .update_settings(&p, "shop", "dev", &form)
         .await
-        .unwrap();
-    let id = promote(app, &p, "shop", "1.0.1", 2).await;
-    let d = ended(app, id).await;
-    assert_eq!(d.state, DeploymentState::Failed);
+        .unwrap_err();
+    let ServiceError::Validation(fields) = err else {
+        panic!("{err:?}")
+    };
     assert!(
-        d.error
-            .unwrap_or_default()
-            .contains("no git credential named"),
-        "{id}"
+        fields
+            .get("gitops.credential")
+            .is_some_and(|m| m.contains("[git_credentials.deploy-bot]")),
+        "{fields:?}"
     );
     assert_eq!(repo.messages().len(), 1);
 
@@ -355,6 +357,67 @@ async fn a_key_path_that_does_not_exist_fails_and_changes_nothing(app: &TestApp)
     for field in ["gitops.repo_url", "gitops.path", "gitops.key"] {
         assert!(fields.get(field).is_some(), "{field}: {fields:?}");
     }
+}
+
+async fn a_gitops_rollout_commits_each_step_with_its_weight(app: &TestApp) {
+    let repo = GitDaemon::start();
+    // The values file gets a weight key next to the digest.
+    let work = repo.root.path().join("work");
+    let with_weight = format!("{VALUES}rollout:\n  weight: 100\n");
+    std::fs::write(work.join("apps/shop/values.yaml"), &with_weight).unwrap();
+    git(&work, &["commit", "-qam", "chore: a weight for rollouts"]);
+    git(
+        &work,
+        &["push", "-q", repo.bare().to_str().unwrap(), "main"],
+    );
+    let p = app.admin_principal().await;
+    let mut form = gitops(&repo.url(), "shop", "image.digest");
+    form.rollout = "25, 50".into();
+    // Without a key for the weight, every step would look the same.
+    let err = {
+        let admin = app.admin().await;
+        app.create_project(&admin, "shop", "shop").await;
+        app.services
+            .deployments()
+            .update_settings(&p, "shop", "dev", &form)
+            .await
+            .unwrap_err()
+    };
+    let ServiceError::Validation(fields) = err else {
+        panic!("{err:?}")
+    };
+    assert!(fields.get("rollout").is_some(), "{fields:?}");
+    form.gitops.weight_key = "rollout.weight".into();
+    let none = ApprovalPolicy {
+        required: 0,
+        groups: vec![],
+    };
+    app.services
+        .releases()
+        .set_policy(&p, "shop", "dev", &none)
+        .await
+        .unwrap();
+    app.services
+        .deployments()
+        .update_settings(&p, "shop", "dev", &form)
+        .await
+        .unwrap();
+    let id = promote(app, &p, "shop", "1.0.0", 7).await;
+    let d = ended(app, id).await;
+    assert_eq!(d.state, DeploymentState::Succeeded, "{d:?}");
+    // One commit per step, each with its weight; the file ends at 100.
+    let messages = repo.messages();
+    for (i, weight) in ["100", "50", "25"].iter().enumerate() {
+        assert!(
+            messages[i].contains(&format!("Slipway-Weight: {weight}")),
+            "{i}: {messages:?}"
+        );
+    }
+    let file = repo.show("apps/shop/values.yaml");
+    assert!(
+        file.contains(&digest(7)) && file.contains("weight: 100"),
+        "{file}"
+    );
 }
 
 async fn output(app: &TestApp, id: i64) -> String {
@@ -390,5 +453,6 @@ macro_rules! gitops_tests {
 gitops_tests!(
     the_digest_is_committed_with_a_trailer_and_a_rollback_is_a_new_commit,
     two_environments_in_one_repository_both_land_also_after_a_rejected_push,
-    a_key_path_that_does_not_exist_fails_and_changes_nothing
+    a_key_path_that_does_not_exist_fails_and_changes_nothing,
+    a_gitops_rollout_commits_each_step_with_its_weight
 );

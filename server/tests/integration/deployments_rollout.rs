@@ -162,6 +162,17 @@ async fn a_paused_rollout_waits_for_resume_and_abort_rolls_back(app: &TestApp) {
     let second = promote(app, &p, "1.1.0", 2).await;
     paused(app, second).await;
     assert_eq!(target.deployed("dev").as_deref(), Some("1.1.0"));
+    // Cancel would leave the traffic split: refused, Abort is the way.
+    let err = deployments
+        .cancel(&p, "shop", "dev", second)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ServiceError::Conflict(m) if m.contains("Abort it to roll back")),
+        "{err:?}"
+    );
+    // A promotion queued behind it waits for the abort's rollback too.
+    let queued = promote(app, &p, "1.2.0", 3).await;
     deployments
         .abort(&p, "shop", "dev", second, "errors went up at 10%")
         .await
@@ -189,8 +200,19 @@ async fn a_paused_rollout_waits_for_resume_and_abort_rolls_back(app: &TestApp) {
     assert_eq!(rollback.version, "1.0.0");
     // A rollback is never progressive: all traffic at once.
     assert!(rollback.rollout.is_none());
-    assert_eq!(weights(&target), ["10", "100", "10", "100"]);
-    assert_eq!(target.deployed("dev").as_deref(), Some("1.0.0"));
+    // The rollback ran before the queued promotion, which then rolls out.
+    let queued = paused(app, queued).await;
+    assert!(
+        queued.started_at.clone().unwrap_or_default()
+            >= rollback.finished_at.clone().unwrap_or_default(),
+        "{queued:?} {rollback:?}"
+    );
+    assert_eq!(weights(&target), ["10", "100", "10", "100", "10"]);
+    deployments
+        .abort(&p, "shop", "dev", queued.id, "")
+        .await
+        .unwrap();
+    ended(app, queued.id).await;
     let page = deployments
         .environment_page(&p, "shop", "dev")
         .await

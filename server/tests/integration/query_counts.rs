@@ -267,7 +267,9 @@ async fn page(app: &TestApp, sql: &SqlCounter, client: &Client, path: &str) -> S
 }
 
 /// The statements of paula's Approve click on a fresh release of `p1`
-/// (the first of the two approvals it needs), after one click to warm up.
+/// (the first of the two approvals it needs), after one click to warm up:
+/// the fewer of two clicks (a background job, such as the deployment
+/// runner looking for work every second, may run alongside one).
 async fn approve_click(
     app: &TestApp,
     sql: &SqlCounter,
@@ -275,8 +277,8 @@ async fn approve_click(
     admin_p: &Principal,
     size: usize,
 ) -> Statements {
-    let mut last = Statements::default();
-    for n in 0..2 {
+    let mut fewest: Option<Statements> = None;
+    for n in 0..3 {
         let id =
             submitted_release(app, admin_p, "p1", &format!("2.{size}.{n}"), month_shown()).await;
         let id = id.to_string();
@@ -299,9 +301,15 @@ async fn approve_click(
             })
             .await;
         assert_eq!(res.0, StatusCode::OK, "{}", res.1);
-        last = statements;
+        if n > 0
+            && fewest
+                .as_ref()
+                .is_none_or(|f| statements.count() < f.count())
+        {
+            fewest = Some(statements);
+        }
     }
-    last
+    fewest.unwrap_or_default()
 }
 
 /// Everything measured at one size.

@@ -36,6 +36,12 @@ impl Deployments<'_> {
             .await?
             .filter(|d| d.environment_id == env_row.id)
             .ok_or(ServiceError::NotFound("deployment"))?;
+        if moved_traffic(&d) {
+            return Err(ServiceError::Conflict(format!(
+                "Deployment {} is rolling out and has moved traffic to {}: cancelling would leave the traffic split. Abort it to roll back, or resume it.",
+                d.id, d.version
+            )));
+        }
         if !store::request_cancel(&mut tx, d.id).await? {
             return Err(ServiceError::Conflict(format!(
                 "Deployment {} has ended ({}); there is nothing to cancel.",
@@ -146,11 +152,13 @@ impl Deployments<'_> {
                         "This deployment is not paused: there is nothing to resume.".into(),
                     ));
                 };
-                let next = i64::try_from(p.step + 1).unwrap_or(i64::MAX);
-                (
-                    AuditAction::RolloutResumed,
-                    store::next_step(&mut tx, d.id, next).await?,
-                )
+                let from = i64::try_from(p.step).unwrap_or(i64::MAX);
+                if !store::resume(&mut tx, d.id, from).await? {
+                    return Err(ServiceError::Conflict(
+                        "This rollout is being stopped or was resumed already.".into(),
+                    ));
+                }
+                (AuditAction::RolloutResumed, true)
             }
             RolloutAction::Abort => {
                 if d.kind != slipway_domain::deployment::DeploymentKind::Promotion {
@@ -329,4 +337,15 @@ enum RolloutAction {
     Pause,
     Resume,
     Abort,
+}
+
+/// A progressive promotion past its queue: some traffic may run it, so it
+/// ends by Abort (rolling back) or by finishing, never by Cancel.
+pub(crate) fn moved_traffic(d: &store::DeploymentRow) -> bool {
+    d.kind == slipway_domain::deployment::DeploymentKind::Promotion
+        && d.state != DeploymentState::Queued
+        && !d.state.is_finished()
+        && super::parse_settings(&d.settings)
+            .map(|s| super::steps_of(d, &s).len() > 1)
+            .unwrap_or(false)
 }

@@ -45,6 +45,11 @@ pub fn trailer(input: &AdapterInput) -> String {
     )
 }
 
+/// The trailer that names the rollout step (by its weight) in the commit.
+fn weight_trailer(input: &AdapterInput) -> String {
+    format!("Slipway-Weight: {}", input.weight)
+}
+
 pub(super) async fn run(
     services: &Services,
     deployment: i64,
@@ -74,7 +79,7 @@ async fn run_with(
         None => None,
         Some(name) => Some(services.git.credentials.get(name).cloned().ok_or_else(|| {
             Stop::Failed(format!(
-                "no git credential named \u{201c}{name}\u{201d} in Slipway's configuration ([git.credentials.{name}])"
+                "no git credential named \u{201c}{name}\u{201d} in Slipway's configuration ([git_credentials.{name}])"
             ))
         })?),
     };
@@ -111,9 +116,17 @@ async fn run_with(
         "Waiting for other pushes to {} from this Slipway to finish\u{2026}",
         redact(&url)
     ));
+    let cancelled = job.cancelled.clone();
     let outcome = tokio::time::timeout(Duration::from_secs(u64::from(adapter.timeout_s)), async {
-        let _turn = lock.lock().await;
-        let blocking = tokio::task::spawn_blocking(move || job.land());
+        let turn = lock.lock_owned().await;
+        // The turn goes with the git work: after a timeout the work stops
+        // at its next step, and only then may the next push (such as the
+        // rollback's) begin in the same cache.
+        let blocking = tokio::task::spawn_blocking(move || {
+            let landed = job.land();
+            drop(turn);
+            landed
+        });
         match blocking.await {
             Ok(r) => r,
             Err(e) => Err(Stop::Failed(format!(
@@ -123,6 +136,7 @@ async fn run_with(
     })
     .await
     .unwrap_or_else(|_| {
+        cancelled.store(true, Ordering::SeqCst);
         Err(Stop::Failed(format!(
             "the push did not finish within {} s",
             adapter.timeout_s
@@ -268,15 +282,26 @@ impl Job {
             })
     }
 
-    /// This deployment's commit among the last commits of the branch.
+    /// This deployment step's commit among the last commits of the branch:
+    /// its trailers (deployment and weight) and its artifact line.
     fn find_own_commit(&self, repo: &git2::Repository, tip: git2::Oid) -> Option<git2::Oid> {
-        let wanted = trailer(&self.input);
+        let wanted = [
+            trailer(&self.input),
+            weight_trailer(&self.input),
+            format!("Artifact: {}", self.input.artifact),
+        ];
         let mut walk = repo.revwalk().ok()?;
         walk.push(tip).ok()?;
         walk.take(LOOK_BACK).flatten().find(|id| {
             repo.find_commit(*id)
                 .ok()
-                .and_then(|c| c.message().map(|m| m.lines().any(|l| l.trim() == wanted)))
+                .and_then(|c| {
+                    c.message().map(|m| {
+                        wanted
+                            .iter()
+                            .all(|w| m.lines().any(|l| l.trim() == w.as_str()))
+                    })
+                })
                 .unwrap_or(false)
         })
     }
@@ -380,11 +405,15 @@ impl Job {
         body.push('\n');
         body.push_str(&trailer(i));
         body.push('\n');
+        body.push_str(&weight_trailer(i));
+        body.push('\n');
         body
     }
 
     fn push(&self, repo: &git2::Repository, commit: git2::Oid) -> Result<(), PushError> {
-        let local = "refs/slipway/push";
+        // One ref per deployment: two pushes never share one.
+        let local = format!("refs/slipway/push/{}", self.input.deployment_id);
+        let local = local.as_str();
         repo.reference(local, commit, true, "slipway: gitops push")
             .map_err(|e| PushError::Failed(e.message().to_owned()))?;
         let mut remote = repo

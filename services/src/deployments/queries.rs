@@ -112,6 +112,7 @@ impl Deployments<'_> {
             settings: DeploySettingsForm::from_settings(&settings),
             rollback,
             can_roll_back: actor.can(Permission::RollBack, Some(pid)),
+            can_promote: actor.can(Permission::PromoteReleases, Some(pid)),
             can_configure: actor.can(Permission::ConfigureDeployments, Some(pid)),
         })
     }

@@ -39,8 +39,10 @@ pub const LEASE_MS: i64 = 10_000;
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 /// How soon a deployment waiting for its turn looks again.
 const WAIT_TURN_MS: i64 = 1_000;
-/// How soon a paused rollout looks again (Resume and Abort wake it at once).
-const PAUSED_LOOK_MS: i64 = 60_000;
+/// How soon a paused rollout looks again (Resume and Abort wake it at
+/// once; this bounds the wait when a wake-up came while the runner still
+/// held the job).
+const PAUSED_LOOK_MS: i64 = 5_000;
 
 #[derive(Clone)]
 pub struct Runner {
@@ -159,6 +161,10 @@ impl Runner {
                         return Ok(()); // waits for its turn
                     }
                 }
+                DeploymentState::Deploying if d.cancel_requested() => {
+                    // Cancel or Abort came before the adapter started.
+                    self.stopped(&d).await?;
+                }
                 DeploymentState::Deploying => {
                     let steps = steps_of(&d, &settings);
                     if steps.len() > 1 {
@@ -275,14 +281,19 @@ impl Runner {
         results: &[CheckResult],
     ) -> Result<bool, ServiceError> {
         let steps = steps_of(d, settings);
-        let pause_requested = self.find(d.id).await?.pause_requested != 0;
+        let fresh = self.find(d.id).await?;
+        if fresh.cancel_requested() {
+            // Abort or Cancel came while the checks ran: it wins.
+            self.stopped(&fresh).await?;
+            return Ok(true);
+        }
+        let pause_requested = fresh.pause_requested != 0;
         let next = after_checks_passed(
             &steps,
             d.step_index(),
             settings.pause_between_steps,
             pause_requested,
         );
-        let now = self.services.clock.now_ms();
         let passed = format!(
             "Step {} of {} ({}% of traffic) passed its checks.",
             d.step_index() + 1,
@@ -294,33 +305,57 @@ impl Runner {
                 self.succeed(d, results).await?;
                 Ok(true)
             }
-            AfterStep::Next { step, .. } => {
+            AfterStep::Next { weight, .. } => {
                 let mut tx = self.services.store.begin().await?;
                 store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
-                store::next_step(&mut tx, d.id, step as i64).await?;
+                let advanced = store::advance(&mut tx, d.id, d.step).await?;
                 tx.commit().await?;
-                self.note(d, &passed).await;
-                self.changed(d).await;
-                Ok(true)
+                if advanced {
+                    self.note(d, &passed).await;
+                    self.changed(d).await;
+                    return Ok(true);
+                }
+                // Someone pressed Pause, Cancel or Abort in between.
+                let fresh = self.find(d.id).await?;
+                if fresh.cancel_requested() {
+                    self.stopped(&fresh).await?;
+                    return Ok(true);
+                }
+                self.pause_before(lease, d, results, &passed, weight).await
             }
             AfterStep::Pause { weight, .. } => {
-                let mut tx = self.services.store.begin().await?;
-                store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
-                store::pause(&mut tx, d.id, now).await?;
-                tx.commit().await?;
-                self.note(
-                    d,
-                    &format!("{passed} Paused before {weight}%: press Resume to go on, or Abort to roll back."),
-                )
-                .await;
-                self.services
-                    .jobs()
-                    .retry_at(lease, now + PAUSED_LOOK_MS, None)
-                    .await?;
-                self.changed(d).await;
-                Ok(false)
+                self.pause_before(lease, d, results, &passed, weight).await
             }
         }
+    }
+
+    /// A step passed and the rollout waits for Resume (false: paused).
+    async fn pause_before(
+        &self,
+        lease: &Lease,
+        d: &DeploymentRow,
+        results: &[CheckResult],
+        passed: &str,
+        weight: u8,
+    ) -> Result<bool, ServiceError> {
+        let now = self.services.clock.now_ms();
+        let mut tx = self.services.store.begin().await?;
+        store::set_checks(&mut tx, d.id, &checks_json(results)).await?;
+        store::pause(&mut tx, d.id, now).await?;
+        tx.commit().await?;
+        self.note(
+            d,
+            &format!(
+                "{passed} Paused before {weight}%: press Resume to go on, or Abort to roll back."
+            ),
+        )
+        .await;
+        self.services
+            .jobs()
+            .retry_at(lease, now + PAUSED_LOOK_MS, None)
+            .await?;
+        self.changed(d).await;
+        Ok(false)
     }
 
     /// The adapter or the checks were stopped: Abort rolls back, Cancel
@@ -368,7 +403,7 @@ impl Runner {
     async fn start(&self, lease: &Lease, d: &DeploymentRow) -> Result<bool, ServiceError> {
         let now = self.services.clock.now_ms();
         let mut tx = self.services.store.begin().await?;
-        let ahead = store::earlier_unfinished(&mut tx, d.environment_id, d.id).await?;
+        let ahead = store::earlier_unfinished(&mut tx, d.environment_id, d.id, d.kind).await?;
         let started = ahead == 0
             && match store::set_state(
                 &mut tx,
@@ -789,12 +824,19 @@ impl Runner {
     /// start now.
     async fn wake_next(&self, d: &DeploymentRow) -> Result<(), ServiceError> {
         let mut conn = self.services.store.pool().acquire().await?;
-        let next = store::unfinished(&mut conn, d.project_id)
+        // Every one waiting there: whichever goes first (rollbacks before
+        // promotions) starts, the others look again.
+        let waiting: Vec<i64> = store::unfinished(&mut conn, d.project_id)
             .await?
             .into_iter()
-            .find(|n| n.environment_id == d.environment_id);
-        if let Some(next) = next {
-            jobs::wake(&mut conn, JOB_KIND, next.id, self.services.clock.now_ms()).await?;
+            .filter(|n| n.environment_id == d.environment_id)
+            .map(|n| n.id)
+            .collect();
+        let now = self.services.clock.now_ms();
+        for id in &waiting {
+            jobs::wake(&mut conn, JOB_KIND, *id, now).await?;
+        }
+        if !waiting.is_empty() {
             self.services.wake_deployments();
         }
         Ok(())

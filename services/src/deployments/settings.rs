@@ -41,6 +41,24 @@ impl Deployments<'_> {
             Some(ProjectId(project.id)),
         )?;
         let settings = form.parse().map_err(ServiceError::Validation)?;
+        if let slipway_domain::deployment::adapter::Adapter::Gitops(g) = &settings.adapter {
+            if let Some(name) = g.credential.as_deref() {
+                if !self.services.git.credentials.contains_key(name) {
+                    return Err(ServiceError::field(
+                        "gitops.credential",
+                        format!("Slipway's configuration has no git credential named \u{201c}{name}\u{201d} ([git_credentials.{name}])."),
+                    ));
+                }
+            }
+            if let Some(path) = crate::git::mirror::local_path(&g.repo_url) {
+                crate::git::mirror::allow_local(
+                    &path,
+                    &self.services.git.local_repositories,
+                    &self.services.git.data_dir,
+                )
+                .map_err(|m| ServiceError::field("gitops.repo_url", m))?;
+            }
+        }
         let json =
             serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let now = self.services.clock.now_ms();

@@ -42,9 +42,15 @@ pub fn check_secret(secret: &str) -> Result<(), String> {
         })
 }
 
-/// The `webhook-id` of a deployment's delivery: the same on every attempt.
-pub fn message_id(deployment: i64) -> String {
-    format!("msg_slipway_deployment_{deployment}")
+/// The `webhook-id` of a deployment's delivery: the same on every attempt
+/// (and after a restart); each step of a progressive rollout (told apart by
+/// its weight, which rises) is a delivery of its own.
+pub fn message_id(deployment: i64, weight: u8) -> String {
+    if weight >= 100 {
+        format!("msg_slipway_deployment_{deployment}")
+    } else {
+        format!("msg_slipway_deployment_{deployment}_weight_{weight}")
+    }
 }
 
 impl Deployments<'_> {
@@ -155,7 +161,7 @@ pub(super) async fn run(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Stop::Failed(format!("no HTTP client: {e}")))?;
-    let id = message_id(deployment);
+    let id = message_id(deployment, input.weight);
     // Deliver, retrying with the same webhook-id.
     let mut attempt = 0;
     loop {

@@ -191,13 +191,20 @@ pub async fn earlier_unfinished(
     conn: &mut AnyConnection,
     environment_id: i64,
     id: i64,
+    kind: DeploymentKind,
 ) -> Result<i64, sqlx::Error> {
+    // Rollbacks go first: a promotion waits for every unfinished rollback
+    // and the older ones; a rollback waits only for what runs and for older
+    // rollbacks (it never waits behind a queued promotion).
     let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM deployments WHERE environment_id = $1 AND id < $2 \
-         AND state IN ('queued', 'deploying', 'verifying')",
+        "SELECT COUNT(*) FROM deployments WHERE environment_id = $1 AND id <> $2 \
+         AND state IN ('queued', 'deploying', 'verifying') \
+         AND (CASE WHEN $3 = 'promotion' THEN (id < $2 OR kind = 'rollback') \
+              ELSE (state <> 'queued' OR (kind = 'rollback' AND id < $2)) END)",
     )
     .bind(environment_id)
     .bind(id)
+    .bind(kind.as_str())
     .fetch_one(conn)
     .await?;
     Ok(n)
@@ -253,11 +260,15 @@ pub async fn append_output(
     id: i64,
     text: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE deployments SET output = output || $2 WHERE id = $1")
-        .bind(id)
-        .bind(text)
-        .execute(conn)
-        .await?;
+    // Bounded per deployment (all its steps and notes together).
+    sqlx::query(
+        "UPDATE deployments SET output = output || $2 WHERE id = $1 AND LENGTH(output) < $3",
+    )
+    .bind(id)
+    .bind(text)
+    .bind(i64::try_from(OUTPUT_MAX).unwrap_or(i64::MAX))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -372,14 +383,33 @@ pub async fn fail_note(conn: &mut AnyConnection, id: i64, error: &str) -> Result
     Ok(())
 }
 
-/// The next rollout step starts: verifying → deploying at `step`.
-pub async fn next_step(conn: &mut AnyConnection, id: i64, step: i64) -> Result<bool, sqlx::Error> {
+/// The runner goes on to the next rollout step (verifying → deploying at
+/// `from + 1`), only if nobody asked it to pause, cancel or abort
+/// meanwhile; false otherwise (the caller reads the row again). The
+/// webhook's last report is cleared: the next step is delivered anew.
+pub async fn advance(conn: &mut AnyConnection, id: i64, from: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE deployments SET state = 'deploying', step = $2, paused_at = NULL, pause_requested = 0 \
-         WHERE id = $1 AND state = 'verifying'",
+        "UPDATE deployments SET state = 'deploying', step = $2 + 1, callback_state = NULL, callback_message = NULL \
+         WHERE id = $1 AND state = 'verifying' AND step = $2 AND paused_at IS NULL \
+         AND pause_requested = 0 AND cancel_requested = 0",
     )
     .bind(id)
-    .bind(step)
+    .bind(from)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Resume: a rollout paused after step `from` goes on to the next step;
+/// false when it is not paused there (already resumed, or cancelled).
+pub async fn resume(conn: &mut AnyConnection, id: i64, from: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deployments SET state = 'deploying', step = $2 + 1, paused_at = NULL, pause_requested = 0, \
+         callback_state = NULL, callback_message = NULL \
+         WHERE id = $1 AND state = 'verifying' AND step = $2 AND paused_at IS NOT NULL AND cancel_requested = 0",
+    )
+    .bind(id)
+    .bind(from)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
