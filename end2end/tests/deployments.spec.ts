@@ -186,6 +186,7 @@ test('1.2.0 goes on to production: configuration drift holds it until a release 
   await hydrated(eddie);
   const rollout = eddie.getByTestId('waiting-deployment').first().getByTestId('rollout');
   await expect(rollout.getByTestId('rollout-progress')).toContainText('Paused after step 1 of 2 (50% of traffic)', { timeout: 30_000 });
+  await expect(eddie.getByTestId('waiting-deployment').first().getByTestId('deployment-state')).toHaveText('Paused');
   await eddie.screenshot({ path: info.outputPath('rollout-paused.png'), fullPage: true });
   await rollout.getByTestId('resume-rollout').click();
   await expect(eddie.getByTestId('current-version')).toHaveText('1.2.0', { timeout: 30_000 });

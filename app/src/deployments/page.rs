@@ -160,7 +160,7 @@ fn Environment(p: EnvironmentPage, a: Actions, on_change: Callback<()>) -> impl 
                             view! {
                                 <li data-test="waiting-deployment" data-state=d.state.as_str()>
                                     <p><strong>{format!("{} {}", kind_label(d.kind), d.version)}</strong> " "
-                                        <span class=format!("badge deploy-{}", d.state.as_str()) data-test="deployment-state">{d.state.label()}</span>
+                                        <span class=format!("badge deploy-{}", state_class(&d)) data-test="deployment-state">{state_label(&d)}</span>
                                         {(!running).then(|| format!(" \u{2014} {} ahead of it", ahead))}
                                     </p>
                                     <p class="muted">{format!("Asked for by {} at {}", describe_actor(&d), d.requested_at)}</p>
@@ -367,7 +367,7 @@ fn HistoryItem(d: DeploymentView, slug: String) -> impl IntoView {
         <li data-test="deployment" data-state=d.state.as_str() data-kind=d.kind.as_str()>
             <p>
                 <strong>{format!("{} ", kind_label(d.kind))}<a href=release_href>{d.version.clone()}</a></strong> " "
-                <span class=format!("badge deploy-{}", d.state.as_str()) data-test="deployment-state">{d.state.label()}</span>
+                <span class=format!("badge deploy-{}", state_class(&d)) data-test="deployment-state">{state_label(&d)}</span>
                 {d.automatic.then(|| view! { " " <span class="badge">"automatic"</span> })}
             </p>
             <p class="muted">{format!("#{} \u{2014} asked for by {} at {}{}", d.id, describe_actor(&d), d.requested_at,
@@ -410,4 +410,25 @@ fn describe_actor(d: &DeploymentView) -> String {
 fn short(artifact: &str) -> String {
     let id = artifact.rsplit_once('@').map_or(artifact, |(_, d)| d);
     id.chars().take(19).collect()
+}
+
+/// A paused rollout reads as paused (it is verifying, waiting for Resume).
+fn paused(d: &DeploymentView) -> bool {
+    d.rollout.as_ref().is_some_and(|r| r.paused)
+}
+
+fn state_label(d: &DeploymentView) -> &'static str {
+    if paused(d) {
+        "Paused"
+    } else {
+        d.state.label()
+    }
+}
+
+fn state_class(d: &DeploymentView) -> &'static str {
+    if paused(d) {
+        "paused"
+    } else {
+        d.state.as_str()
+    }
 }
