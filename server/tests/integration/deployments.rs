@@ -185,6 +185,28 @@ async fn submitted(app: &TestApp, by: &Principal, version: &str, artifact: &str)
     id
 }
 
+/// A release of `artifact` in project `slug`, created, submitted and
+/// promoted into its next environment: the deployment that moves it.
+pub async fn promote_new(
+    app: &TestApp,
+    p: &Principal,
+    slug: &str,
+    version: &str,
+    artifact: &str,
+) -> i64 {
+    let releases = app.services.releases();
+    let id = releases
+        .create(p, slug, &release_input(version, artifact))
+        .await
+        .unwrap();
+    releases.submit(p, slug, id).await.unwrap();
+    releases
+        .promote_into(p, slug, id, None, None, None)
+        .await
+        .unwrap()
+        .deployment_id
+}
+
 /// Waits until deployment `id` has ended (at most 30 s).
 pub async fn ended(app: &TestApp, id: i64) -> DeploymentView {
     let admin = app.admin_principal().await;

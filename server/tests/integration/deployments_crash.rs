@@ -71,21 +71,8 @@ async fn setup(app: &mut TestApp) -> Principal {
 }
 
 async fn promote(app: &TestApp, p: &Principal, version: &str, n: u32) -> i64 {
-    let releases = app.services.releases();
-    let id = releases
-        .create(
-            p,
-            "shop",
-            &release_input(version, &format!("sha256:{n:064x}")),
-        )
-        .await
-        .unwrap();
-    releases.submit(p, "shop", id).await.unwrap();
-    releases
-        .promote_into(p, "shop", id, None, None, None)
-        .await
-        .unwrap()
-        .deployment_id
+    let artifact = format!("sha256:{n:064x}");
+    crate::deployments::promote_new(app, p, "shop", version, &artifact).await
 }
 
 async fn state(app: &TestApp, id: i64) -> DeploymentState {

@@ -7,7 +7,7 @@
 //! that does not exist fails the deployment and changes nothing.
 
 use crate::deployments::ended;
-use crate::helpers::{release_input, Db, TestApp};
+use crate::helpers::{Db, TestApp};
 use slipway_domain::approval::ApprovalPolicy;
 use slipway_domain::deployment::adapter::DeploySettingsForm;
 use slipway_domain::deployment::gitops::GitopsForm;
@@ -182,18 +182,8 @@ async fn project(app: &TestApp, p: &Principal, slug: &str, form: &DeploySettings
 }
 
 async fn promote(app: &TestApp, p: &Principal, slug: &str, version: &str, n: u32) -> i64 {
-    let releases = app.services.releases();
     let artifact = format!("registry.example.com/{slug}/api@{}", digest(n));
-    let id = releases
-        .create(p, slug, &release_input(version, &artifact))
-        .await
-        .unwrap();
-    releases.submit(p, slug, id).await.unwrap();
-    releases
-        .promote_into(p, slug, id, None, None, None)
-        .await
-        .unwrap()
-        .deployment_id
+    crate::deployments::promote_new(app, p, slug, version, &artifact).await
 }
 
 async fn the_digest_is_committed_with_a_trailer_and_a_rollback_is_a_new_commit(app: &TestApp) {

@@ -6,7 +6,7 @@
 //! drives the same actions with a token.
 
 use crate::deployments::{deploy_form, ended, health_check, shop_as_admin, Target};
-use crate::helpers::{release_input, TestApp};
+use crate::helpers::TestApp;
 use crate::on_both_databases;
 use serde_json::Value;
 use slipway_domain::deployment::adapter::DeploySettingsForm;
@@ -50,18 +50,8 @@ fn weights(target: &Target) -> Vec<String> {
 }
 
 async fn promote(app: &TestApp, p: &Principal, version: &str, n: u32) -> i64 {
-    let releases = app.services.releases();
     let artifact = format!("registry.example.com/shop/api@sha256:{n:064x}");
-    let id = releases
-        .create(p, "shop", &release_input(version, &artifact))
-        .await
-        .unwrap();
-    releases.submit(p, "shop", id).await.unwrap();
-    releases
-        .promote_into(p, "shop", id, None, None, None)
-        .await
-        .unwrap()
-        .deployment_id
+    crate::deployments::promote_new(app, p, "shop", version, &artifact).await
 }
 
 async fn find(app: &TestApp, id: i64) -> DeploymentView {

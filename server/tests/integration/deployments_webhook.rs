@@ -7,7 +7,7 @@
 //! down, and callbacks that are forged or malformed.
 
 use crate::deployments::{ended, Target};
-use crate::helpers::{python_module, release_input, Db, TestApp};
+use crate::helpers::{python_module, Db, TestApp};
 use serde_json::Value;
 use slipway_domain::deployment::adapter::DeploySettingsForm;
 use slipway_domain::deployment::DeploymentState;
@@ -94,24 +94,8 @@ fn webhook(url: &str, timeout: &str) -> DeploySettingsForm {
 }
 
 async fn promote(app: &TestApp, p: &Principal, version: &str, n: u32) -> i64 {
-    let releases = app.services.releases();
-    let id = releases
-        .create(
-            p,
-            "shop",
-            &release_input(
-                version,
-                &format!("registry.example.com/shop@sha256:{n:064x}"),
-            ),
-        )
-        .await
-        .unwrap();
-    releases.submit(p, "shop", id).await.unwrap();
-    releases
-        .promote_into(p, "shop", id, None, None, None)
-        .await
-        .unwrap()
-        .deployment_id
+    let artifact = format!("registry.example.com/shop@sha256:{n:064x}");
+    crate::deployments::promote_new(app, p, "shop", version, &artifact).await
 }
 
 async fn webhooks_are_signed_retried_with_the_same_id_and_reported_back(app: &TestApp) {
