@@ -40,6 +40,28 @@ fn rollout_form(target: &Target, rollout: &str, pause: bool, extra: &str) -> Dep
     }
 }
 
+/// Project `shop` as the admin, whose dev deploys with [`rollout_form`].
+async fn rolling_out(
+    app: &TestApp,
+    rollout: &str,
+    pause: bool,
+    extra: &str,
+) -> (Principal, Target) {
+    let p = shop_as_admin(app).await;
+    let target = Target::start().await;
+    app.services
+        .deployments()
+        .update_settings(
+            &p,
+            "shop",
+            "dev",
+            &rollout_form(&target, rollout, pause, extra),
+        )
+        .await
+        .unwrap();
+    (p, target)
+}
+
 fn weights(target: &Target) -> Vec<String> {
     target
         .deployed("weights-dev")
@@ -82,18 +104,7 @@ async fn paused(app: &TestApp, id: i64) -> DeploymentView {
 }
 
 async fn each_step_gets_its_weight_and_passes_its_checks_before_the_next(app: &TestApp) {
-    let p = shop_as_admin(app).await;
-    let target = Target::start().await;
-    app.services
-        .deployments()
-        .update_settings(
-            &p,
-            "shop",
-            "dev",
-            &rollout_form(&target, "10, 50", false, ""),
-        )
-        .await
-        .unwrap();
+    let (p, target) = rolling_out(app, "10, 50", false, "").await;
     let id = promote(app, &p, "1.0.0", 1).await;
     let d = ended(app, id).await;
     assert_eq!(d.state, DeploymentState::Succeeded, "{d:?}");
@@ -119,13 +130,8 @@ async fn each_step_gets_its_weight_and_passes_its_checks_before_the_next(app: &T
 }
 
 async fn a_paused_rollout_waits_for_resume_and_abort_rolls_back(app: &TestApp) {
-    let p = shop_as_admin(app).await;
-    let target = Target::start().await;
+    let (p, target) = rolling_out(app, "10", true, "").await;
     let deployments = app.services.deployments();
-    deployments
-        .update_settings(&p, "shop", "dev", &rollout_form(&target, "10", true, ""))
-        .await
-        .unwrap();
 
     let first = promote(app, &p, "1.0.0", 1).await;
     let d = paused(app, first).await;
@@ -220,19 +226,9 @@ async fn a_paused_rollout_waits_for_resume_and_abort_rolls_back(app: &TestApp) {
 }
 
 async fn pause_asked_during_a_step_takes_effect_after_its_checks(app: &TestApp) {
-    let p = shop_as_admin(app).await;
-    let target = Target::start().await;
-    let deployments = app.services.deployments();
     // Each step takes a second, so Pause arrives while step 1 deploys.
-    deployments
-        .update_settings(
-            &p,
-            "shop",
-            "dev",
-            &rollout_form(&target, "10, 50", false, "sleep 1"),
-        )
-        .await
-        .unwrap();
+    let (p, target) = rolling_out(app, "10, 50", false, "sleep 1").await;
+    let deployments = app.services.deployments();
     let id = promote(app, &p, "1.0.0", 1).await;
     let d = deployments.pause(&p, "shop", "dev", id).await.unwrap();
     assert!(d.rollout.unwrap().pause_requested);
@@ -273,18 +269,7 @@ async fn pause_asked_during_a_step_takes_effect_after_its_checks(app: &TestApp) 
 }
 
 async fn a_step_that_fails_its_checks_rolls_back_by_itself(app: &TestApp) {
-    let p = shop_as_admin(app).await;
-    let target = Target::start().await;
-    let deployments = app.services.deployments();
-    deployments
-        .update_settings(
-            &p,
-            "shop",
-            "dev",
-            &rollout_form(&target, "10, 50", false, ""),
-        )
-        .await
-        .unwrap();
+    let (p, target) = rolling_out(app, "10, 50", false, "").await;
     let good = promote(app, &p, "1.0.0", 1).await;
     assert_eq!(ended(app, good).await.state, DeploymentState::Succeeded);
     let bad = promote(app, &p, "1.1.0-broken", 2).await;
@@ -302,13 +287,8 @@ async fn a_step_that_fails_its_checks_rolls_back_by_itself(app: &TestApp) {
 }
 
 async fn a_rollback_by_hand_pre_empts_what_is_under_way(app: &TestApp) {
-    let p = shop_as_admin(app).await;
-    let target = Target::start().await;
+    let (p, target) = rolling_out(app, "10", true, "").await;
     let deployments = app.services.deployments();
-    deployments
-        .update_settings(&p, "shop", "dev", &rollout_form(&target, "10", true, ""))
-        .await
-        .unwrap();
     let first = promote(app, &p, "1.0.0", 1).await;
     paused(app, first).await;
     deployments.resume(&p, "shop", "dev", first).await.unwrap();
